@@ -1,0 +1,1 @@
+//! Chain access for jejak: alloy bindings generated from the Foundry artifacts, providers and deployment.

@@ -1,0 +1,381 @@
+//! RFC 6962 / RFC 9162 Merkle trees over SHA-256, as Certificate Transparency defines them.
+//!
+//! Leaves are hashed as `SHA-256(0x00 || data)` and interior nodes as
+//! `SHA-256(0x01 || left || right)`, so a leaf can never be passed off as a node. A tree of `n`
+//! leaves splits at the largest power of two below `n`; building level by level and promoting an
+//! unpaired last node unchanged gives exactly that shape.
+
+use sha2::{Digest as _, Sha256};
+
+use crate::{Error, Result};
+
+/// A SHA-256 digest.
+pub type Digest = [u8; 32];
+
+/// `SHA-256(0x00 || data)`: the hash of one leaf.
+pub fn leaf_hash(data: &[u8]) -> Digest {
+    let mut h = Sha256::new();
+    h.update([0x00]);
+    h.update(data);
+    h.finalize().into()
+}
+
+/// `SHA-256(0x01 || left || right)`: the hash of an interior node.
+pub fn node_hash(left: &Digest, right: &Digest) -> Digest {
+    let mut buf = [0u8; 65];
+    buf[0] = 0x01;
+    buf[1..33].copy_from_slice(left);
+    buf[33..].copy_from_slice(right);
+    Sha256::digest(buf).into()
+}
+
+/// The root of the empty tree, `SHA-256("")`.
+pub fn empty_root() -> Digest {
+    Sha256::digest([]).into()
+}
+
+/// The Merkle tree hash of already-hashed leaves.
+pub fn root(leaves: &[Digest]) -> Digest {
+    match leaves.len() {
+        0 => empty_root(),
+        1 => leaves[0],
+        _ => {
+            let mut level = next_level(leaves);
+            while level.len() > 1 {
+                level = next_level(&level);
+            }
+            level[0]
+        }
+    }
+}
+
+fn next_level(level: &[Digest]) -> Vec<Digest> {
+    let mut out = Vec::with_capacity(level.len().div_ceil(2));
+    let mut pairs = level.chunks_exact(2);
+    for pair in &mut pairs {
+        out.push(node_hash(&pair[0], &pair[1]));
+    }
+    if let [last] = pairs.remainder() {
+        out.push(*last);
+    }
+    out
+}
+
+/// A whole tree kept in memory, level by level, to answer inclusion and consistency proofs.
+#[derive(Debug, Clone)]
+pub struct MerkleTree {
+    /// `levels[0]` holds the leaf hashes, the last level holds the root alone.
+    levels: Vec<Vec<Digest>>,
+}
+
+impl MerkleTree {
+    /// Builds the tree over already-hashed leaves.
+    pub fn from_leaf_hashes(leaves: Vec<Digest>) -> Self {
+        let mut levels = vec![leaves];
+        while levels.last().is_some_and(|l| l.len() > 1) {
+            let next = next_level(levels.last().expect("non-empty"));
+            levels.push(next);
+        }
+        Self { levels }
+    }
+
+    /// Number of leaves.
+    pub fn size(&self) -> u64 {
+        self.levels[0].len() as u64
+    }
+
+    /// The leaf hashes.
+    pub fn leaves(&self) -> &[Digest] {
+        &self.levels[0]
+    }
+
+    /// The Merkle tree hash.
+    pub fn root(&self) -> Digest {
+        match self.levels.last() {
+            Some(top) if top.len() == 1 => top[0],
+            _ => empty_root(),
+        }
+    }
+
+    /// The audit path of leaf `index` (RFC 9162 section 2.1.3.1), leaf side first.
+    pub fn inclusion_proof(&self, index: u64) -> Result<Vec<Digest>> {
+        if index >= self.size() {
+            return Err(Error::Merkle(format!("leaf {index} outside a tree of {}", self.size())));
+        }
+        let mut path = Vec::new();
+        let mut i = index as usize;
+        for level in &self.levels[..self.levels.len() - 1] {
+            let sibling = i ^ 1;
+            if sibling < level.len() {
+                path.push(level[sibling]);
+            }
+            i /= 2;
+        }
+        Ok(path)
+    }
+
+    /// The root of the tree made of the first `size` leaves.
+    pub fn root_at(&self, size: u64) -> Result<Digest> {
+        if size > self.size() {
+            return Err(Error::Merkle(format!("size {size} beyond a tree of {}", self.size())));
+        }
+        Ok(self.subtree_root(0, size as usize))
+    }
+
+    /// Proof that the tree of `old_size` leaves is a prefix of the tree of `new_size` leaves
+    /// (RFC 9162 section 2.1.4.1).
+    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Digest>> {
+        if new_size > self.size() || old_size > new_size {
+            return Err(Error::Merkle(format!(
+                "no consistency proof from {old_size} to {new_size} in a tree of {}",
+                self.size()
+            )));
+        }
+        let mut proof = Vec::new();
+        if old_size == 0 || old_size == new_size {
+            return Ok(proof);
+        }
+        self.subproof(old_size as usize, 0, new_size as usize, true, &mut proof);
+        Ok(proof)
+    }
+
+    /// SUBPROOF(m, D[start:end], b) of RFC 6962 section 2.1.2.
+    fn subproof(&self, m: usize, start: usize, end: usize, complete: bool, out: &mut Vec<Digest>) {
+        let n = end - start;
+        if m == n {
+            if !complete {
+                out.push(self.subtree_root(start, end));
+            }
+            return;
+        }
+        let k = split_point(n);
+        if m <= k {
+            self.subproof(m, start, start + k, complete, out);
+            out.push(self.subtree_root(start + k, end));
+        } else {
+            self.subproof(m - k, start + k, end, false, out);
+            out.push(self.subtree_root(start, start + k));
+        }
+    }
+
+    /// MTH(D[start:end]), read from the stored levels where the range is an aligned complete
+    /// subtree and computed by splitting otherwise.
+    fn subtree_root(&self, start: usize, end: usize) -> Digest {
+        let n = end - start;
+        if n == 0 {
+            return empty_root();
+        }
+        if n.is_power_of_two() && start % n == 0 {
+            let level = n.trailing_zeros() as usize;
+            return self.levels[level][start >> level];
+        }
+        let k = split_point(n);
+        node_hash(&self.subtree_root(start, start + k), &self.subtree_root(start + k, end))
+    }
+}
+
+/// The largest power of two strictly below `n` (n >= 2).
+fn split_point(n: usize) -> usize {
+    debug_assert!(n >= 2);
+    1 << (usize::BITS - 1 - (n - 1).leading_zeros())
+}
+
+/// Checks an audit path (RFC 9162 section 2.1.3.2).
+pub fn verify_inclusion(
+    index: u64,
+    size: u64,
+    leaf: &Digest,
+    proof: &[Digest],
+    root: &Digest,
+) -> bool {
+    if index >= size {
+        return false;
+    }
+    let (mut f, mut s) = (index, size - 1);
+    let mut r = *leaf;
+    for p in proof {
+        if s == 0 {
+            return false;
+        }
+        if f & 1 == 1 || f == s {
+            r = node_hash(p, &r);
+            while f & 1 == 0 && f != 0 {
+                f >>= 1;
+                s >>= 1;
+            }
+        } else {
+            r = node_hash(&r, p);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    s == 0 && r == *root
+}
+
+/// Checks a consistency proof between two tree heads (RFC 9162 section 2.1.4.2).
+pub fn verify_consistency(
+    old_size: u64,
+    new_size: u64,
+    old_root: &Digest,
+    new_root: &Digest,
+    proof: &[Digest],
+) -> bool {
+    if old_size > new_size {
+        return false;
+    }
+    if old_size == new_size {
+        return proof.is_empty() && old_root == new_root;
+    }
+    if old_size == 0 {
+        return proof.is_empty();
+    }
+    let mut path: Vec<Digest> = Vec::with_capacity(proof.len() + 1);
+    if old_size.is_power_of_two() {
+        path.push(*old_root);
+    }
+    path.extend_from_slice(proof);
+    let Some((first, rest)) = path.split_first() else {
+        return false;
+    };
+    let (mut f, mut s) = (old_size - 1, new_size - 1);
+    while f & 1 == 1 {
+        f >>= 1;
+        s >>= 1;
+    }
+    let (mut fr, mut sr) = (*first, *first);
+    for c in rest {
+        if s == 0 {
+            return false;
+        }
+        if f & 1 == 1 || f == s {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+            while f & 1 == 0 && f != 0 {
+                f >>= 1;
+                s >>= 1;
+            }
+        } else {
+            sr = node_hash(&sr, c);
+        }
+        f >>= 1;
+        s >>= 1;
+    }
+    s == 0 && fr == *old_root && sr == *new_root
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn leaves(n: usize) -> Vec<Digest> {
+        (0..n).map(|i| leaf_hash(&(i as u64).to_be_bytes())).collect()
+    }
+
+    /// The recursive definition of RFC 6962 section 2.1, as a reference.
+    fn mth(d: &[Digest]) -> Digest {
+        match d.len() {
+            0 => empty_root(),
+            1 => d[0],
+            n => {
+                let k = split_point(n);
+                node_hash(&mth(&d[..k]), &mth(&d[k..]))
+            }
+        }
+    }
+
+    #[test]
+    fn empty_tree_root_is_sha256_of_nothing() {
+        assert_eq!(
+            hex::encode(empty_root()),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        assert_eq!(MerkleTree::from_leaf_hashes(vec![]).root(), empty_root());
+    }
+
+    #[test]
+    fn level_build_matches_recursive_definition() {
+        for n in 1..70 {
+            let l = leaves(n);
+            assert_eq!(root(&l), mth(&l), "n = {n}");
+            assert_eq!(MerkleTree::from_leaf_hashes(l.clone()).root(), mth(&l));
+        }
+    }
+
+    #[test]
+    fn every_inclusion_proof_verifies_and_wrong_ones_fail() {
+        for n in 1..40u64 {
+            let tree = MerkleTree::from_leaf_hashes(leaves(n as usize));
+            let r = tree.root();
+            for i in 0..n {
+                let p = tree.inclusion_proof(i).unwrap();
+                let leaf = tree.leaves()[i as usize];
+                assert!(verify_inclusion(i, n, &leaf, &p, &r), "n={n} i={i}");
+                assert!(!verify_inclusion(i, n + 1, &leaf, &p, &r));
+                assert!(!verify_inclusion(i, n, &leaf_hash(b"other"), &p, &r));
+                if n > 1 {
+                    assert!(!verify_inclusion((i + 1) % n, n, &leaf, &p, &r));
+                }
+            }
+            assert!(tree.inclusion_proof(n).is_err());
+        }
+    }
+
+    #[test]
+    fn every_consistency_proof_verifies_and_wrong_ones_fail() {
+        let tree = MerkleTree::from_leaf_hashes(leaves(33));
+        for new in 1..=33u64 {
+            let new_root = tree.root_at(new).unwrap();
+            for old in 1..=new {
+                let old_root = tree.root_at(old).unwrap();
+                let p = tree.consistency_proof(old, new).unwrap();
+                assert!(verify_consistency(old, new, &old_root, &new_root, &p), "{old}->{new}");
+                if old < new {
+                    let forged = leaf_hash(b"forged");
+                    assert!(!verify_consistency(old, new, &forged, &new_root, &p));
+                    assert!(!verify_consistency(old, new, &old_root, &forged, &p));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rfc6962_reference_vectors() {
+        #[derive(serde::Deserialize)]
+        struct File {
+            vectors: Vec<Vector>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Vector {
+            leaves: Vec<String>,
+            root: String,
+        }
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/rfc6962.json");
+        let file: File = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        assert!(!file.vectors.is_empty());
+        for v in file.vectors {
+            let hashed: Vec<Digest> =
+                v.leaves.iter().map(|l| leaf_hash(&hex::decode(l).unwrap())).collect();
+            assert_eq!(hex::encode(root(&hashed)), v.root);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn inclusion_proofs_verify(n in 1usize..2000, seed in any::<u64>()) {
+            let tree = MerkleTree::from_leaf_hashes(leaves(n));
+            let i = seed % n as u64;
+            let p = tree.inclusion_proof(i).unwrap();
+            prop_assert!(verify_inclusion(i, n as u64, &tree.leaves()[i as usize], &p, &tree.root()));
+        }
+
+        #[test]
+        fn consistency_proofs_verify(n in 2usize..2000, seed in any::<u64>()) {
+            let tree = MerkleTree::from_leaf_hashes(leaves(n));
+            let old = 1 + seed % (n as u64 - 1);
+            let p = tree.consistency_proof(old, n as u64).unwrap();
+            prop_assert!(verify_consistency(
+                old, n as u64, &tree.root_at(old).unwrap(), &tree.root(), &p));
+        }
+    }
+}

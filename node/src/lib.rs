@@ -1,0 +1,1 @@
+//! The jejak node: configuration, CLI and composition of store, indexer, anchoring jobs and API.

@@ -1,0 +1,1 @@
+//! The jejak reputation and credit formula (versioned, integer arithmetic) and epoch snapshots.

@@ -1,0 +1,89 @@
+//! API keys. Only the SHA-256 of a key's secret is stored.
+
+use sqlx::Row as _;
+use sqlx::any::AnyRow;
+
+use crate::{Conn, Result, digest};
+
+/// A stored API key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRow {
+    /// Public key id (the part of the key before the secret).
+    pub id: String,
+    /// SHA-256 of the secret.
+    pub secret_hash: [u8; 32],
+    /// `admin`, `platform`, `worker` or `auditor`.
+    pub role: String,
+    /// The platform a `platform` key acts for.
+    pub platform_id: Option<i64>,
+    /// The worker a `worker` key acts for.
+    pub worker_id: Option<String>,
+    /// Free text for operators.
+    pub label: String,
+    /// Creation time, unix seconds.
+    pub created_at: i64,
+    /// Revocation time, unix seconds.
+    pub revoked_at: Option<i64>,
+}
+
+fn from_row(r: AnyRow) -> Result<ApiKeyRow> {
+    Ok(ApiKeyRow {
+        id: r.try_get("id")?,
+        secret_hash: digest(r.try_get("secret_hash")?)?,
+        role: r.try_get("role")?,
+        platform_id: r.try_get("platform_id")?,
+        worker_id: r.try_get("worker_id")?,
+        label: r.try_get("label")?,
+        created_at: r.try_get("created_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
+}
+
+macro_rules! select {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, secret_hash, role, platform_id, worker_id, label, created_at, revoked_at \
+             FROM api_keys ",
+            $tail
+        )
+    };
+}
+
+/// Stores a new key.
+pub async fn insert(conn: &mut Conn, key: &ApiKeyRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO api_keys (id, secret_hash, role, platform_id, worker_id, label, created_at, revoked_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(&key.id)
+    .bind(key.secret_hash.to_vec())
+    .bind(&key.role)
+    .bind(key.platform_id)
+    .bind(&key.worker_id)
+    .bind(&key.label)
+    .bind(key.created_at)
+    .bind(key.revoked_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The key with this id, revoked or not.
+pub async fn get(conn: &mut Conn, id: &str) -> Result<Option<ApiKeyRow>> {
+    sqlx::query(select!("WHERE id = $1")).bind(id).fetch_optional(conn).await?.map(from_row).transpose()
+}
+
+/// Every key, oldest first.
+pub async fn list(conn: &mut Conn) -> Result<Vec<ApiKeyRow>> {
+    sqlx::query(select!("ORDER BY created_at, id")).fetch_all(conn).await?.into_iter().map(from_row).collect()
+}
+
+/// Revokes a key; false when no unrevoked key has this id.
+pub async fn revoke(conn: &mut Conn, id: &str, at: i64) -> Result<bool> {
+    let done = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(id)
+        .bind(at)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
