@@ -1,0 +1,403 @@
+//! The reputation statement as an R1CS circuit.
+//!
+//! Public inputs, in this order ([`PUBLIC_INPUT_NAMES`]):
+//!
+//! | # | input | meaning |
+//! | - | ----- | ------- |
+//! | 1 | `root` | Poseidon root of the epoch's worker tree, published on chain |
+//! | 2 | `epoch` | the epoch the root and the leaf belong to |
+//! | 3 | `bounds` | `min_score + 2^64·min_gigs + 2^128·min_tier` ([`crate::range::pack_bounds`]) |
+//! | 4 | `scope` | the verifier's scope ([`crate::scope`]) |
+//! | 5 | `challenge` | the verifier's challenge or signal, bound to the proof |
+//! | 6 | `nullifier` | `Poseidon(secret, scope)` |
+//!
+//! Private: the identity secret, score, gigs, tier, salt and the Merkle path.
+//!
+//! Constraints: the leaf is in the tree of `root`; `score >= min_score`, `gigs >= min_gigs`,
+//! `tier >= min_tier` by 64-bit decompositions of the differences, with the bounds themselves
+//! range-checked by the 192-bit decomposition of `bounds`; the nullifier is the secret's for this
+//! scope. [`constraint_count`] gives the size: 1,198 + 242 × depth.
+
+use ark_r1cs_std::{
+    alloc::AllocVar,
+    eq::EqGadget,
+    fields::{FieldVar, fp::FpVar},
+};
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, SynthesisError};
+
+use crate::{
+    Error, Fr, Result,
+    field::{fr_from_decimal, fr_to_decimal, fr_to_u64},
+    merkle::{MAX_DEPTH, MerklePath, MerklePathVar},
+    range::{enforce_geq_gadget, is_geq, pack_bounds, unpack_bounds, unpack_bounds_gadget},
+    statement::{
+        identity_commitment, identity_commitment_gadget, nullifier, nullifier_gadget,
+        worker_leaf_gadget,
+    },
+};
+
+/// Number of public inputs (without the constant 1).
+pub const NUM_PUBLIC_INPUTS: usize = 6;
+/// Names of the public inputs, in circuit order.
+pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] =
+    ["root", "epoch", "bounds", "scope", "challenge", "nullifier"];
+/// Tree depth when none is given.
+pub const DEFAULT_DEPTH: usize = 20;
+/// Constraints that do not depend on the depth: Poseidon(1) 213, Poseidon(6) 354, Poseidon(2)
+/// for the nullifier 240, bounds 193, three comparisons 195, root and nullifier equalities 2,
+/// challenge binding 1.
+pub const CONSTRAINTS_BASE: usize = 1198;
+/// Constraints per tree level: direction bit 1, selection 1, Poseidon(2) 240.
+pub const CONSTRAINTS_PER_LEVEL: usize = 242;
+
+/// Number of R1CS constraints of the circuit at `depth`.
+pub const fn constraint_count(depth: usize) -> usize {
+    CONSTRAINTS_BASE + CONSTRAINTS_PER_LEVEL * depth
+}
+
+/// The public inputs as field elements, in circuit order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PublicInputs {
+    /// Tree root.
+    pub root: Fr,
+    /// Epoch.
+    pub epoch: Fr,
+    /// Packed lower bounds.
+    pub bounds: Fr,
+    /// Verifier scope.
+    pub scope: Fr,
+    /// Verifier challenge or signal.
+    pub challenge: Fr,
+    /// Nullifier.
+    pub nullifier: Fr,
+}
+
+impl PublicInputs {
+    /// In circuit order.
+    pub fn to_array(&self) -> [Fr; NUM_PUBLIC_INPUTS] {
+        [
+            self.root,
+            self.epoch,
+            self.bounds,
+            self.scope,
+            self.challenge,
+            self.nullifier,
+        ]
+    }
+
+    /// From field elements in circuit order.
+    pub fn from_slice(inputs: &[Fr]) -> Result<Self> {
+        let [root, epoch, bounds, scope, challenge, nullifier]: [Fr; NUM_PUBLIC_INPUTS] =
+            inputs.try_into().map_err(|_| {
+                Error::InvalidPublicInputs(format!(
+                    "expected {NUM_PUBLIC_INPUTS} inputs, got {}",
+                    inputs.len()
+                ))
+            })?;
+        Ok(Self {
+            root,
+            epoch,
+            bounds,
+            scope,
+            challenge,
+            nullifier,
+        })
+    }
+
+    /// From canonical decimal strings (snarkjs' `public.json`), each strictly below the modulus.
+    pub fn from_decimal_strings<S: AsRef<str>>(inputs: &[S]) -> Result<Self> {
+        let values = inputs
+            .iter()
+            .map(|s| fr_from_decimal(s.as_ref()))
+            .collect::<Result<Vec<_>>>()?;
+        Self::from_slice(&values)
+    }
+
+    /// As canonical decimal strings, in circuit order.
+    pub fn to_decimal_strings(&self) -> Vec<String> {
+        self.to_array().iter().map(fr_to_decimal).collect()
+    }
+}
+
+/// The public statement with typed fields: what a verifier reads and checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Statement {
+    /// Tree root of `epoch`.
+    pub root: Fr,
+    /// Epoch of the root.
+    pub epoch: u64,
+    /// The score is at least this.
+    pub min_score: u64,
+    /// Completed gigs are at least this.
+    pub min_gigs: u64,
+    /// The credit tier is at least this.
+    pub min_tier: u64,
+    /// Verifier scope.
+    pub scope: Fr,
+    /// Verifier challenge or signal.
+    pub challenge: Fr,
+    /// Nullifier for this scope.
+    pub nullifier: Fr,
+}
+
+impl Statement {
+    /// The circuit's public inputs.
+    pub fn public_inputs(&self) -> PublicInputs {
+        PublicInputs {
+            root: self.root,
+            epoch: Fr::from(self.epoch),
+            bounds: pack_bounds(self.min_score, self.min_gigs, self.min_tier),
+            scope: self.scope,
+            challenge: self.challenge,
+            nullifier: self.nullifier,
+        }
+    }
+
+    /// Decodes public inputs; fails if the epoch is not a 64-bit value or the bounds are not three.
+    pub fn from_public_inputs(inputs: &PublicInputs) -> Result<Self> {
+        let epoch = fr_to_u64(&inputs.epoch)
+            .ok_or_else(|| Error::InvalidPublicInputs("epoch is not a 64-bit value".into()))?;
+        let (min_score, min_gigs, min_tier) = unpack_bounds(&inputs.bounds).ok_or_else(|| {
+            Error::InvalidPublicInputs("bounds are not three 64-bit values".into())
+        })?;
+        Ok(Self {
+            root: inputs.root,
+            epoch,
+            min_score,
+            min_gigs,
+            min_tier,
+            scope: inputs.scope,
+            challenge: inputs.challenge,
+            nullifier: inputs.nullifier,
+        })
+    }
+}
+
+/// The private inputs, as field elements so that tests can try values no honest worker has.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Witness {
+    /// Identity secret.
+    pub secret: Fr,
+    /// Reputation score in the leaf.
+    pub score: Fr,
+    /// Completed gigs in the leaf.
+    pub gigs: Fr,
+    /// Credit tier in the leaf.
+    pub tier: Fr,
+    /// Leaf salt.
+    pub salt: Fr,
+    /// Path from the leaf to the root.
+    pub path: MerklePath,
+}
+
+/// A worker's private record for one epoch: what their leaf commits to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerRecord {
+    /// Identity secret (never leaves the worker or the node that holds it).
+    pub secret: Fr,
+    /// Reputation score.
+    pub score: u64,
+    /// Completed gigs.
+    pub gigs: u64,
+    /// Credit tier, higher is better.
+    pub tier: u64,
+    /// Epoch.
+    pub epoch: u64,
+    /// Leaf salt.
+    pub salt: Fr,
+}
+
+impl WorkerRecord {
+    /// `Poseidon(secret)`.
+    pub fn commitment(&self) -> Fr {
+        identity_commitment(self.secret)
+    }
+
+    /// The worker's leaf.
+    pub fn leaf(&self) -> Fr {
+        crate::worker_leaf(
+            self.commitment(),
+            self.score,
+            self.gigs,
+            self.tier,
+            self.epoch,
+            self.salt,
+        )
+    }
+}
+
+/// What a verifier asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Requirement {
+    /// Minimum score.
+    pub min_score: u64,
+    /// Minimum completed gigs.
+    pub min_gigs: u64,
+    /// Minimum credit tier.
+    pub min_tier: u64,
+    /// The verifier's scope.
+    pub scope: Fr,
+    /// The verifier's challenge or signal.
+    pub challenge: Fr,
+}
+
+/// The statement and witness for `record` at `path` meeting `requirement`, after checking
+/// natively that it holds (so a failing proof is reported as such, not as a synthesis error).
+pub fn build_statement(
+    record: &WorkerRecord,
+    path: &MerklePath,
+    requirement: &Requirement,
+) -> Result<(Statement, Witness)> {
+    let statement = Statement {
+        root: path.root(record.leaf()),
+        epoch: record.epoch,
+        min_score: requirement.min_score,
+        min_gigs: requirement.min_gigs,
+        min_tier: requirement.min_tier,
+        scope: requirement.scope,
+        challenge: requirement.challenge,
+        nullifier: nullifier(record.secret, requirement.scope),
+    };
+    let witness = Witness {
+        secret: record.secret,
+        score: Fr::from(record.score),
+        gigs: Fr::from(record.gigs),
+        tier: Fr::from(record.tier),
+        salt: record.salt,
+        path: path.clone(),
+    };
+    check(&statement.public_inputs(), &witness)?;
+    Ok((statement, witness))
+}
+
+/// Checks natively every condition the circuit enforces, naming the first that fails.
+pub fn check(public: &PublicInputs, witness: &Witness) -> Result<()> {
+    let fail = |what: &str| Err(Error::Unsatisfied(what.to_owned()));
+    let Some((min_score, min_gigs, min_tier)) = unpack_bounds(&public.bounds) else {
+        return fail("bounds are not three 64-bit values");
+    };
+    for (value, min, name) in [
+        (witness.score, min_score, "score"),
+        (witness.gigs, min_gigs, "gigs"),
+        (witness.tier, min_tier, "tier"),
+    ] {
+        if !is_geq(&value, &Fr::from(min)) {
+            return Err(Error::Unsatisfied(format!(
+                "{name} below the minimum {min}"
+            )));
+        }
+    }
+    let leaf = crate::poseidon::hash(&[
+        identity_commitment(witness.secret),
+        witness.score,
+        witness.gigs,
+        witness.tier,
+        public.epoch,
+        witness.salt,
+    ]);
+    if !witness.path.verify(leaf, public.root) {
+        return fail(
+            "the leaf is not in the tree of this root (wrong secret, record, epoch or path)",
+        );
+    }
+    if nullifier(witness.secret, public.scope) != public.nullifier {
+        return fail("the nullifier is not Poseidon(secret, scope)");
+    }
+    Ok(())
+}
+
+/// The Groth16 circuit: `witness` and `public` are `None` at setup.
+#[derive(Clone, Debug)]
+pub struct ReputationCircuit {
+    depth: usize,
+    public: Option<PublicInputs>,
+    witness: Option<Witness>,
+}
+
+impl ReputationCircuit {
+    /// The shape of the circuit, for key generation and constraint matrices.
+    pub fn setup(depth: usize) -> Result<Self> {
+        check_depth(depth)?;
+        Ok(Self {
+            depth,
+            public: None,
+            witness: None,
+        })
+    }
+
+    /// The circuit with its assignment. Nothing is checked here beyond the path's length: a
+    /// witness that breaks the statement gives an unsatisfied constraint system.
+    pub fn new(depth: usize, public: PublicInputs, witness: Witness) -> Result<Self> {
+        check_depth(depth)?;
+        if witness.path.depth() != depth {
+            return Err(Error::Merkle(format!(
+                "path has {} levels, circuit {depth}",
+                witness.path.depth()
+            )));
+        }
+        Ok(Self {
+            depth,
+            public: Some(public),
+            witness: Some(witness),
+        })
+    }
+
+    /// Tree depth.
+    pub fn depth(&self) -> usize {
+        self.depth
+    }
+
+    fn synthesize(self, cs: ConstraintSystemRef<Fr>) -> Result<()> {
+        let missing = || SynthesisError::AssignmentMissing;
+        let public = self.public.map(|p| p.to_array());
+        let inputs = (0..NUM_PUBLIC_INPUTS)
+            .map(|i| FpVar::new_input(cs.clone(), || public.map(|p| p[i]).ok_or_else(missing)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let [root, epoch, bounds, scope, challenge, nullifier_in]: [FpVar<Fr>; NUM_PUBLIC_INPUTS] =
+            inputs.try_into().expect("six inputs");
+
+        let w = self.witness.as_ref();
+        let witness =
+            |f: fn(&Witness) -> Fr| FpVar::new_witness(cs.clone(), || w.map(f).ok_or_else(missing));
+        let secret = witness(|w| w.secret)?;
+        let score = witness(|w| w.score)?;
+        let gigs = witness(|w| w.gigs)?;
+        let tier = witness(|w| w.tier)?;
+        let salt = witness(|w| w.salt)?;
+        let path = MerklePathVar::new_witness(cs.clone(), self.depth, w.map(|w| &w.path))?;
+
+        let [min_score, min_gigs, min_tier] = unpack_bounds_gadget(&bounds)?;
+        enforce_geq_gadget(&score, &min_score)?;
+        enforce_geq_gadget(&gigs, &min_gigs)?;
+        enforce_geq_gadget(&tier, &min_tier)?;
+
+        let commitment = identity_commitment_gadget(&secret)?;
+        let leaf = worker_leaf_gadget(&commitment, &score, &gigs, &tier, &epoch, &salt)?;
+        path.root(&leaf)?.enforce_equal(&root)?;
+        nullifier_gadget(&secret, &scope)?.enforce_equal(&nullifier_in)?;
+        // The challenge enters no other constraint. Groth16's input rows already bind it, but a
+        // constraint of its own keeps it bound under any R1CS-to-QAP reduction (as circom
+        // circuits do with a squared signal).
+        let _ = challenge.square()?;
+        Ok(())
+    }
+}
+
+impl ConstraintSynthesizer<Fr> for ReputationCircuit {
+    fn generate_constraints(self, cs: ConstraintSystemRef<Fr>) -> Result<(), SynthesisError> {
+        self.synthesize(cs).map_err(|e| match e {
+            Error::Synthesis(e) => e,
+            _ => SynthesisError::Unsatisfiable,
+        })
+    }
+}
+
+fn check_depth(depth: usize) -> Result<()> {
+    if depth == 0 || depth > MAX_DEPTH {
+        return Err(Error::InvalidDepth {
+            depth,
+            max: MAX_DEPTH,
+        });
+    }
+    Ok(())
+}

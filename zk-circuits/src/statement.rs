@@ -1,0 +1,91 @@
+//! What the tree commits to and what a proof binds: identity commitments, worker leaves,
+//! nullifiers and verifier scopes, each native with its gadget beside it.
+//!
+//! - `identity_commitment = Poseidon(secret)`: what the node stores instead of the secret.
+//! - `leaf = Poseidon(commitment, score, gigs, tier, epoch, salt)`: one per worker and epoch.
+//! - `nullifier = Poseidon(secret, scope)`: the same for every proof a worker makes to one scope,
+//!   unlinkable across scopes.
+//! - `scope = uint256(keccak256(abi.encode(uint256 chainId, address verifier, bytes32 context)))
+//!   mod r`: exactly what `JejakProofVerifier.scopeOf(context)` computes on chain.
+
+use ark_r1cs_std::fields::fp::FpVar;
+use sha3::{Digest, Keccak256};
+
+use crate::{
+    Fr, Result,
+    field::fr_from_be_bytes_mod_order,
+    poseidon::{hash, hash_gadget},
+};
+
+/// `Poseidon(secret)`.
+pub fn identity_commitment(secret: Fr) -> Fr {
+    hash(&[secret])
+}
+
+/// `Poseidon(commitment, score, gigs, tier, epoch, salt)`, taking the identity commitment so a
+/// node that holds only commitments can build the tree. `tier` is numeric with higher meaning
+/// better (the scoring engine maps credit tiers A-E onto it), so "tier >= min" reads naturally.
+pub fn worker_leaf(commitment: Fr, score: u64, gigs: u64, tier: u64, epoch: u64, salt: Fr) -> Fr {
+    hash(&[
+        commitment,
+        Fr::from(score),
+        Fr::from(gigs),
+        Fr::from(tier),
+        Fr::from(epoch),
+        salt,
+    ])
+}
+
+/// `Poseidon(secret, scope)`.
+pub fn nullifier(secret: Fr, scope: Fr) -> Fr {
+    hash(&[secret, scope])
+}
+
+/// `keccak256(abi.encode(uint256(chain_id), verifier_contract, context))` reduced mod r.
+pub fn scope(chain_id: u64, verifier_contract: [u8; 20], context: [u8; 32]) -> Fr {
+    let mut encoded = [0u8; 96];
+    encoded[24..32].copy_from_slice(&chain_id.to_be_bytes());
+    encoded[44..64].copy_from_slice(&verifier_contract);
+    encoded[64..96].copy_from_slice(&context);
+    fr_from_be_bytes_mod_order(&keccak256(&encoded))
+}
+
+/// A 32-byte context from a human-readable label: `keccak256(label)` (Solidity:
+/// `keccak256(bytes(label))`). Platforms name what a proof is for, e.g. `"acme-lending/loan-v1"`.
+pub fn context_from_label(label: &str) -> [u8; 32] {
+    keccak256(label.as_bytes())
+}
+
+/// Keccak-256 (Ethereum's, not SHA3-256).
+pub fn keccak256(data: &[u8]) -> [u8; 32] {
+    Keccak256::digest(data).into()
+}
+
+/// Gadget of [`identity_commitment`].
+pub fn identity_commitment_gadget(secret: &FpVar<Fr>) -> Result<FpVar<Fr>> {
+    hash_gadget(std::slice::from_ref(secret))
+}
+
+/// Gadget of [`worker_leaf`]; the range of score, gigs and tier is the caller's business.
+pub fn worker_leaf_gadget(
+    commitment: &FpVar<Fr>,
+    score: &FpVar<Fr>,
+    gigs: &FpVar<Fr>,
+    tier: &FpVar<Fr>,
+    epoch: &FpVar<Fr>,
+    salt: &FpVar<Fr>,
+) -> Result<FpVar<Fr>> {
+    hash_gadget(&[
+        commitment.clone(),
+        score.clone(),
+        gigs.clone(),
+        tier.clone(),
+        epoch.clone(),
+        salt.clone(),
+    ])
+}
+
+/// Gadget of [`nullifier`].
+pub fn nullifier_gadget(secret: &FpVar<Fr>, scope: &FpVar<Fr>) -> Result<FpVar<Fr>> {
+    hash_gadget(&[secret.clone(), scope.clone()])
+}

@@ -1,0 +1,285 @@
+//! The reputation circuit: satisfiable with an honest witness, pinned size, and unsatisfiable for
+//! every way of cheating, with the native check agreeing each time.
+
+use jejak_zk_circuits::{
+    DEFAULT_DEPTH, Error, Fr, PoseidonTree, PublicInputs, ReputationCircuit, Requirement,
+    Statement, Witness, WorkerRecord, build_statement, check, constraint_count,
+    identity_commitment, nullifier, range::pack_bounds, scope,
+};
+
+use crate::common::{CONTEXT, Scenario, VERIFIER, satisfied, setup_constraints};
+
+fn two192() -> Fr {
+    Fr::from(1u128 << 64) * Fr::from(1u128 << 64) * Fr::from(1u128 << 64)
+}
+
+/// Runs one cheat through the native check and the circuit; both must reject it.
+fn rejected(s: &Scenario, what: &str, public: PublicInputs, witness: Witness) {
+    assert!(
+        check(&public, &witness).is_err(),
+        "native check accepted: {what}"
+    );
+    assert!(
+        !satisfied(s.depth, public, witness),
+        "circuit accepted: {what}"
+    );
+}
+
+#[test]
+fn honest_witness_satisfies() {
+    for depth in [4, DEFAULT_DEPTH] {
+        let s = Scenario::new(depth);
+        check(&s.public(), &s.witness).unwrap();
+        assert!(satisfied(depth, s.public(), s.witness.clone()));
+    }
+}
+
+#[test]
+fn constraint_count_is_pinned() {
+    // 1,198 + 242 x depth (DESIGN.md estimated ~880 + 245 x depth; the difference is the three
+    // 65-constraint comparisons and the 193-constraint bounds check, see circuit.rs).
+    assert_eq!(constraint_count(20), 6038);
+    for depth in [1, 16, 20, 32] {
+        assert_eq!(
+            setup_constraints(ReputationCircuit::setup(depth).unwrap()),
+            constraint_count(depth),
+            "depth {depth}"
+        );
+    }
+    let s = Scenario::new(20);
+    let cs = crate::common::prove_cs();
+    ark_relations::gr1cs::ConstraintSynthesizer::generate_constraints(
+        ReputationCircuit::new(20, s.public(), s.witness.clone()).unwrap(),
+        cs.clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        cs.num_constraints(),
+        constraint_count(20),
+        "proving and setup shapes differ"
+    );
+    assert_eq!(
+        cs.num_instance_variables(),
+        7,
+        "constant one + six public inputs"
+    );
+}
+
+#[test]
+fn wrong_root() {
+    let s = Scenario::new(8);
+    let mut p = s.public();
+    p.root += Fr::from(1u64);
+    rejected(&s, "wrong root", p, s.witness.clone());
+    // The root of another, real tree (the same workers in another epoch) is just as wrong.
+    let other = PoseidonTree::from_leaves(8, vec![Fr::from(5u64); 3]).unwrap();
+    p.root = other.root();
+    rejected(&s, "another tree's root", p, s.witness.clone());
+}
+
+#[test]
+fn score_below_threshold() {
+    let s = Scenario::new(8);
+    let mut p = s.public();
+    p.bounds = pack_bounds(s.record.score + 1, 50, 2);
+    rejected(&s, "score below min", p, s.witness.clone());
+    p.bounds = pack_bounds(s.record.score, 50, 2);
+    assert!(satisfied(8, p, s.witness.clone()), "score == min must pass");
+}
+
+#[test]
+fn gigs_below_minimum() {
+    let s = Scenario::new(8);
+    let mut p = s.public();
+    p.bounds = pack_bounds(700, s.record.gigs + 1, 2);
+    rejected(&s, "gigs below min", p, s.witness.clone());
+}
+
+#[test]
+fn tier_below_minimum() {
+    let s = Scenario::new(8);
+    let mut p = s.public();
+    p.bounds = pack_bounds(700, 50, s.record.tier + 1);
+    rejected(&s, "tier below min", p, s.witness.clone());
+}
+
+#[test]
+fn score_wrapping_around_the_field() {
+    // A leaf holding a "score" of r - 1 (which no honest engine writes) would pass a comparison
+    // done in the field; the 64-bit decomposition of the difference stops it.
+    let depth = 6;
+    let secret = Fr::from(99u64);
+    let salt = Fr::from(3u64);
+    let huge = -Fr::from(1u64);
+    let leaf = jejak_zk_circuits::poseidon::hash(&[
+        identity_commitment(secret),
+        huge,
+        Fr::from(60u64),
+        Fr::from(3u64),
+        Fr::from(7u64),
+        salt,
+    ]);
+    let tree = PoseidonTree::from_leaves(depth, vec![leaf]).unwrap();
+    let scope = scope(1, VERIFIER, CONTEXT);
+    let public = PublicInputs {
+        root: tree.root(),
+        epoch: Fr::from(7u64),
+        bounds: pack_bounds(700, 50, 2),
+        scope,
+        challenge: Fr::from(1u64),
+        nullifier: nullifier(secret, scope),
+    };
+    let witness = Witness {
+        secret,
+        score: huge,
+        gigs: Fr::from(60u64),
+        tier: Fr::from(3u64),
+        salt,
+        path: tree.path(0).unwrap(),
+    };
+    assert!(witness.path.verify(leaf, tree.root()));
+    let s = Scenario::new(depth);
+    rejected(&s, "score r - 1", public, witness);
+}
+
+#[test]
+fn wrong_nullifier() {
+    let s = Scenario::new(8);
+    let mut p = s.public();
+    p.nullifier += Fr::from(1u64);
+    rejected(&s, "wrong nullifier", p, s.witness.clone());
+    // Another worker's nullifier for the same scope.
+    p.nullifier = nullifier(Fr::from(12345u64), p.scope);
+    rejected(&s, "another secret's nullifier", p, s.witness.clone());
+}
+
+#[test]
+fn scope_of_another_verifier() {
+    let s = Scenario::new(8);
+    let mut p = s.public();
+    // The proof's nullifier was made for this verifier; presented with another verifier's scope.
+    p.scope = scope(31337, [0x33; 20], CONTEXT);
+    rejected(&s, "other verifier's scope", p, s.witness.clone());
+    p.scope = scope(1, VERIFIER, CONTEXT);
+    rejected(&s, "other chain's scope", p, s.witness.clone());
+}
+
+#[test]
+fn bounds_that_are_not_three_64_bit_values() {
+    let s = Scenario::new(8);
+    let mut p = s.public();
+    // min_score = 700 + 2^64 k would alias through the packing if the bounds were not range-checked.
+    p.bounds = pack_bounds(700, 50, 2) + two192();
+    rejected(&s, "bounds >= 2^192", p, s.witness.clone());
+    p.bounds = -Fr::from(1u64);
+    rejected(&s, "bounds r - 1", p, s.witness.clone());
+}
+
+#[test]
+fn wrong_epoch() {
+    let s = Scenario::new(8);
+    let mut p = s.public();
+    p.epoch = Fr::from(8u64);
+    rejected(&s, "epoch other than the leaf's", p, s.witness.clone());
+}
+
+/// A named change to an honest witness.
+type Cheat = (&'static str, fn(&mut Witness));
+
+#[test]
+fn wrong_private_inputs() {
+    let s = Scenario::new(8);
+    let p = s.public();
+    let cheats: [Cheat; 7] = [
+        ("other secret", |w| w.secret += Fr::from(1u64)),
+        ("higher score than the leaf", |w| {
+            w.score += Fr::from(100u64)
+        }),
+        ("more gigs than the leaf", |w| w.gigs += Fr::from(1u64)),
+        ("higher tier than the leaf", |w| w.tier += Fr::from(1u64)),
+        ("other salt", |w| w.salt += Fr::from(1u64)),
+        ("tampered sibling", |w| w.path.siblings[3] += Fr::from(1u64)),
+        ("other leaf position", |w| w.path.index ^= 0b100),
+    ];
+    for (what, cheat) in cheats {
+        let mut w = s.witness.clone();
+        cheat(&mut w);
+        rejected(&s, what, p, w);
+    }
+}
+
+#[test]
+fn another_workers_leaf_does_not_help() {
+    // Worker 8 (score 760) is in the tree; worker 6 cannot use worker 8's path with its secret.
+    let s = Scenario::new(8);
+    let mut w = s.witness.clone();
+    w.path = s.tree.path(8).unwrap();
+    rejected(&s, "another worker's path", s.public(), w);
+}
+
+#[test]
+fn build_statement_refuses_unmet_requirements() {
+    let s = Scenario::new(8);
+    let req = Requirement {
+        min_score: 900,
+        ..s.requirement
+    };
+    let err = build_statement(&s.record, &s.path(), &req).unwrap_err();
+    assert!(
+        matches!(err, Error::Unsatisfied(ref m) if m.contains("score")),
+        "{err}"
+    );
+    let req = Requirement {
+        min_gigs: 1000,
+        ..s.requirement
+    };
+    assert!(
+        matches!(build_statement(&s.record, &s.path(), &req), Err(Error::Unsatisfied(m)) if m.contains("gigs"))
+    );
+    let stranger = WorkerRecord {
+        secret: Fr::from(1u64),
+        ..s.record.clone()
+    };
+    let (statement, _) = build_statement(&stranger, &s.path(), &s.requirement).unwrap();
+    assert_ne!(
+        statement.root,
+        s.tree.root(),
+        "a stranger's record must not reach the published root"
+    );
+}
+
+#[test]
+fn statement_round_trips_through_public_inputs() {
+    let s = Scenario::new(8);
+    let decoded = Statement::from_public_inputs(&s.public()).unwrap();
+    assert_eq!(decoded, s.statement);
+    let strings = s.public().to_decimal_strings();
+    assert_eq!(
+        PublicInputs::from_decimal_strings(&strings).unwrap(),
+        s.public()
+    );
+    let mut p = s.public();
+    p.epoch = Fr::from(1u128 << 64);
+    assert!(Statement::from_public_inputs(&p).is_err());
+    assert!(PublicInputs::from_slice(&[Fr::from(1u64); 5]).is_err());
+}
+
+#[test]
+fn public_input_at_or_above_the_modulus_is_refused() {
+    let s = Scenario::new(8);
+    let mut strings = s.public().to_decimal_strings();
+    // nullifier + r names the same field element; the parser must not reduce it.
+    let aliased = num_bigint::BigUint::parse_bytes(strings[5].as_bytes(), 10).unwrap()
+        + num_bigint::BigUint::parse_bytes(
+            jejak_zk_circuits::field::MODULUS_DECIMAL.as_bytes(),
+            10,
+        )
+        .unwrap();
+    strings[5] = aliased.to_string();
+    assert!(matches!(
+        PublicInputs::from_decimal_strings(&strings),
+        Err(Error::InvalidFieldElement { .. })
+    ));
+    strings[5] = jejak_zk_circuits::field::MODULUS_DECIMAL.to_owned();
+    assert!(PublicInputs::from_decimal_strings(&strings).is_err());
+}
