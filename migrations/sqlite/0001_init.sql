@@ -116,6 +116,7 @@ CREATE TABLE chain_batches (
 CREATE INDEX chain_batches_root ON chain_batches (chain_id, platform_id, root);
 CREATE INDEX chain_batches_block ON chain_batches (chain_id, block_number);
 CREATE INDEX chain_batches_id ON chain_batches (chain_id, batch_id);
+CREATE INDEX chain_batches_cid ON chain_batches (chain_id, cid);
 
 CREATE TABLE chain_revocations (
     chain_id     BIGINT NOT NULL,

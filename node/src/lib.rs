@@ -1,1 +1,17 @@
-//! The jejak node: configuration, CLI and composition of store, indexer, anchoring jobs and API.
+//! The jejak node: configuration, command line and composition.
+//!
+//! `main.rs` only parses the command line and calls [`cli::run`]. Composition lives in
+//! [`launch`]: store, blockstore, indexer, document fetcher, batcher and API as named tasks tied
+//! to one shutdown signal. [`config`] resolves presets, the config file and `JEJAK_*`
+//! variables; [`dev`] runs the whole system locally on anvil with a demo workload; [`anvil`]
+//! starts the pinned anvil from `node_modules` (also used by the tests).
+
+pub mod anvil;
+pub mod cli;
+pub mod config;
+pub mod dev;
+pub mod launch;
+pub mod ops;
+mod output;
+
+pub use launch::{RunningNode, launch};

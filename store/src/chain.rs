@@ -598,3 +598,18 @@ pub async fn counts(conn: &mut Conn, chain_id: i64) -> Result<Vec<(&'static str,
     }
     Ok(out)
 }
+
+/// Indexed batches naming a CID.
+pub async fn batches_by_cid(conn: &mut Conn, chain_id: i64, cid: &str) -> Result<Vec<ChainBatch>> {
+    sqlx::query(
+        "SELECT chain_id, block_number, block_hash, log_index, tx_hash, contract, batch_id, platform_id, root, count, cid \
+         FROM chain_batches WHERE chain_id = $1 AND cid = $2 ORDER BY block_number, log_index",
+    )
+    .bind(chain_id)
+    .bind(cid)
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(batch_from_row)
+    .collect()
+}

@@ -170,3 +170,15 @@ pub fn now_secs() -> i64 {
 pub(crate) fn digest(bytes: Vec<u8>) -> Result<[u8; 32]> {
     bytes.try_into().map_err(|b: Vec<u8>| Error::Corrupt(format!("expected 32 bytes, found {}", b.len())))
 }
+
+/// Commits a transaction.
+pub async fn commit(tx: Tx) -> Result<()> {
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Rolls a transaction back.
+pub async fn rollback(tx: Tx) -> Result<()> {
+    tx.rollback().await?;
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! API keys and the roles they carry.
+//!
+//! A key reads `jk_<id>_<secret>`: the id finds the stored row, the secret is checked against
+//! its SHA-256 in constant time. Only hashes are stored.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use rand::RngCore as _;
+use sha2::{Digest as _, Sha256};
+use subtle::ConstantTimeEq as _;
+
+use crate::{ApiError, AppState};
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Push events for, and read, its own platform only.
+    Platform,
+    /// Read its own record only.
+    Worker,
+    /// Read-only access to history.
+    Auditor,
+}
+
+impl Role {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Platform => "platform",
+            Role::Worker => "worker",
+            Role::Auditor => "auditor",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Role::Admin, Role::Platform, Role::Worker, Role::Auditor].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// The caller, as its key says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// Key id.
+    pub key_id: String,
+    /// Role.
+    pub role: Role,
+    /// Platform of a platform key.
+    pub platform_id: Option<i64>,
+    /// Worker of a worker key.
+    pub worker_id: Option<String>,
+}
+
+impl Principal {
+    /// Whether the caller may read a platform's data.
+    pub fn can_read_platform(&self, platform_id: i64) -> bool {
+        match self.role {
+            Role::Admin | Role::Auditor => true,
+            Role::Platform => self.platform_id == Some(platform_id),
+            Role::Worker => false,
+        }
+    }
+}
+
+/// A new key: the full secret string (shown once) and the row to store.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    /// `jk_<id>_<secret>`: give this to the caller; it is not stored.
+    pub token: String,
+    /// The stored row.
+    pub row: jejak_store::keys::ApiKeyRow,
+}
+
+/// Makes a key for a role.
+pub fn new_key(role: Role, platform_id: Option<i64>, worker_id: Option<String>, label: &str, now: i64) -> NewKey {
+    let mut id = [0u8; 8];
+    let mut secret = [0u8; 24];
+    rand::rngs::OsRng.fill_bytes(&mut id);
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    let id = hex::encode(id);
+    let secret = hex::encode(secret);
+    NewKey {
+        token: format!("jk_{id}_{secret}"),
+        row: jejak_store::keys::ApiKeyRow {
+            id,
+            secret_hash: Sha256::digest(secret.as_bytes()).into(),
+            role: role.as_str().to_string(),
+            platform_id,
+            worker_id,
+            label: label.to_string(),
+            created_at: now,
+            revoked_at: None,
+        },
+    }
+}
+
+/// Splits `jk_<id>_<secret>`.
+fn parse_token(token: &str) -> Option<(&str, &str)> {
+    let rest = token.strip_prefix("jk_")?;
+    let (id, secret) = rest.split_once('_')?;
+    (id.len() == 16 && !secret.is_empty()).then_some((id, secret))
+}
+
+/// Checks a bearer token against the store.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, ApiError> {
+    let bad = || ApiError::unauthorized("invalid API key");
+    let (id, secret) = parse_token(token).ok_or_else(bad)?;
+    let mut c = state.store.conn().await?;
+    let row = jejak_store::keys::get(&mut c, id).await?.ok_or_else(bad)?;
+    let given: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+    if !bool::from(given.ct_eq(&row.secret_hash)) || row.revoked_at.is_some() {
+        return Err(bad());
+    }
+    let role = Role::parse(&row.role).ok_or_else(|| ApiError::internal(format!("key {id} has unknown role {}", row.role)))?;
+    Ok(Principal { key_id: row.id, role, platform_id: row.platform_id, worker_id: row.worker_id })
+}
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <API key>"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <API key>`"))?;
+        authenticate(state, token.trim()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip() {
+        let k = new_key(Role::Platform, Some(1), None, "x", 0);
+        let (id, secret) = parse_token(&k.token).unwrap();
+        assert_eq!(id, k.row.id);
+        let h: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        assert_eq!(h, k.row.secret_hash);
+        assert!(parse_token("jk_short_x").is_none());
+        assert!(parse_token("bearer").is_none());
+    }
+}

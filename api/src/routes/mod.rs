@@ -1,0 +1,6 @@
+//! Route handlers, one module per resource.
+
+pub(crate) mod attestations;
+pub(crate) mod events;
+pub(crate) mod gateway;
+pub(crate) mod status;

@@ -1,0 +1,177 @@
+//! The IPFS side of indexing: fetching the documents events name, apart from chain following.
+//!
+//! Each CID the chain names is queued with the block range that named it. This worker takes
+//! due CIDs, fetches them through the configured sources, checks every byte against the CID and
+//! the document against the chain (a batch document must carry the anchored root and count),
+//! stores good ones in the blockstore and records a status: fetched, invalid (never stored) or,
+//! after the last attempt, gave up. Failures are retried with capped exponential backoff.
+
+use std::time::Duration;
+
+use futures::StreamExt as _;
+use jejak_core::batch::BatchDocument;
+use jejak_core::cid;
+use jejak_ipfs::{Blockstore, Fetcher};
+use jejak_store::ipfs::{self as queue, FetchStatus, QueuedObject};
+use jejak_store::{Store, chain, now_secs};
+use tokio_util::sync::CancellationToken;
+
+use crate::Result;
+
+/// How documents are fetched.
+#[derive(Debug, Clone)]
+pub struct DocumentConfig {
+    /// EVM chain id the documents belong to.
+    pub chain_id: u64,
+    /// CIDs taken per round.
+    pub batch: usize,
+    /// Fetches in flight.
+    pub concurrency: usize,
+    /// Attempts before giving up.
+    pub max_attempts: u32,
+    /// First retry delay.
+    pub backoff_base: Duration,
+    /// Longest retry delay.
+    pub backoff_cap: Duration,
+    /// Wait between rounds when nothing is due.
+    pub poll_interval: Duration,
+}
+
+impl DocumentConfig {
+    /// Defaults for a chain.
+    pub fn new(chain_id: u64) -> Self {
+        Self {
+            chain_id,
+            batch: 64,
+            concurrency: 8,
+            max_attempts: 12,
+            backoff_base: Duration::from_secs(2),
+            backoff_cap: Duration::from_secs(3600),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// The document fetch worker.
+#[derive(Debug, Clone)]
+pub struct DocumentFetcher {
+    cfg: DocumentConfig,
+    store: Store,
+    fetcher: Fetcher,
+    blockstore: Blockstore,
+}
+
+impl DocumentFetcher {
+    /// A worker fetching through `fetcher` into `blockstore`.
+    pub fn new(cfg: DocumentConfig, store: Store, fetcher: Fetcher, blockstore: Blockstore) -> Self {
+        Self { cfg, store, fetcher, blockstore }
+    }
+
+    /// Works the queue until shutdown.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
+        loop {
+            let worked = match self.step().await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::warn!(target: "jejak::ipfs", error = %e, "document round failed");
+                    0
+                }
+            };
+            if worked == 0 {
+                tokio::select! {
+                    _ = shutdown.cancelled() => return Ok(()),
+                    _ = tokio::time::sleep(self.cfg.poll_interval) => {}
+                }
+            } else if shutdown.is_cancelled() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// One round over due CIDs; returns how many were attempted.
+    pub async fn step(&self) -> Result<usize> {
+        let due = {
+            let mut c = self.store.conn().await?;
+            queue::due(&mut c, now_secs(), self.cfg.batch as i64).await?
+        };
+        let n = due.len();
+        let results: Vec<Result<()>> = futures::stream::iter(due.into_iter().map(|o| self.attempt(o)))
+            .buffer_unordered(self.cfg.concurrency.max(1))
+            .collect()
+            .await;
+        for r in results {
+            r?;
+        }
+        Ok(n)
+    }
+
+    async fn attempt(&self, obj: QueuedObject) -> Result<()> {
+        let now = now_secs();
+        let outcome = match cid::parse(&obj.cid) {
+            Err(e) => Err((FetchStatus::Invalid, e.to_string())),
+            Ok(parsed) => match self.fetcher.fetch(&parsed).await {
+                Ok(bytes) => match self.check(&obj, &bytes).await? {
+                    Ok(()) => {
+                        self.blockstore.put_verified(&parsed, &bytes).await.map_err(jejak_store_err)?;
+                        Ok(bytes.len())
+                    }
+                    Err(why) => Err((FetchStatus::Invalid, why)),
+                },
+                Err(e) if e.is_invalid_content() => Err((FetchStatus::Invalid, e.to_string())),
+                Err(e) => Err((FetchStatus::Pending, e.to_string())),
+            },
+        };
+        let mut c = self.store.conn().await?;
+        match outcome {
+            Ok(size) => {
+                queue::record_attempt(&mut c, &obj.cid, FetchStatus::Fetched, now, Some(size as i64), None, now).await?;
+                tracing::debug!(target: "jejak::ipfs", cid = %obj.cid, kind = %obj.kind, size, "document fetched");
+            }
+            Err((FetchStatus::Invalid, why)) => {
+                tracing::warn!(target: "jejak::ipfs", cid = %obj.cid, kind = %obj.kind, reason = %why, "document invalid");
+                queue::record_attempt(&mut c, &obj.cid, FetchStatus::Invalid, now, None, Some(&why), now).await?;
+            }
+            Err((_, why)) => {
+                let attempts = obj.attempts as u32 + 1;
+                let (status, next) = if attempts >= self.cfg.max_attempts {
+                    tracing::warn!(target: "jejak::ipfs", cid = %obj.cid, attempts, reason = %why, "gave up on document");
+                    (FetchStatus::GaveUp, now)
+                } else {
+                    let delay = crate::rpc::backoff(attempts - 1, self.cfg.backoff_base, self.cfg.backoff_cap);
+                    (FetchStatus::Pending, now + delay.as_secs().max(1) as i64)
+                };
+                queue::record_attempt(&mut c, &obj.cid, status, next, None, Some(&why), now).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks a document against what the chain says about it. `Ok(Err(reason))` means the
+    /// content is wrong for the events that name it.
+    async fn check(&self, obj: &QueuedObject, bytes: &[u8]) -> Result<std::result::Result<(), String>> {
+        if obj.kind != "batch" {
+            return Ok(Ok(()));
+        }
+        let doc = match BatchDocument::from_bytes(bytes) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        if doc.chain_id != self.cfg.chain_id {
+            return Ok(Err(format!("document is for chain {}, not {}", doc.chain_id, self.cfg.chain_id)));
+        }
+        let mut c = self.store.conn().await?;
+        for b in chain::batches_by_cid(&mut c, self.cfg.chain_id as i64, &obj.cid).await? {
+            if b.root != doc.root || b.count != i64::from(doc.count) || b.platform_id != doc.platform_id as i64 {
+                return Ok(Err(format!(
+                    "document does not match batch {} anchored on chain (root, count or platform differ)",
+                    b.batch_id
+                )));
+            }
+        }
+        Ok(Ok(()))
+    }
+}
+
+fn jejak_store_err(e: jejak_ipfs::Error) -> crate::Error {
+    crate::Error::Config(format!("blockstore: {e}"))
+}

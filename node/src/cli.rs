@@ -1,0 +1,255 @@
+//! The `jejak` command line.
+
+use std::path::PathBuf;
+
+use alloy::primitives::Address;
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use jejak_api::auth::{self, Role};
+use jejak_store::{Store, keys, now_secs};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::output::line;
+
+/// jejak: a portable, provable, auditable track record for gig workers.
+#[derive(Debug, Parser)]
+#[command(name = "jejak", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run everything locally: anvil, contracts, a demo platform, the node and a demo workload.
+    Dev(crate::dev::DevArgs),
+    /// Run the node against a configured chain.
+    Node(ConfigArg),
+    /// Deploy the jejak contracts with the operator key.
+    Deploy(DeployArgs),
+    /// Manage platforms in the registry.
+    #[command(subcommand)]
+    Platform(PlatformCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Inspect the indexer.
+    #[command(subcommand)]
+    Index(IndexCommand),
+    /// Print the resolved configuration (preset, file, environment), secrets redacted.
+    Config(ConfigArg),
+}
+
+/// `--config FILE`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConfigArg {
+    /// Configuration file (TOML); `JEJAK_*` environment variables override it.
+    #[arg(long, short, env = "JEJAK_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// `jejak deploy`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Admin of the registry (default: the operator).
+    #[arg(long)]
+    admin: Option<Address>,
+    /// How long a replaced reputation root stays accepted, seconds.
+    #[arg(long, default_value_t = 7 * 24 * 3600)]
+    root_window_secs: u64,
+}
+
+/// `jejak platform ...`.
+#[derive(Debug, Subcommand)]
+pub enum PlatformCommand {
+    /// Register a platform (operator key); publishes its profile to the blockstore.
+    Register {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// The address that signs the platform's batches (the node's key to let it anchor).
+        #[arg(long)]
+        signer: Option<Address>,
+        /// Website.
+        #[arg(long)]
+        url: Option<String>,
+        /// Top of the platform's rating scale.
+        #[arg(long, default_value_t = 5)]
+        rating_scale: u32,
+    },
+}
+
+/// `jejak keys ...`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key; the secret is printed once and only its hash stored.
+    Create {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Role.
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// Platform of a platform key.
+        #[arg(long)]
+        platform: Option<i64>,
+        /// Worker of a worker key.
+        #[arg(long)]
+        worker: Option<String>,
+        /// Label.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List keys (never their secrets).
+    List(ConfigArg),
+    /// Revoke a key by id.
+    Revoke {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Key id (the part after `jk_`).
+        id: String,
+    },
+}
+
+/// `jejak index ...`.
+#[derive(Debug, Subcommand)]
+pub enum IndexCommand {
+    /// Head, finalized, cursor, lag, reorganisations and the IPFS queue.
+    Status(ConfigArg),
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| format!("`{s}`: one of admin, platform, worker, auditor"))
+}
+
+fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
+    let cfg = Config::load(arg.config.as_deref()).context("loading configuration")?;
+    cfg.validate().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    Ok(cfg)
+}
+
+async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&cfg.data_dir)?;
+    Store::connect(&cfg.database_url()).await.with_context(|| format!("opening {}", jejak_store::redact(&cfg.database_url())))
+}
+
+fn operator_key(cfg: &Config) -> anyhow::Result<&str> {
+    cfg.operator.private_key.as_deref().context("an operator key is required: set JEJAK_OPERATOR__PRIVATE_KEY")
+}
+
+/// Runs a command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Dev(args) => crate::dev::run(args).await,
+        Command::Node(arg) => {
+            let cfg = load(&arg)?;
+            let shutdown = CancellationToken::new();
+            let node = crate::launch::launch(&cfg, None, shutdown.clone()).await?;
+            tokio::spawn(async move {
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    shutdown.cancel();
+                }
+            });
+            node.wait().await
+        }
+        Command::Deploy(args) => {
+            let cfg = load(&args.config)?;
+            let d = crate::ops::deploy(&cfg.chain.rpc_urls[0], operator_key(&cfg)?, args.admin, args.root_window_secs).await?;
+            #[derive(serde::Serialize)]
+            struct Section {
+                contracts: crate::config::ContractsConfig,
+            }
+            line("# add to your configuration file:");
+            line(toml::to_string_pretty(&Section { contracts: d.into() })?);
+            Ok(())
+        }
+        Command::Platform(PlatformCommand::Register { config, name, signer, url, rating_scale }) => {
+            let cfg = load(&config)?;
+            let contracts = cfg.contracts.context("[contracts] is required")?;
+            let key = operator_key(&cfg)?;
+            let signer = match signer {
+                Some(s) => s,
+                None => jejak_chain::signer_from_hex(key)?.address(),
+            };
+            let profile = crate::ops::PlatformProfile::new(&name, url.as_deref(), &[], rating_scale);
+            let blockstore = jejak_ipfs::Blockstore::open(cfg.blockstore_dir())?;
+            let cid = blockstore.put(&profile.to_bytes()).await?;
+            let id = crate::ops::register_platform(&cfg.chain.rpc_urls[0], key, contracts.registry, signer, &cid.to_string()).await?;
+            line(format!("platform {id} registered: signer {signer}, profile ipfs://{cid}"));
+            Ok(())
+        }
+        Command::Keys(cmd) => keys_command(cmd).await,
+        Command::Index(IndexCommand::Status(arg)) => {
+            let cfg = load(&arg)?;
+            let store = open_store(&cfg).await?;
+            let mut c = store.conn().await?;
+            let cursor = jejak_store::chain::cursor(&mut c, cfg.chain.chain_id as i64).await?;
+            let queue = jejak_store::ipfs::counts(&mut c).await?;
+            let rpc = jejak_indexer::rpc::RpcClient::new(cfg.rpc_config())?;
+            let head = rpc.block_number().await.ok();
+            line(format!("chain        {}", cfg.chain.chain_id));
+            line(format!("head         {}", head.map_or("unreachable".to_string(), |h| h.to_string())));
+            match cursor {
+                Some(cur) => {
+                    line(format!("cursor       {} (0x{})", cur.block_number, hex::encode(cur.block_hash)));
+                    line(format!("finalized    {}", cur.finalized_number));
+                    line(format!("lag          {}", head.map_or("?".into(), |h| h.saturating_sub(cur.block_number as u64).to_string())));
+                    line(format!("reorgs seen  {}", cur.reorgs));
+                }
+                None => line("cursor       not started"),
+            }
+            let q: Vec<String> = queue.iter().map(|(s, n)| format!("{} {n}", s.as_str())).collect();
+            line(format!("ipfs queue   {}", q.join(", ")));
+            Ok(())
+        }
+        Command::Config(arg) => {
+            let mut cfg = load(&arg)?;
+            if cfg.operator.private_key.is_some() {
+                cfg.operator.private_key = Some("<redacted>".into());
+            }
+            line(toml::to_string_pretty(&cfg)?);
+            Ok(())
+        }
+    }
+}
+
+async fn keys_command(cmd: KeysCommand) -> anyhow::Result<()> {
+    match cmd {
+        KeysCommand::Create { config, role, platform, worker, label } => {
+            anyhow::ensure!(role != Role::Platform || platform.is_some(), "a platform key needs --platform ID");
+            anyhow::ensure!(role != Role::Worker || worker.is_some(), "a worker key needs --worker ID");
+            let cfg = load(&config)?;
+            let store = open_store(&cfg).await?;
+            let k = auth::new_key(role, platform, worker, &label, now_secs());
+            keys::insert(&mut *store.conn().await?, &k.row).await?;
+            line(k.token);
+        }
+        KeysCommand::List(config) => {
+            let cfg = load(&config)?;
+            let store = open_store(&cfg).await?;
+            for k in keys::list(&mut *store.conn().await?).await? {
+                let scope = match (k.platform_id, &k.worker_id) {
+                    (Some(p), _) => format!("platform {p}"),
+                    (_, Some(w)) => format!("worker {w}"),
+                    _ => "-".into(),
+                };
+                let state = if k.revoked_at.is_some() { "revoked" } else { "active" };
+                line(format!("{}  {:8}  {:14}  {:7}  {}", k.id, k.role, scope, state, k.label));
+            }
+        }
+        KeysCommand::Revoke { config, id } => {
+            let cfg = load(&config)?;
+            let store = open_store(&cfg).await?;
+            let done = keys::revoke(&mut *store.conn().await?, &id, now_secs()).await?;
+            anyhow::ensure!(done, "no active key `{id}`");
+            line(format!("key {id} revoked"));
+        }
+    }
+    Ok(())
+}

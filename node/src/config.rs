@@ -1,0 +1,379 @@
+//! Node configuration: a preset (`local`, `polygon-amoy`, `polygon`), overlaid by a TOML file,
+//! overlaid by `JEJAK_*` environment variables (`__` separates sections:
+//! `JEJAK_CHAIN__RPC_URLS='["https://a", "https://b"]'`, `JEJAK_OPERATOR__PRIVATE_KEY=0x...`).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use alloy::primitives::Address;
+use figment::Figment;
+use figment::providers::{Env, Format as _, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// A chain preset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Preset {
+    /// anvil on 127.0.0.1:8545 (chain 31337).
+    Local,
+    /// Polygon PoS testnet Amoy (chain 80002).
+    PolygonAmoy,
+    /// Polygon PoS mainnet (chain 137).
+    Polygon,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The preset the defaults came from.
+    pub preset: Preset,
+    /// Where the node keeps its SQLite file, blockstore and files.
+    pub data_dir: PathBuf,
+    /// The chain.
+    pub chain: ChainConfig,
+    /// The deployed contracts; required for `jejak node`.
+    pub contracts: Option<ContractsConfig>,
+    /// The database.
+    pub database: DatabaseConfig,
+    /// The HTTP API.
+    pub api: ApiConfig,
+    /// IPFS sources and limits.
+    pub ipfs: IpfsConfig,
+    /// Chain following.
+    pub indexer: IndexerSection,
+    /// Attestation batching.
+    pub batcher: BatcherSection,
+    /// The key the node sends transactions with.
+    pub operator: OperatorConfig,
+    /// Logging.
+    pub log: LogConfig,
+}
+
+/// Chain access.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainConfig {
+    /// EVM chain id the endpoints must serve.
+    pub chain_id: u64,
+    /// JSON-RPC endpoints in order of preference; later ones are fallbacks.
+    pub rpc_urls: Vec<String>,
+    /// Timeout of one RPC request, seconds.
+    pub request_timeout_secs: u64,
+}
+
+/// Contract addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractsConfig {
+    /// `JejakRegistry`.
+    pub registry: Address,
+    /// `JejakAttestations`.
+    pub attestations: Address,
+    /// `JejakReputationRoots`.
+    pub reputation_roots: Address,
+    /// `JejakEvidenceLog`.
+    pub evidence_log: Address,
+    /// Block the contracts were deployed in (indexing starts there).
+    pub start_block: u64,
+}
+
+impl From<jejak_chain::Deployment> for ContractsConfig {
+    fn from(d: jejak_chain::Deployment) -> Self {
+        Self {
+            registry: d.registry,
+            attestations: d.attestations,
+            reputation_roots: d.reputation_roots,
+            evidence_log: d.evidence_log,
+            start_block: d.start_block,
+        }
+    }
+}
+
+/// Database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH?mode=rwc` or `postgres://...`; default: `jejak.db` in the data directory.
+    pub url: Option<String>,
+}
+
+/// HTTP API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Largest request body, bytes.
+    pub max_body_bytes: usize,
+    /// Most events per request.
+    pub max_events_per_request: usize,
+    /// Request timeout, seconds.
+    pub request_timeout_secs: u64,
+}
+
+/// IPFS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IpfsConfig {
+    /// Trustless gateways tried after the blockstore, in order.
+    pub gateways: Vec<String>,
+    /// Kubo RPC endpoint: tried after the gateways, and documents the node publishes are pinned
+    /// to it.
+    pub kubo_rpc: Option<String>,
+    /// Largest document fetched, bytes.
+    pub max_object_bytes: u64,
+    /// Timeout of one fetch, seconds.
+    pub fetch_timeout_secs: u64,
+    /// Attempts before giving up on a CID.
+    pub max_attempts: u32,
+    /// First retry delay, seconds (doubles up to `backoff_cap_secs`).
+    pub backoff_base_secs: u64,
+    /// Longest retry delay, seconds.
+    pub backoff_cap_secs: u64,
+}
+
+/// Chain following.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexerSection {
+    /// First block to index; default: the deployment block.
+    pub start_block: Option<u64>,
+    /// Follow the RPC's `finalized` tag.
+    pub use_finalized_tag: bool,
+    /// Confirmation depth used when the tag is unavailable.
+    pub confirmation_depth: u64,
+    /// Alarm when the tag lags the head by more than this many blocks.
+    pub finality_lag_alarm: u64,
+    /// Unfinalized blocks kept to detect reorganisations.
+    pub reorg_window: u64,
+    /// Poll interval when caught up, milliseconds.
+    pub poll_interval_ms: u64,
+    /// First `eth_getLogs` range.
+    pub initial_log_range: u64,
+    /// Largest `eth_getLogs` range.
+    pub max_log_range: u64,
+    /// Concurrent `eth_getLogs` requests during backfill.
+    pub fetch_concurrency: usize,
+    /// Alarm when the head has not moved for this long, seconds.
+    pub head_stall_alarm_secs: u64,
+}
+
+/// Attestation batching.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatcherSection {
+    /// Seconds between batching rounds.
+    pub interval_secs: u64,
+    /// Most events per batch (at most 10,000).
+    pub max_batch: usize,
+}
+
+/// The node's transaction key.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorConfig {
+    /// Hex private key; prefer the `JEJAK_OPERATOR__PRIVATE_KEY` environment variable. Without
+    /// it the node indexes and serves but does not anchor.
+    pub private_key: Option<String>,
+}
+
+impl std::fmt::Debug for OperatorConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OperatorConfig").field("private_key", &self.private_key.as_ref().map(|_| "<redacted>")).finish()
+    }
+}
+
+/// Logging.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter such as `info,jejak::indexer=debug` (`RUST_LOG` wins when set).
+    pub filter: String,
+}
+
+impl Config {
+    /// The defaults of a preset.
+    pub fn preset(preset: Preset) -> Self {
+        let (chain_id, rpc, depth, lag_alarm, window, poll_ms) = match preset {
+            Preset::Local => (31337, "http://127.0.0.1:8545", 12, 256, 256, 500),
+            Preset::PolygonAmoy => (80002, "https://rpc-amoy.polygon.technology", 256, 512, 1024, 2000),
+            Preset::Polygon => (137, "https://polygon-rpc.com", 256, 512, 1024, 2000),
+        };
+        Self {
+            preset,
+            data_dir: PathBuf::from(".jejak"),
+            chain: ChainConfig { chain_id, rpc_urls: vec![rpc.to_string()], request_timeout_secs: 20 },
+            contracts: None,
+            database: DatabaseConfig { url: None },
+            api: ApiConfig {
+                listen: "127.0.0.1:7420".parse().expect("static address"),
+                max_body_bytes: 4 * 1024 * 1024,
+                max_events_per_request: 1000,
+                request_timeout_secs: 30,
+            },
+            ipfs: IpfsConfig {
+                gateways: Vec::new(),
+                kubo_rpc: None,
+                max_object_bytes: 4 * 1024 * 1024,
+                fetch_timeout_secs: 30,
+                max_attempts: 12,
+                backoff_base_secs: 2,
+                backoff_cap_secs: 3600,
+            },
+            indexer: IndexerSection {
+                start_block: None,
+                use_finalized_tag: true,
+                confirmation_depth: depth,
+                finality_lag_alarm: lag_alarm,
+                reorg_window: window,
+                poll_interval_ms: poll_ms,
+                initial_log_range: 1000,
+                max_log_range: if preset == Preset::Local { 100_000 } else { 2000 },
+                fetch_concurrency: 4,
+                head_stall_alarm_secs: if preset == Preset::Local { 600 } else { 120 },
+            },
+            batcher: BatcherSection { interval_secs: 5, max_batch: 10_000 },
+            operator: OperatorConfig::default(),
+            log: LogConfig { format: "text".into(), filter: "info".into() },
+        }
+    }
+
+    /// Loads the configuration: the preset named in the file or `JEJAK_PRESET` (default
+    /// `local`), then the file, then `JEJAK_*` variables.
+    pub fn load(path: Option<&Path>) -> Result<Self, figment::Error> {
+        let file = || match path {
+            Some(p) => Toml::file_exact(p),
+            None => Toml::string(""),
+        };
+        let preset: Preset = Figment::new()
+            .merge(file())
+            .merge(Env::prefixed("JEJAK_").only(&["preset"]))
+            .extract_inner("preset")
+            .unwrap_or(Preset::Local);
+        Figment::from(Serialized::defaults(Self::preset(preset)))
+            .merge(file())
+            .merge(Env::prefixed("JEJAK_").split("__"))
+            .extract()
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        self.database
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("jejak.db").display()))
+    }
+
+    /// The blockstore directory.
+    pub fn blockstore_dir(&self) -> PathBuf {
+        self.data_dir.join("blocks")
+    }
+
+    /// Checks values that would otherwise fail later and obscurely.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.chain.rpc_urls.is_empty() {
+            return Err("chain.rpc_urls: at least one endpoint is required".into());
+        }
+        if matches!(self.preset, Preset::Polygon | Preset::PolygonAmoy) && self.indexer.confirmation_depth < 200 {
+            return Err("indexer.confirmation_depth: Polygon PoS needs at least 200 blocks".into());
+        }
+        if self.indexer.reorg_window < 2 {
+            return Err("indexer.reorg_window: at least 2 blocks".into());
+        }
+        if self.batcher.max_batch == 0 || self.batcher.max_batch > jejak_core::batch::MAX_BATCH_LEAVES {
+            return Err(format!("batcher.max_batch: 1 to {}", jejak_core::batch::MAX_BATCH_LEAVES));
+        }
+        Ok(())
+    }
+
+    /// The indexer settings for the deployed contracts.
+    pub fn indexer_config(&self, contracts: &ContractsConfig) -> jejak_indexer::IndexerConfig {
+        let i = &self.indexer;
+        let mut cfg = jejak_indexer::IndexerConfig::new(
+            self.chain.chain_id,
+            jejak_indexer::Contracts {
+                registry: contracts.registry,
+                attestations: contracts.attestations,
+                reputation_roots: contracts.reputation_roots,
+                evidence_log: contracts.evidence_log,
+            },
+            i.start_block.unwrap_or(contracts.start_block),
+        );
+        cfg.use_finalized_tag = i.use_finalized_tag;
+        cfg.confirmation_depth = i.confirmation_depth;
+        cfg.finality_lag_alarm = i.finality_lag_alarm;
+        cfg.reorg_window = i.reorg_window;
+        cfg.poll_interval = Duration::from_millis(i.poll_interval_ms);
+        cfg.initial_log_range = i.initial_log_range;
+        cfg.max_log_range = i.max_log_range;
+        cfg.fetch_concurrency = i.fetch_concurrency;
+        cfg.head_stall_alarm = Duration::from_secs(i.head_stall_alarm_secs);
+        cfg
+    }
+
+    /// The RPC client settings.
+    pub fn rpc_config(&self) -> jejak_indexer::rpc::RpcConfig {
+        jejak_indexer::rpc::RpcConfig {
+            urls: self.chain.rpc_urls.clone(),
+            request_timeout: Duration::from_secs(self.chain.request_timeout_secs),
+            ..Default::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_differ_where_chains_differ() {
+        let amoy = Config::preset(Preset::PolygonAmoy);
+        assert_eq!(amoy.chain.chain_id, 80002);
+        assert!(amoy.indexer.confirmation_depth >= 200);
+        assert_eq!(Config::preset(Preset::Polygon).chain.chain_id, 137);
+        assert_eq!(Config::preset(Preset::Local).chain.chain_id, 31337);
+        for p in [Preset::Local, Preset::PolygonAmoy, Preset::Polygon] {
+            Config::preset(p).validate().unwrap();
+        }
+    }
+
+    #[test]
+    fn file_then_environment_override_the_preset() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "jejak.toml",
+                r#"
+                preset = "polygon-amoy"
+                [api]
+                listen = "0.0.0.0:9000"
+                [chain]
+                rpc_urls = ["https://one.example", "https://two.example"]
+                "#,
+            )?;
+            jail.set_env("JEJAK_INDEXER__REORG_WINDOW", "4096");
+            jail.set_env("JEJAK_OPERATOR__PRIVATE_KEY", "0xabc");
+            let cfg = Config::load(Some(Path::new("jejak.toml"))).expect("loads");
+            assert_eq!(cfg.preset, Preset::PolygonAmoy);
+            assert_eq!(cfg.chain.chain_id, 80002, "from the preset");
+            assert_eq!(cfg.chain.rpc_urls.len(), 2, "from the file");
+            assert_eq!(cfg.api.listen.port(), 9000);
+            assert_eq!(cfg.indexer.reorg_window, 4096, "from the environment");
+            assert_eq!(cfg.operator.private_key.as_deref(), Some("0xabc"));
+            assert!(!format!("{cfg:?}").contains("0xabc"), "the key is redacted in debug output");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("jejak.toml", "[api]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n")?;
+            assert!(Config::load(Some(Path::new("jejak.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,150 @@
+//! Composition: opens the store and blockstore, starts the indexer, the document fetcher, the
+//! batcher (when an operator key is configured) and the API, each as a named task tied to one
+//! shutdown signal. A task that fails takes the node down with its error.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use jejak_anchor::{Batcher, BatcherConfig};
+use jejak_chain::Sender;
+use jejak_indexer::rpc::RpcClient;
+use jejak_indexer::{DocumentConfig, DocumentFetcher, Indexer, IndexerStatus};
+use jejak_ipfs::{Blockstore, Fetcher, Kubo, Source};
+use jejak_store::Store;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+
+/// A running node.
+#[derive(Debug)]
+pub struct RunningNode {
+    /// Where the API listens.
+    pub api_addr: std::net::SocketAddr,
+    /// The store the node uses.
+    pub store: Store,
+    /// The blockstore.
+    pub blockstore: Blockstore,
+    /// Live indexer figures.
+    pub indexer_status: Arc<IndexerStatus>,
+    shutdown: CancellationToken,
+    tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
+}
+
+impl RunningNode {
+    /// The token that stops the node.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Waits until every task ends. The first task to fail cancels the others and its error is
+    /// returned; a clean shutdown returns Ok.
+    pub async fn wait(mut self) -> anyhow::Result<()> {
+        let mut first_error: Option<anyhow::Error> = None;
+        while let Some(joined) = self.tasks.join_next().await {
+            let (name, result) = match joined {
+                Ok(r) => r,
+                Err(e) => ("task", Err(anyhow::anyhow!("task panicked: {e}"))),
+            };
+            match result {
+                Ok(()) if !self.shutdown.is_cancelled() => {
+                    tracing::error!(target: "jejak::node", task = name, "task ended unexpectedly; stopping the node");
+                    first_error.get_or_insert_with(|| anyhow::anyhow!("task {name} ended unexpectedly"));
+                    self.shutdown.cancel();
+                }
+                Ok(()) => tracing::debug!(target: "jejak::node", task = name, "task stopped"),
+                Err(e) => {
+                    tracing::error!(target: "jejak::node", task = name, error = %format!("{e:#}"), "task failed; stopping the node");
+                    first_error.get_or_insert(e.context(format!("{name} failed")));
+                    self.shutdown.cancel();
+                }
+            }
+        }
+        self.store.close().await;
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the node and waits for it.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.wait().await
+    }
+}
+
+/// Starts a node with `cfg` and, when given, an already-open store (tests share theirs).
+pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationToken) -> anyhow::Result<RunningNode> {
+    cfg.validate().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    let contracts = cfg.contracts.context("configuration: [contracts] is required (deploy with `jejak deploy`)")?;
+    std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("creating {}", cfg.data_dir.display()))?;
+    let store = match store {
+        Some(s) => s,
+        None => Store::connect(&cfg.database_url())
+            .await
+            .with_context(|| format!("opening {}", jejak_store::redact(&cfg.database_url())))?,
+    };
+    let blockstore = Blockstore::open(cfg.blockstore_dir())?;
+    let status = Arc::new(IndexerStatus::default());
+    let rpc = RpcClient::new(cfg.rpc_config())?;
+
+    let mut sources = vec![Source::Blockstore(blockstore.clone())];
+    sources.extend(cfg.ipfs.gateways.iter().cloned().map(Source::Gateway));
+    if let Some(k) = &cfg.ipfs.kubo_rpc {
+        sources.push(Source::Kubo(k.clone()));
+    }
+    let fetcher = Fetcher::new(sources, cfg.ipfs.max_object_bytes, Duration::from_secs(cfg.ipfs.fetch_timeout_secs));
+    let kubo = cfg.ipfs.kubo_rpc.as_ref().map(|k| Kubo::new(k.clone(), Duration::from_secs(cfg.ipfs.fetch_timeout_secs)));
+
+    let listener = TcpListener::bind(cfg.api.listen).await.with_context(|| format!("binding the API to {}", cfg.api.listen))?;
+    let api_addr = listener.local_addr()?;
+
+    let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
+
+    let indexer = Indexer::new(cfg.indexer_config(&contracts), store.clone(), rpc, status.clone());
+    let token = shutdown.clone();
+    tasks.spawn(async move { ("indexer", indexer.run(token).await.map_err(Into::into)) });
+
+    let mut doc_cfg = DocumentConfig::new(cfg.chain.chain_id);
+    doc_cfg.max_attempts = cfg.ipfs.max_attempts;
+    doc_cfg.backoff_base = Duration::from_secs(cfg.ipfs.backoff_base_secs);
+    doc_cfg.backoff_cap = Duration::from_secs(cfg.ipfs.backoff_cap_secs);
+    let documents = DocumentFetcher::new(doc_cfg, store.clone(), fetcher, blockstore.clone());
+    let token = shutdown.clone();
+    tasks.spawn(async move { ("documents", documents.run(token).await.map_err(Into::into)) });
+
+    if let Some(key) = &cfg.operator.private_key {
+        let signer = jejak_chain::signer_from_hex(key)?;
+        let provider = jejak_chain::connect(&cfg.chain.rpc_urls[0])?;
+        let sender = Arc::new(Sender::new(provider, signer).await.context("connecting the operator key to the chain")?);
+        tracing::info!(target: "jejak::node", operator = %sender.address(), "anchoring enabled");
+        let mut bcfg = BatcherConfig::new(cfg.chain.chain_id, contracts.attestations);
+        bcfg.interval = Duration::from_secs(cfg.batcher.interval_secs.max(1));
+        bcfg.max_batch = cfg.batcher.max_batch;
+        let batcher = Batcher::new(bcfg, store.clone(), blockstore.clone(), kubo, sender);
+        let token = shutdown.clone();
+        tasks.spawn(async move { ("batcher", batcher.run(token).await.map_err(Into::into)) });
+    } else {
+        tracing::info!(target: "jejak::node", "no operator key: indexing and serving only, not anchoring");
+    }
+
+    let state = jejak_api::AppState {
+        store: store.clone(),
+        blockstore: blockstore.clone(),
+        chain_id: cfg.chain.chain_id,
+        attestations_contract: contracts.attestations,
+        indexer: status.clone(),
+        limits: jejak_api::Limits {
+            max_body_bytes: cfg.api.max_body_bytes,
+            max_events_per_request: cfg.api.max_events_per_request,
+            request_timeout: Duration::from_secs(cfg.api.request_timeout_secs),
+        },
+    };
+    let token = shutdown.clone();
+    tasks.spawn(async move { ("api", jejak_api::serve(listener, state, token).await.map_err(Into::into)) });
+
+    Ok(RunningNode { api_addr, store, blockstore, indexer_status: status, shutdown, tasks })
+}
