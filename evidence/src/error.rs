@@ -39,7 +39,10 @@ impl Error {
     }
 
     pub(crate) fn refused(code: ReasonCode, detail: impl Into<String>) -> Self {
-        Error::Refused { code, detail: detail.into() }
+        Error::Refused {
+            code,
+            detail: detail.into(),
+        }
     }
 }
 

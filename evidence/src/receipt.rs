@@ -32,7 +32,11 @@ pub struct EvidenceLeaf {
 impl EvidenceLeaf {
     /// A leaf with a fresh random salt from the operating system's generator.
     pub fn with_random_salt(file_sha256: Digest, metadata_hash: Digest) -> Self {
-        Self { salt: rand::random(), file_sha256, metadata_hash }
+        Self {
+            salt: rand::random(),
+            file_sha256,
+            metadata_hash,
+        }
     }
 
     /// `salt || file_sha256 || metadata_hash`.
@@ -99,7 +103,12 @@ pub struct EvidenceReceipt {
 
 impl EvidenceReceipt {
     /// Builds the receipt of leaf `leaf_index` against the whole of `tree`.
-    pub fn issue(tree: &MerkleTree, leaf_index: u64, leaf: EvidenceLeaf, anchor: Option<Anchor>) -> Result<Self> {
+    pub fn issue(
+        tree: &MerkleTree,
+        leaf_index: u64,
+        leaf: EvidenceLeaf,
+        anchor: Option<Anchor>,
+    ) -> Result<Self> {
         let stored = tree.leaves().get(leaf_index as usize).copied();
         if stored != Some(leaf.hash()) {
             return Err(Error::refused(
@@ -122,7 +131,11 @@ impl EvidenceReceipt {
 
     /// The evidence leaf the receipt is for.
     pub fn leaf(&self) -> EvidenceLeaf {
-        EvidenceLeaf { salt: self.salt, file_sha256: self.file_sha256, metadata_hash: self.metadata_hash }
+        EvidenceLeaf {
+            salt: self.salt,
+            file_sha256: self.file_sha256,
+            metadata_hash: self.metadata_hash,
+        }
     }
 }
 
@@ -135,7 +148,10 @@ pub fn verify_receipt(file: &[u8], receipt: &EvidenceReceipt) -> Result<(), Reas
 }
 
 /// [`verify_receipt`] for a file already hashed while streaming.
-pub fn verify_receipt_digest(file_sha256: &Digest, receipt: &EvidenceReceipt) -> Result<(), ReasonCode> {
+pub fn verify_receipt_digest(
+    file_sha256: &Digest,
+    receipt: &EvidenceReceipt,
+) -> Result<(), ReasonCode> {
     if receipt.version != RECEIPT_VERSION {
         return Err(ReasonCode::ReceiptVersionUnsupported);
     }
@@ -149,11 +165,18 @@ pub fn verify_receipt_digest(file_sha256: &Digest, receipt: &EvidenceReceipt) ->
         &receipt.inclusion_path,
         &receipt.root,
     );
-    if ok { Ok(()) } else { Err(ReasonCode::ReceiptInclusionInvalid) }
+    if ok {
+        Ok(())
+    } else {
+        Err(ReasonCode::ReceiptInclusionInvalid)
+    }
 }
 
 /// Checks that `metadata` is what the receipt's metadata hash commits to.
-pub fn verify_receipt_metadata(metadata: &Metadata, receipt: &EvidenceReceipt) -> Result<(), ReasonCode> {
+pub fn verify_receipt_metadata(
+    metadata: &Metadata,
+    receipt: &EvidenceReceipt,
+) -> Result<(), ReasonCode> {
     match metadata_hash(metadata) {
         Ok(h) if h == receipt.metadata_hash => Ok(()),
         _ => Err(ReasonCode::ReceiptMetadataMismatch),
@@ -184,12 +207,18 @@ pub struct AnchoredRoot {
 /// Checks that the chain anchored exactly the receipt's root at exactly its size, where the
 /// receipt says.
 pub fn check_anchor(receipt: &EvidenceReceipt, anchored: &AnchoredRoot) -> Result<(), ReasonCode> {
-    let Some(a) = receipt.anchor else { return Err(ReasonCode::ReceiptAnchorMismatch) };
+    let Some(a) = receipt.anchor else {
+        return Err(ReasonCode::ReceiptAnchorMismatch);
+    };
     let same = a.chain_id == anchored.chain_id
         && a.contract == anchored.contract
         && a.tx_hash == anchored.tx_hash
         && a.block_number == anchored.block_number
         && receipt.root == anchored.root
         && receipt.tree_size == anchored.size;
-    if same { Ok(()) } else { Err(ReasonCode::ReceiptAnchorMismatch) }
+    if same {
+        Ok(())
+    } else {
+        Err(ReasonCode::ReceiptAnchorMismatch)
+    }
 }

@@ -99,10 +99,27 @@ impl Default for RuleConfig {
             phash_warn_distance: 14,
             phash_unavailable: Outcome::Warn,
             editing_software: [
-                "photoshop", "lightroom", "gimp", "snapseed", "picsart", "affinity", "pixelmator",
-                "facetune", "canva", "paint.net", "photopea", "luminar", "darktable",
-                "rawtherapee", "vsco", "meitu", "gpx.studio", "gpx editor", "fake gps",
-                "gps joystick", "mock location",
+                "photoshop",
+                "lightroom",
+                "gimp",
+                "snapseed",
+                "picsart",
+                "affinity",
+                "pixelmator",
+                "facetune",
+                "canva",
+                "paint.net",
+                "photopea",
+                "luminar",
+                "darktable",
+                "rawtherapee",
+                "vsco",
+                "meitu",
+                "gpx.studio",
+                "gpx editor",
+                "fake gps",
+                "gps joystick",
+                "mock location",
             ]
             .map(String::from)
             .to_vec(),
@@ -239,10 +256,18 @@ pub struct MemoryHistory {
 
 impl History for MemoryHistory {
     fn tasks_with_file(&self, sha256: &Digest) -> Vec<String> {
-        self.files.iter().filter(|(h, _)| h == sha256).map(|(_, t)| t.clone()).collect()
+        self.files
+            .iter()
+            .filter(|(h, _)| h == sha256)
+            .map(|(_, t)| t.clone())
+            .collect()
     }
     fn similar_photos(&self, hash: PerceptualHash, max_distance: u32) -> Vec<PriorPhoto> {
-        self.photos.iter().filter(|p| p.perceptual_hash.distance(hash) <= max_distance).cloned().collect()
+        self.photos
+            .iter()
+            .filter(|p| p.perceptual_hash.distance(hash) <= max_distance)
+            .cloned()
+            .collect()
     }
 }
 
@@ -272,21 +297,41 @@ pub struct Verdict {
 impl Verdict {
     /// The worst outcome among the results with `code`, if any has it.
     pub fn outcome_of(&self, code: ReasonCode) -> Option<Outcome> {
-        self.results.iter().filter(|r| r.code == code).map(|r| r.outcome).max()
+        self.results
+            .iter()
+            .filter(|r| r.code == code)
+            .map(|r| r.outcome)
+            .max()
     }
 
     /// Codes of the results that did not pass, without repeats.
     pub fn problems(&self) -> BTreeSet<(ReasonCode, Outcome)> {
-        self.results.iter().filter(|r| r.outcome != Outcome::Pass).map(|r| (r.code, r.outcome)).collect()
+        self.results
+            .iter()
+            .filter(|r| r.outcome != Outcome::Pass)
+            .map(|r| (r.code, r.outcome))
+            .collect()
     }
 }
 
 /// Judges a submission.
 pub fn evaluate(config: &RuleConfig, submission: &Submission, history: &dyn History) -> Verdict {
-    let mut e = Eval { cfg: config, sub: submission, results: Vec::new() };
+    let mut e = Eval {
+        cfg: config,
+        sub: submission,
+        results: Vec::new(),
+    };
     e.run(history);
-    let outcome = e.results.iter().map(|r| r.outcome).max().unwrap_or(Outcome::Pass);
-    Verdict { outcome, results: e.results }
+    let outcome = e
+        .results
+        .iter()
+        .map(|r| r.outcome)
+        .max()
+        .unwrap_or(Outcome::Pass);
+    Verdict {
+        outcome,
+        results: e.results,
+    }
 }
 
 struct Eval<'a> {
@@ -300,12 +345,24 @@ fn file_subject(sha: &Digest) -> Option<String> {
 }
 
 fn fmt_time(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.to_string())
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.to_string())
 }
 
 impl Eval<'_> {
-    fn push(&mut self, code: ReasonCode, outcome: Outcome, subject: Option<String>, message: String) {
-        self.results.push(RuleResult { code, outcome, message, subject });
+    fn push(
+        &mut self,
+        code: ReasonCode,
+        outcome: Outcome,
+        subject: Option<String>,
+        message: String,
+    ) {
+        self.results.push(RuleResult {
+            code,
+            outcome,
+            message,
+            subject,
+        });
     }
 
     fn radius(&self) -> f64 {
@@ -320,9 +377,19 @@ impl Eval<'_> {
     fn run(&mut self, history: &dyn History) {
         let n = self.sub.items.len();
         if n == 0 {
-            self.push(ReasonCode::PorNoEvidence, Outcome::Fail, None, "no evidence file".into());
+            self.push(
+                ReasonCode::PorNoEvidence,
+                Outcome::Fail,
+                None,
+                "no evidence file".into(),
+            );
         } else {
-            self.push(ReasonCode::PorNoEvidence, Outcome::Pass, None, format!("{n} evidence file(s)"));
+            self.push(
+                ReasonCode::PorNoEvidence,
+                Outcome::Pass,
+                None,
+                format!("{n} evidence file(s)"),
+            );
         }
         if self.sub.nonce.is_none() {
             self.push(
@@ -343,7 +410,13 @@ impl Eval<'_> {
                 Metadata::Photo(p) => {
                     self.photo(p, item, subject.clone(), history);
                     if let (Some(t), Some(g)) = (photo_instant(p), &p.gps) {
-                        photo_fixes.push((t, GeoPoint { lat: g.latitude, lon: g.longitude }));
+                        photo_fixes.push((
+                            t,
+                            GeoPoint {
+                                lat: g.latitude,
+                                lon: g.longitude,
+                            },
+                        ));
                     }
                 }
                 Metadata::Track(t) => {
@@ -362,15 +435,28 @@ impl Eval<'_> {
         self.witnesses();
     }
 
-    fn duplicate_file(&mut self, item: &EvidenceItem, subject: Option<String>, history: &dyn History) {
+    fn duplicate_file(
+        &mut self,
+        item: &EvidenceItem,
+        subject: Option<String>,
+        history: &dyn History,
+    ) {
         let mut others = history.tasks_with_file(&item.sha256);
         others.retain(|t| *t != self.sub.task.task_id);
         others.sort();
         others.dedup();
         if others.is_empty() {
-            self.push(ReasonCode::PorDuplicateFile, Outcome::Pass, subject, "file not seen on another task".into());
+            self.push(
+                ReasonCode::PorDuplicateFile,
+                Outcome::Pass,
+                subject,
+                "file not seen on another task".into(),
+            );
         } else {
-            let msg = format!("the same file was submitted on task(s) {}", others.join(", "));
+            let msg = format!(
+                "the same file was submitted on task(s) {}",
+                others.join(", ")
+            );
             self.push(ReasonCode::PorDuplicateFile, Outcome::Fail, subject, msg);
         }
     }
@@ -378,12 +464,21 @@ impl Eval<'_> {
     fn editing_software(&mut self, meta: &Metadata, subject: Option<String>) {
         let hit = meta.software().and_then(|s| {
             let lower = s.to_lowercase();
-            self.cfg.editing_software.iter().find(|e| !e.is_empty() && lower.contains(&e.to_lowercase())).map(|e| (s, e))
+            self.cfg
+                .editing_software
+                .iter()
+                .find(|e| !e.is_empty() && lower.contains(&e.to_lowercase()))
+                .map(|e| (s, e))
         });
         match hit {
             Some((s, e)) => {
                 let msg = format!("metadata names editing software `{s}` (matches `{e}`)");
-                self.push(ReasonCode::PorEditingSoftware, self.cfg.editing_software_outcome, subject, msg);
+                self.push(
+                    ReasonCode::PorEditingSoftware,
+                    self.cfg.editing_software_outcome,
+                    subject,
+                    msg,
+                );
             }
             None => {
                 let msg = match meta.software() {
@@ -396,12 +491,22 @@ impl Eval<'_> {
     }
 
     fn nonce(&mut self, meta: &Metadata, subject: Option<String>) {
-        let Some(expected) = self.sub.nonce.as_deref() else { return };
+        let Some(expected) = self.sub.nonce.as_deref() else {
+            return;
+        };
         match meta.nonce() {
-            None => self.push(ReasonCode::PorNonceMissing, self.cfg.missing_nonce, subject, "file carries no capture nonce".into()),
-            Some(n) if n == expected => {
-                self.push(ReasonCode::PorNonceMismatch, Outcome::Pass, subject, "file carries the issued nonce".into())
-            }
+            None => self.push(
+                ReasonCode::PorNonceMissing,
+                self.cfg.missing_nonce,
+                subject,
+                "file carries no capture nonce".into(),
+            ),
+            Some(n) if n == expected => self.push(
+                ReasonCode::PorNonceMismatch,
+                Outcome::Pass,
+                subject,
+                "file carries the issued nonce".into(),
+            ),
             Some(n) => {
                 let msg = format!("file carries nonce `{n}`, not the one issued for this task");
                 self.push(ReasonCode::PorNonceMismatch, Outcome::Fail, subject, msg)
@@ -409,7 +514,13 @@ impl Eval<'_> {
         }
     }
 
-    fn photo(&mut self, p: &PhotoMetadata, item: &EvidenceItem, subject: Option<String>, history: &dyn History) {
+    fn photo(
+        &mut self,
+        p: &PhotoMetadata,
+        item: &EvidenceItem,
+        subject: Option<String>,
+        history: &dyn History,
+    ) {
         // Capture window.
         match photo_instant(p) {
             None => self.push(
@@ -429,7 +540,12 @@ impl Eval<'_> {
                     self.cfg.capture_grace_s
                 );
                 let outcome = if inside { Outcome::Pass } else { Outcome::Fail };
-                self.push(ReasonCode::PorCaptureOutsideWindow, outcome, subject.clone(), msg);
+                self.push(
+                    ReasonCode::PorCaptureOutsideWindow,
+                    outcome,
+                    subject.clone(),
+                    msg,
+                );
             }
         }
         // EXIF vs GPS time.
@@ -446,7 +562,12 @@ impl Eval<'_> {
                     Outcome::Pass
                 };
                 let msg = format!("EXIF and GPS times differ by {skew:.0} s");
-                self.push(ReasonCode::PorExifGpsTimeSkew, outcome, subject.clone(), msg);
+                self.push(
+                    ReasonCode::PorExifGpsTimeSkew,
+                    outcome,
+                    subject.clone(),
+                    msg,
+                );
             }
             _ => self.push(
                 ReasonCode::PorExifGpsTimeSkew,
@@ -457,10 +578,24 @@ impl Eval<'_> {
         }
         // Distance to the task.
         match &p.gps {
-            None => self.push(ReasonCode::PorLocationMissing, self.cfg.missing_location, subject.clone(), "no GPS position".into()),
+            None => self.push(
+                ReasonCode::PorLocationMissing,
+                self.cfg.missing_location,
+                subject.clone(),
+                "no GPS position".into(),
+            ),
             Some(g) => {
-                let d = haversine_m(GeoPoint { lat: g.latitude, lon: g.longitude }, self.sub.task.location);
-                let acc = g.h_accuracy_m.unwrap_or(self.cfg.default_accuracy_m).clamp(0.0, self.cfg.max_accuracy_m);
+                let d = haversine_m(
+                    GeoPoint {
+                        lat: g.latitude,
+                        lon: g.longitude,
+                    },
+                    self.sub.task.location,
+                );
+                let acc = g
+                    .h_accuracy_m
+                    .unwrap_or(self.cfg.default_accuracy_m)
+                    .clamp(0.0, self.cfg.max_accuracy_m);
                 let r = self.radius();
                 let outcome = if d <= r {
                     Outcome::Pass
@@ -469,7 +604,9 @@ impl Eval<'_> {
                 } else {
                     Outcome::Fail
                 };
-                let msg = format!("{d:.0} m from the task location (radius {r:.0} m, accuracy {acc:.0} m)");
+                let msg = format!(
+                    "{d:.0} m from the task location (radius {r:.0} m, accuracy {acc:.0} m)"
+                );
                 self.push(ReasonCode::PorLocationTooFar, outcome, subject.clone(), msg);
             }
         }
@@ -482,7 +619,10 @@ impl Eval<'_> {
                 "no perceptual hash (format not decoded)".into(),
             ),
             Some(h) => {
-                let max = self.cfg.phash_warn_distance.max(self.cfg.phash_fail_distance);
+                let max = self
+                    .cfg
+                    .phash_warn_distance
+                    .max(self.cfg.phash_fail_distance);
                 let closest = history
                     .similar_photos(h, max)
                     .into_iter()
@@ -498,7 +638,11 @@ impl Eval<'_> {
                         format!("no earlier photo within {max} bits"),
                     ),
                     Some((d, prior)) => {
-                        let outcome = if d <= self.cfg.phash_fail_distance { Outcome::Fail } else { Outcome::Warn };
+                        let outcome = if d <= self.cfg.phash_fail_distance {
+                            Outcome::Fail
+                        } else {
+                            Outcome::Warn
+                        };
                         let msg = format!(
                             "{d} of 64 bits from photo {} of task {}",
                             hex::encode(prior.sha256),
@@ -514,25 +658,51 @@ impl Eval<'_> {
     /// Checks one track; returns its dwell time in seconds when its times are usable.
     fn track(&mut self, t: &TrackMetadata, subject: Option<String>) -> Option<f64> {
         if t.points.is_empty() {
-            self.push(ReasonCode::PorTrackMissing, Outcome::Fail, subject, "track has no points".into());
+            self.push(
+                ReasonCode::PorTrackMissing,
+                Outcome::Fail,
+                subject,
+                "track has no points".into(),
+            );
             return None;
         }
         let mut fixes = Vec::with_capacity(t.points.len());
         for (i, p) in t.points.iter().enumerate() {
             let Some(time) = p.time else {
-                self.push(ReasonCode::PorTrackTimesInvalid, Outcome::Fail, subject, format!("point {i} has no time"));
+                self.push(
+                    ReasonCode::PorTrackTimesInvalid,
+                    Outcome::Fail,
+                    subject,
+                    format!("point {i} has no time"),
+                );
                 return None;
             };
-            if let Some((prev, _)) = fixes.last() {
-                if time < *prev {
-                    let msg = format!("point {i} is earlier than point {}", i - 1);
-                    self.push(ReasonCode::PorTrackTimesInvalid, Outcome::Fail, subject, msg);
-                    return None;
-                }
+            if let Some((prev, _)) = fixes.last()
+                && time < *prev
+            {
+                let msg = format!("point {i} is earlier than point {}", i - 1);
+                self.push(
+                    ReasonCode::PorTrackTimesInvalid,
+                    Outcome::Fail,
+                    subject,
+                    msg,
+                );
+                return None;
             }
-            fixes.push((time, GeoPoint { lat: p.lat, lon: p.lon }));
+            fixes.push((
+                time,
+                GeoPoint {
+                    lat: p.lat,
+                    lon: p.lon,
+                },
+            ));
         }
-        self.push(ReasonCode::PorTrackTimesInvalid, Outcome::Pass, subject.clone(), "every point has a time, in order".into());
+        self.push(
+            ReasonCode::PorTrackTimesInvalid,
+            Outcome::Pass,
+            subject.clone(),
+            "every point has a time, in order".into(),
+        );
 
         let (first, last) = (fixes[0].0, fixes[fixes.len() - 1].0);
         let (from, to) = self.window(self.cfg.capture_grace_s);
@@ -540,14 +710,20 @@ impl Eval<'_> {
         let msg = format!("recorded {} to {}", fmt_time(first), fmt_time(last));
         self.push(
             ReasonCode::PorCaptureOutsideWindow,
-            if overlaps { Outcome::Pass } else { Outcome::Fail },
+            if overlaps {
+                Outcome::Pass
+            } else {
+                Outcome::Fail
+            },
             subject.clone(),
             msg,
         );
         self.speed(&fixes, subject);
 
         let area = self.radius() + self.cfg.gps_noise_m;
-        let inside = |(t, p): &(OffsetDateTime, GeoPoint)| from <= *t && *t <= to && haversine_m(*p, self.sub.task.location) <= area;
+        let inside = |(t, p): &(OffsetDateTime, GeoPoint)| {
+            from <= *t && *t <= to && haversine_m(*p, self.sub.task.location) <= area
+        };
         let dwell = fixes
             .windows(2)
             .filter(|w| inside(&w[0]) && inside(&w[1]))
@@ -562,7 +738,13 @@ impl Eval<'_> {
             let d = haversine_m(w[0].1, w[1].1);
             let hop = (d - self.cfg.gps_noise_m).max(0.0);
             let dt = (w[1].0 - w[0].0).as_seconds_f64();
-            let v = if hop == 0.0 { 0.0 } else if dt <= 0.0 { f64::INFINITY } else { hop / dt };
+            let v = if hop == 0.0 {
+                0.0
+            } else if dt <= 0.0 {
+                f64::INFINITY
+            } else {
+                hop / dt
+            };
             if worst.is_none_or(|(_, wv, _, _)| v > wv) {
                 worst = Some((i, v, d, dt));
             }
@@ -572,12 +754,19 @@ impl Eval<'_> {
             let msg = format!(
                 "{d:.0} m in {dt:.0} s between positions {i} and {} ({} m/s; limit {} m/s)",
                 i + 1,
-                if v.is_finite() { format!("{v:.0}") } else { "unbounded".into() },
+                if v.is_finite() {
+                    format!("{v:.0}")
+                } else {
+                    "unbounded".into()
+                },
                 self.cfg.max_speed_mps
             );
             self.push(ReasonCode::PorTrackTeleport, Outcome::Fail, subject, msg);
         } else {
-            let msg = format!("top speed {v:.1} m/s (limit {} m/s)", self.cfg.max_speed_mps);
+            let msg = format!(
+                "top speed {v:.1} m/s (limit {} m/s)",
+                self.cfg.max_speed_mps
+            );
             self.push(ReasonCode::PorTrackTeleport, Outcome::Pass, subject, msg);
         }
     }
@@ -593,7 +782,11 @@ impl Eval<'_> {
                 "no usable GPS track: dwell time not checked".into(),
             ),
             Some(d) => {
-                let outcome = if d >= need { Outcome::Pass } else { Outcome::Fail };
+                let outcome = if d >= need {
+                    Outcome::Pass
+                } else {
+                    Outcome::Fail
+                };
                 let msg = format!("{d:.0} s in the task area inside the window (need {need:.0} s)");
                 self.push(ReasonCode::PorDwellTooShort, outcome, None, msg);
             }
@@ -617,34 +810,58 @@ impl Eval<'_> {
                 .min();
             let signed_at = OffsetDateTime::from_unix_timestamp(w.signed_at).ok();
             let (code, outcome, msg) = if w.witness_key == self.sub.worker_key {
-                (ReasonCode::PorWitnessIsWorker, Outcome::Fail, "the worker cannot witness their own task".to_string())
+                (
+                    ReasonCode::PorWitnessIsWorker,
+                    Outcome::Fail,
+                    "the worker cannot witness their own task".to_string(),
+                )
             } else if !verify_witness(w, &self.sub.task.task_id, &root, nonce) {
                 (
                     ReasonCode::PorWitnessBadSignature,
                     Outcome::Fail,
                     "signature does not verify over the task, evidence root, nonce and time".into(),
                 )
-            } else if !registered.is_some_and(|at| at < self.sub.task.window_start) {
+            } else if registered.is_none_or(|at| at >= self.sub.task.window_start) {
                 (
                     ReasonCode::PorWitnessUnregistered,
                     Outcome::Fail,
                     "witness key not registered before the task window opened".into(),
                 )
             } else if !signed_at.is_some_and(|t| from <= t && t <= to) {
-                (ReasonCode::PorWitnessTimeOutsideWindow, Outcome::Fail, "signed outside the task window".into())
+                (
+                    ReasonCode::PorWitnessTimeOutsideWindow,
+                    Outcome::Fail,
+                    "signed outside the task window".into(),
+                )
             } else {
                 valid.insert(w.witness_key);
-                (ReasonCode::PorWitnessBadSignature, Outcome::Pass, "valid witness signature".into())
+                (
+                    ReasonCode::PorWitnessBadSignature,
+                    Outcome::Pass,
+                    "valid witness signature".into(),
+                )
             };
             self.push(code, outcome, subject, msg);
         }
         let (have, need) = (valid.len(), self.cfg.witness_quorum as usize);
-        let outcome = if have >= need { Outcome::Pass } else { Outcome::Fail };
-        self.push(ReasonCode::PorWitnessQuorum, outcome, None, format!("{have} valid distinct witness(es), quorum {need}"));
+        let outcome = if have >= need {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        };
+        self.push(
+            ReasonCode::PorWitnessQuorum,
+            outcome,
+            None,
+            format!("{have} valid distinct witness(es), quorum {need}"),
+        );
     }
 }
 
 /// The capture instant of a photo: the zoned EXIF time, else the GPS time.
 fn photo_instant(p: &PhotoMetadata) -> Option<OffsetDateTime> {
-    p.captured.as_ref().and_then(|c| c.instant).or_else(|| p.gps.as_ref().and_then(|g| g.time))
+    p.captured
+        .as_ref()
+        .and_then(|c| c.instant)
+        .or_else(|| p.gps.as_ref().and_then(|g| g.time))
 }

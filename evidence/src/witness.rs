@@ -63,7 +63,13 @@ pub fn evidence_root(file_sha256s: &[Digest]) -> Digest {
 }
 
 /// Signs a statement with a witness's 32-byte ed25519 secret key (the witness app's side).
-pub fn sign_witness(secret_key: &[u8; 32], task_id: &str, evidence_root: &Digest, nonce: &str, time: i64) -> WitnessStatement {
+pub fn sign_witness(
+    secret_key: &[u8; 32],
+    task_id: &str,
+    evidence_root: &Digest,
+    nonce: &str,
+    time: i64,
+) -> WitnessStatement {
     let key = SigningKey::from_bytes(secret_key);
     let signature = key.sign(&witness_message(task_id, evidence_root, nonce, time));
     WitnessStatement {
@@ -75,13 +81,22 @@ pub fn sign_witness(secret_key: &[u8; 32], task_id: &str, evidence_root: &Digest
 
 /// The public key of a 32-byte ed25519 secret key.
 pub fn public_key(secret_key: &[u8; 32]) -> [u8; 32] {
-    SigningKey::from_bytes(secret_key).verifying_key().to_bytes()
+    SigningKey::from_bytes(secret_key)
+        .verifying_key()
+        .to_bytes()
 }
 
 /// Checks the statement with `verify_strict`: rejects small-order keys, non-canonical encodings
 /// and malleated signatures, not only wrong ones.
-pub fn verify_witness(statement: &WitnessStatement, task_id: &str, evidence_root: &Digest, nonce: &str) -> bool {
-    let Ok(key) = VerifyingKey::from_bytes(&statement.witness_key) else { return false };
+pub fn verify_witness(
+    statement: &WitnessStatement,
+    task_id: &str,
+    evidence_root: &Digest,
+    nonce: &str,
+) -> bool {
+    let Ok(key) = VerifyingKey::from_bytes(&statement.witness_key) else {
+        return false;
+    };
     let signature = Signature::from_bytes(&statement.signature);
     let message = witness_message(task_id, evidence_root, nonce, statement.signed_at);
     key.verify_strict(&message, &signature).is_ok()
@@ -123,7 +138,11 @@ mod tests {
         identity[0] = 1;
         let mut sig = [0u8; 64];
         sig[..32].copy_from_slice(&identity);
-        let s = WitnessStatement { witness_key: identity, signed_at: 0, signature: sig };
+        let s = WitnessStatement {
+            witness_key: identity,
+            signed_at: 0,
+            signature: sig,
+        };
         assert!(!verify_witness(&s, "t", &[0; 32], "n"));
     }
 

@@ -21,7 +21,10 @@ pub(crate) fn inspect(media_type: MediaType, bytes: &[u8]) -> Result<ContainerIn
 }
 
 fn truncated(what: &str) -> Error {
-    Error::refused(ReasonCode::EvidenceTruncated, format!("{what} ends before its structure does"))
+    Error::refused(
+        ReasonCode::EvidenceTruncated,
+        format!("{what} ends before its structure does"),
+    )
 }
 
 fn malformed(detail: impl Into<String>) -> Error {
@@ -55,7 +58,9 @@ fn jpeg(b: &[u8]) -> Result<ContainerInfo> {
         while i < b.len() && b[i] == 0xff {
             i += 1;
         }
-        let Some(&marker) = b.get(i) else { return Err(truncated("JPEG")) };
+        let Some(&marker) = b.get(i) else {
+            return Err(truncated("JPEG"));
+        };
         i += 1;
         match marker {
             0xd9 => {
@@ -102,9 +107,13 @@ fn jpeg(b: &[u8]) -> Result<ContainerInfo> {
 /// 0xFF00 and interleaves RSTn markers.
 fn skip_entropy_coded(b: &[u8], mut i: usize) -> Result<usize> {
     loop {
-        let Some(off) = memchr::memchr(0xff, &b[i..]) else { return Err(truncated("JPEG")) };
+        let Some(off) = memchr::memchr(0xff, &b[i..]) else {
+            return Err(truncated("JPEG"));
+        };
         i += off;
-        let Some(&next) = b.get(i + 1) else { return Err(truncated("JPEG")) };
+        let Some(&next) = b.get(i + 1) else {
+            return Err(truncated("JPEG"));
+        };
         match next {
             0x00 | 0xd0..=0xd7 => i += 2,
             0xff => i += 1,
@@ -123,7 +132,9 @@ fn png(b: &[u8]) -> Result<ContainerInfo> {
         }
         let len = be32(b, i) as usize;
         let kind = &b[i + 4..i + 8];
-        let end = (i + 12).checked_add(len).ok_or_else(|| malformed("PNG: chunk length"))?;
+        let end = (i + 12)
+            .checked_add(len)
+            .ok_or_else(|| malformed("PNG: chunk length"))?;
         if end > b.len() {
             return Err(truncated("PNG"));
         }
@@ -146,7 +157,9 @@ fn png(b: &[u8]) -> Result<ContainerInfo> {
 
 /// Checks the RIFF size against the file and walks the chunks inside it.
 fn webp(b: &[u8]) -> Result<ContainerInfo> {
-    let riff_end = (le32(b, 4) as usize).checked_add(8).ok_or_else(|| malformed("RIFF size"))?;
+    let riff_end = (le32(b, 4) as usize)
+        .checked_add(8)
+        .ok_or_else(|| malformed("RIFF size"))?;
     if riff_end > b.len() {
         return Err(truncated("WebP"));
     }
@@ -158,7 +171,9 @@ fn webp(b: &[u8]) -> Result<ContainerInfo> {
         }
         let len = le32(b, i + 4) as usize;
         let data = i + 8;
-        let end = data.checked_add(len).ok_or_else(|| malformed("WebP: chunk size"))?;
+        let end = data
+            .checked_add(len)
+            .ok_or_else(|| malformed("WebP: chunk size"))?;
         if end > riff_end {
             return Err(truncated("WebP"));
         }
@@ -251,7 +266,10 @@ mod tests {
     fn heif_box_past_the_end_is_truncated() {
         let mut f = b"\0\0\0\x10ftypheic\0\0\0\0".to_vec();
         f.extend_from_slice(b"\0\0\0\x20meta");
-        assert_eq!(heif(&f).unwrap_err().reason(), ReasonCode::EvidenceTruncated);
+        assert_eq!(
+            heif(&f).unwrap_err().reason(),
+            ReasonCode::EvidenceTruncated
+        );
         f.extend_from_slice(&[0; 24]);
         assert!(heif(&f).is_ok());
     }

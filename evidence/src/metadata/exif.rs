@@ -16,7 +16,11 @@ pub const NONCE_PREFIX: &str = "jejak-nonce:";
 /// Longest text field kept, in characters; maker strings are short and anything longer is noise.
 const MAX_TEXT: usize = 256;
 
-pub(super) fn parse(media_type: MediaType, bytes: &[u8], dims: Option<(u32, u32)>) -> Result<PhotoMetadata> {
+pub(super) fn parse(
+    media_type: MediaType,
+    bytes: &[u8],
+    dims: Option<(u32, u32)>,
+) -> Result<PhotoMetadata> {
     let exif = read(bytes)?;
     let mut meta = PhotoMetadata {
         media_type,
@@ -56,7 +60,10 @@ fn read(bytes: &[u8]) -> Result<Option<Exif>> {
         Ok(exif) => Ok(Some(exif)),
         Err(exif::Error::PartialResult(partial)) => Ok(Some(partial.into_inner().0)),
         Err(exif::Error::NotFound(_)) => Ok(None),
-        Err(e) => Err(Error::refused(ReasonCode::EvidenceMalformed, format!("EXIF: {e}"))),
+        Err(e) => Err(Error::refused(
+            ReasonCode::EvidenceMalformed,
+            format!("EXIF: {e}"),
+        )),
     }
 }
 
@@ -102,7 +109,9 @@ pub(super) fn find_nonce(bytes: &[u8]) -> Option<String> {
         .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
         .take(129)
         .collect();
-    (8..=128).contains(&token.len()).then(|| String::from_utf8(token).expect("ascii"))
+    (8..=128)
+        .contains(&token.len())
+        .then(|| String::from_utf8(token).expect("ascii"))
 }
 
 fn capture_time(exif: &Exif) -> Option<CaptureTime> {
@@ -114,12 +123,9 @@ fn capture_time(exif: &Exif) -> Option<CaptureTime> {
         .and_then(|o| dt.parse_offset(o).ok())
         .and(dt.offset)
         .and_then(|m| UtcOffset::from_whole_seconds(i32::from(m) * 60).ok());
-    let date = Date::from_calendar_date(
-        i32::from(dt.year),
-        Month::try_from(dt.month).ok()?,
-        dt.day,
-    )
-    .ok()?;
+    let date =
+        Date::from_calendar_date(i32::from(dt.year), Month::try_from(dt.month).ok()?, dt.day)
+            .ok()?;
     let nanos = dt.nanosecond.unwrap_or(0);
     let clock = Time::from_hms_nano(dt.hour, dt.minute, dt.second, nanos).ok()?;
     let local = PrimitiveDateTime::new(date, clock);
@@ -136,7 +142,12 @@ fn capture_time(exif: &Exif) -> Option<CaptureTime> {
         local: local_text,
         offset: offset.map(|o| {
             let m = o.whole_minutes();
-            format!("{}{:02}:{:02}", if m < 0 { '-' } else { '+' }, m.abs() / 60, m.abs() % 60)
+            format!(
+                "{}{:02}:{:02}",
+                if m < 0 { '-' } else { '+' },
+                m.abs() / 60,
+                m.abs() % 60
+            )
         }),
         instant: offset.map(|o| local.assume_offset(o).to_offset(UtcOffset::UTC)),
     })
@@ -158,15 +169,23 @@ fn gps(exif: &Exif) -> Option<GpsFix> {
     if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
         return None;
     }
-    let altitude_m = rationals(exif, Tag::GPSAltitude).and_then(|v| v.first().copied()).map(|a| {
-        let below = matches!(
-            field(exif, Tag::GPSAltitudeRef).map(|f| &f.value),
-            Some(Value::Byte(b)) if b.first() == Some(&1)
-        );
-        if below { -a } else { a }
-    });
+    let altitude_m = rationals(exif, Tag::GPSAltitude)
+        .and_then(|v| v.first().copied())
+        .map(|a| {
+            let below = matches!(
+                field(exif, Tag::GPSAltitudeRef).map(|f| &f.value),
+                Some(Value::Byte(b)) if b.first() == Some(&1)
+            );
+            if below { -a } else { a }
+        });
     let h_accuracy_m = rationals(exif, Tag::GPSHPositioningError).and_then(|v| v.first().copied());
-    Some(GpsFix { latitude: lat, longitude: lon, altitude_m, time: gps_time(exif), h_accuracy_m })
+    Some(GpsFix {
+        latitude: lat,
+        longitude: lon,
+        altitude_m,
+        time: gps_time(exif),
+        h_accuracy_m,
+    })
 }
 
 fn dms(v: &[f64]) -> Option<f64> {
@@ -182,7 +201,11 @@ fn gps_time(exif: &Exif) -> Option<OffsetDateTime> {
     let date = ascii(exif, Tag::GPSDateStamp)?;
     let date = std::str::from_utf8(date).ok()?;
     let mut parts = date.trim_end_matches('\0').split(':');
-    let (y, m, d) = (parts.next()?.parse().ok()?, parts.next()?.parse::<u8>().ok()?, parts.next()?.parse().ok()?);
+    let (y, m, d) = (
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse::<u8>().ok()?,
+        parts.next()?.parse().ok()?,
+    );
     let date = Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()?;
     let hms = rationals(exif, Tag::GPSTimeStamp)?;
     let [h, mi, s] = hms[..] else { return None };
@@ -190,7 +213,13 @@ fn gps_time(exif: &Exif) -> Option<OffsetDateTime> {
         return None;
     }
     let nanos = ((s.fract()) * 1e9).round() as u32;
-    let clock = Time::from_hms_nano(h as u8, mi as u8, (s.trunc() as u8).min(59), nanos.min(999_999_999)).ok()?;
+    let clock = Time::from_hms_nano(
+        h as u8,
+        mi as u8,
+        (s.trunc() as u8).min(59),
+        nanos.min(999_999_999),
+    )
+    .ok()?;
     Some(PrimitiveDateTime::new(date, clock).assume_utc())
 }
 
@@ -200,7 +229,10 @@ mod tests {
 
     #[test]
     fn nonce_token_bounds() {
-        assert_eq!(find_nonce(b"x jejak-nonce:abcDEF12_- y").as_deref(), Some("abcDEF12_-"));
+        assert_eq!(
+            find_nonce(b"x jejak-nonce:abcDEF12_- y").as_deref(),
+            Some("abcDEF12_-")
+        );
         assert_eq!(find_nonce(b"jejak-nonce:short"), None);
         assert_eq!(find_nonce(b"no marker here"), None);
         let long = format!("jejak-nonce:{}", "a".repeat(200));

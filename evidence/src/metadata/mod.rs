@@ -146,7 +146,11 @@ pub struct TrackPoint {
 ///
 /// Refuses truncated or malformed containers, images declaring dimensions beyond `limits`, and
 /// hostile XML (DTDs, entities, deep nesting), each with its [`ReasonCode`].
-pub fn extract_metadata(media_type: MediaType, bytes: &[u8], limits: &ParseLimits) -> Result<Metadata> {
+pub fn extract_metadata(
+    media_type: MediaType,
+    bytes: &[u8],
+    limits: &ParseLimits,
+) -> Result<Metadata> {
     let info = container::inspect(media_type, bytes)?;
     if let Some((w, h)) = info.dimensions {
         check_dimensions(w, h, limits)?;
@@ -158,7 +162,8 @@ pub fn extract_metadata(media_type: MediaType, bytes: &[u8], limits: &ParseLimit
 }
 
 pub(crate) fn check_dimensions(w: u32, h: u32, limits: &ParseLimits) -> Result<()> {
-    if w > limits.max_side || h > limits.max_side || u64::from(w) * u64::from(h) > limits.max_pixels {
+    if w > limits.max_side || h > limits.max_side || u64::from(w) * u64::from(h) > limits.max_pixels
+    {
         return Err(Error::refused(
             ReasonCode::EvidenceImageTooLarge,
             format!(
