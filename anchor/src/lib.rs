@@ -75,7 +75,13 @@ pub struct Round {
 
 impl Batcher {
     /// A batcher anchoring with `sender`'s key.
-    pub fn new(cfg: BatcherConfig, store: Store, blockstore: Blockstore, kubo: Option<Kubo>, sender: Arc<Sender>) -> Self {
+    pub fn new(
+        cfg: BatcherConfig,
+        store: Store,
+        blockstore: Blockstore,
+        kubo: Option<Kubo>,
+        sender: Arc<Sender>,
+    ) -> Self {
         let max_batch = cfg.max_batch.clamp(1, MAX_BATCH_LEAVES);
         Self { cfg: BatcherConfig { max_batch, ..cfg }, store, blockstore, kubo, sender }
     }
@@ -109,7 +115,9 @@ impl Batcher {
         let mut c = self.store.conn().await?;
         let mut anchored = 0;
         for b in batches::with_status(&mut c, BatchStatus::Submitted).await? {
-            let Some(hash) = b.tx_hash.map(B256::from) else { continue };
+            let Some(hash) = b.tx_hash.map(B256::from) else {
+                continue;
+            };
             match self.sender.receipt(hash).await? {
                 Some(r) if r.status() => {
                     batches::set_status(&mut c, b.id, BatchStatus::Anchored, None, None, now_secs()).await?;
@@ -117,12 +125,27 @@ impl Batcher {
                 }
                 Some(_) => {
                     tracing::warn!(target: "jejak::anchor", batch = b.id, tx = %hash, "anchoring transaction reverted; will resend");
-                    batches::set_status(&mut c, b.id, BatchStatus::Built, None, Some("transaction reverted"), now_secs()).await?;
+                    batches::set_status(
+                        &mut c,
+                        b.id,
+                        BatchStatus::Built,
+                        None,
+                        Some("transaction reverted"),
+                        now_secs(),
+                    )
+                    .await?;
                 }
                 None if !self.sender.known(hash).await? => {
                     // Recorded but never broadcast (a crash in between): send it again.
-                    batches::set_status(&mut c, b.id, BatchStatus::Built, None, Some("transaction not found; resending"), now_secs())
-                        .await?;
+                    batches::set_status(
+                        &mut c,
+                        b.id,
+                        BatchStatus::Built,
+                        None,
+                        Some("transaction not found; resending"),
+                        now_secs(),
+                    )
+                    .await?;
                 }
                 None => {}
             }
@@ -170,7 +193,9 @@ impl Batcher {
             let mut c = self.store.conn().await?;
             attestations::unbatched(&mut c, platform_id, self.cfg.max_batch as i64).await?
         };
-        let Some(&(last_seq, _)) = pending.last() else { return Ok(None) };
+        let Some(&(last_seq, _)) = pending.last() else {
+            return Ok(None);
+        };
         let leaves: Vec<[u8; 32]> = pending.iter().map(|(_, l)| *l).collect();
         let doc = BatchDocument::new(self.cfg.chain_id, platform_id as u64, &leaves)?;
         let bytes = doc.to_bytes();
@@ -181,7 +206,8 @@ impl Batcher {
             tracing::warn!(target: "jejak::anchor", %cid, error = %e, "pinning to Kubo failed; the document stays in the blockstore");
         }
         let mut tx = self.store.begin().await?;
-        let id = batches::insert(&mut tx, platform_id, &doc.root, leaves.len() as i64, &cid.to_string(), now_secs()).await?;
+        let id =
+            batches::insert(&mut tx, platform_id, &doc.root, leaves.len() as i64, &cid.to_string(), now_secs()).await?;
         let assigned = attestations::assign_batch(&mut tx, id, platform_id, last_seq).await?;
         if assigned != leaves.len() as u64 {
             // Events became visible between reading and assigning; try again next round.
@@ -227,7 +253,8 @@ impl Batcher {
                 Err(e) => {
                     tracing::warn!(target: "jejak::anchor", batch = b.id, error = %e, "could not send anchoring transaction");
                     let mut c = self.store.conn().await?;
-                    batches::set_status(&mut c, b.id, BatchStatus::Built, None, Some(&e.to_string()), now_secs()).await?;
+                    batches::set_status(&mut c, b.id, BatchStatus::Built, None, Some(&e.to_string()), now_secs())
+                        .await?;
                     continue;
                 }
             };
@@ -239,7 +266,15 @@ impl Batcher {
                     batches::set_status(&mut c, b.id, BatchStatus::Anchored, None, None, now_secs()).await?;
                     mined += 1;
                 } else {
-                    batches::set_status(&mut c, b.id, BatchStatus::Built, None, Some("transaction reverted"), now_secs()).await?;
+                    batches::set_status(
+                        &mut c,
+                        b.id,
+                        BatchStatus::Built,
+                        None,
+                        Some("transaction reverted"),
+                        now_secs(),
+                    )
+                    .await?;
                 }
             }
         }

@@ -115,7 +115,8 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
     if !bool::from(given.ct_eq(&row.secret_hash)) || row.revoked_at.is_some() {
         return Err(bad());
     }
-    let role = Role::parse(&row.role).ok_or_else(|| ApiError::internal(format!("key {id} has unknown role {}", row.role)))?;
+    let role =
+        Role::parse(&row.role).ok_or_else(|| ApiError::internal(format!("key {id} has unknown role {}", row.role)))?;
     Ok(Principal { key_id: row.id, role, platform_id: row.platform_id, worker_id: row.worker_id })
 }
 

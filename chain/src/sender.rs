@@ -29,7 +29,13 @@ impl Sender {
     pub async fn new(provider: DynProvider, signer: PrivateKeySigner) -> Result<Self> {
         let chain_id = provider.get_chain_id().await?;
         let from = signer.address();
-        Ok(Self { provider, wallet: EthereumWallet::from(signer), from, chain_id, nonce: tokio::sync::Mutex::new(None) })
+        Ok(Self {
+            provider,
+            wallet: EthereumWallet::from(signer),
+            from,
+            chain_id,
+            nonce: tokio::sync::Mutex::new(None),
+        })
     }
 
     /// The sending address.
@@ -92,7 +98,12 @@ impl Sender {
     }
 
     /// Waits for the receipt, polling every `every`, at most `timeout`.
-    pub async fn wait(&self, hash: B256, every: std::time::Duration, timeout: std::time::Duration) -> Result<Option<TransactionReceipt>> {
+    pub async fn wait(
+        &self,
+        hash: B256,
+        every: std::time::Duration,
+        timeout: std::time::Duration,
+    ) -> Result<Option<TransactionReceipt>> {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             if let Some(r) = self.receipt(hash).await? {

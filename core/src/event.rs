@@ -12,12 +12,8 @@ use time::OffsetDateTime;
 use crate::{Error, Result, jcs};
 
 /// The BN254 scalar field modulus: identity commitments are field elements below it.
-pub const BN254_MODULUS: U256 = U256::from_limbs([
-    0x43e1f593f0000001,
-    0x2833e84879b97091,
-    0xb85045b68181585d,
-    0x30644e72e131a029,
-]);
+pub const BN254_MODULUS: U256 =
+    U256::from_limbs([0x43e1f593f0000001, 0x2833e84879b97091, 0xb85045b68181585d, 0x30644e72e131a029]);
 
 /// How far in the future an event's `occurred_at` may lie (clock skew allowance), in seconds.
 pub const MAX_FUTURE_SKEW_SECS: i64 = 300;
@@ -326,8 +322,7 @@ pub struct WorkEvent {
 impl WorkEvent {
     /// Parses and validates one event object. `now` bounds how far in the future it may be.
     pub fn from_value(value: serde_json::Value, now: OffsetDateTime) -> Result<Self> {
-        let raw: RawEvent = serde_json::from_value(value)
-            .map_err(|e| Error::InvalidEvent(format!("envelope: {e}")))?;
+        let raw: RawEvent = serde_json::from_value(value).map_err(|e| Error::InvalidEvent(format!("envelope: {e}")))?;
         Self::from_raw(raw, now)
     }
 
@@ -338,9 +333,8 @@ impl WorkEvent {
         if let Some(id) = &raw.event_id {
             check_id("event_id", id)?;
         }
-        let occurred_at =
-            OffsetDateTime::parse(&raw.occurred_at, &time::format_description::well_known::Rfc3339)
-                .map_err(|e| invalid(format!("occurred_at: not an RFC 3339 time ({e})")))?;
+        let occurred_at = OffsetDateTime::parse(&raw.occurred_at, &time::format_description::well_known::Rfc3339)
+            .map_err(|e| invalid(format!("occurred_at: not an RFC 3339 time ({e})")))?;
         if occurred_at.year() < 2000 {
             return Err(invalid("occurred_at: before the year 2000"));
         }
@@ -372,9 +366,9 @@ fn parse_data(kind: EventType, data: serde_json::Value) -> Result<EventData> {
                 if e < 0 {
                     return Err(invalid("data.earnings_minor: negative"));
                 }
-                check_currency(d.currency.as_deref().ok_or_else(|| {
-                    invalid("data.currency: required with earnings_minor")
-                })?)?;
+                check_currency(
+                    d.currency.as_deref().ok_or_else(|| invalid("data.currency: required with earnings_minor"))?,
+                )?;
             }
             EventData::TaskCompleted(d)
         }
@@ -402,8 +396,7 @@ fn parse_data(kind: EventType, data: serde_json::Value) -> Result<EventData> {
         EventType::PorEvidence => {
             let d: PorEvidence = de(kind, data)?;
             check_id("data.task_id", &d.task_id)?;
-            let ok = d.sha256.len() == 64
-                && d.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            let ok = d.sha256.len() == 64 && d.sha256.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
             if !ok {
                 return Err(invalid("data.sha256: must be 64 lowercase hex digits"));
             }
@@ -469,13 +462,7 @@ fn check_id(field: &str, s: &str) -> Result<()> {
     let ok = !s.is_empty()
         && s.len() <= MAX_ID_LEN
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"._:@/-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(format!(
-            "{field}: 1 to {MAX_ID_LEN} characters of A-Z a-z 0-9 . _ : @ / -"
-        )))
-    }
+    if ok { Ok(()) } else { Err(invalid(format!("{field}: 1 to {MAX_ID_LEN} characters of A-Z a-z 0-9 . _ : @ / -"))) }
 }
 
 fn check_amount(amount: i64) -> Result<()> {
@@ -555,7 +542,10 @@ mod tests {
         let m = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
         assert_eq!(BN254_MODULUS.to_string(), m);
         assert!(parse_field_element(m).is_err());
-        assert!(parse_field_element("21888242871839275222246405745257275088548364400416034343698204186575808495616").is_ok());
+        assert!(
+            parse_field_element("21888242871839275222246405745257275088548364400416034343698204186575808495616")
+                .is_ok()
+        );
         assert!(parse_field_element("007").is_err());
         assert!(parse_field_element("0").is_ok());
     }

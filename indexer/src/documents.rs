@@ -124,7 +124,8 @@ impl DocumentFetcher {
         let mut c = self.store.conn().await?;
         match outcome {
             Ok(size) => {
-                queue::record_attempt(&mut c, &obj.cid, FetchStatus::Fetched, now, Some(size as i64), None, now).await?;
+                queue::record_attempt(&mut c, &obj.cid, FetchStatus::Fetched, now, Some(size as i64), None, now)
+                    .await?;
                 tracing::debug!(target: "jejak::ipfs", cid = %obj.cid, kind = %obj.kind, size, "document fetched");
             }
             Err((FetchStatus::Invalid, why)) => {

@@ -167,7 +167,9 @@ impl Indexer {
                 Step::Advanced(_) => {}
                 Step::Idle => {
                     let mut c = self.store.conn().await?;
-                    return Ok(chain::cursor(&mut c, self.cfg.chain_id as i64).await?.map_or(0, |c| c.block_number as u64));
+                    return Ok(chain::cursor(&mut c, self.cfg.chain_id as i64)
+                        .await?
+                        .map_or(0, |c| c.block_number as u64));
                 }
             }
         }
@@ -182,8 +184,16 @@ impl Indexer {
         if from > tip.head {
             if let Some(ancestor) = rollback {
                 // The chain got shorter: undo the orphaned blocks now, nothing to add.
-                self.commit(&cursor, Some(ancestor), Vec::new(), Vec::new(), tip, cursor.block_number as u64, cursor.block_hash)
-                    .await?;
+                self.commit(
+                    &cursor,
+                    Some(ancestor),
+                    Vec::new(),
+                    Vec::new(),
+                    tip,
+                    cursor.block_number as u64,
+                    cursor.block_hash,
+                )
+                .await?;
                 return Ok(Step::Advanced(ancestor));
             }
             self.record_tip(&cursor, tip).await?;
@@ -344,17 +354,16 @@ impl Indexer {
         }
         let rpc = self.rpc.clone();
         let addresses = self.addresses.clone();
-        let results: Vec<Result<(u64, u64, Vec<alloy::rpc::types::Log>, usize)>> =
-            futures::stream::iter(ranges.into_iter().map(|(a, b)| {
-                let (rpc, addresses) = (rpc.clone(), addresses.clone());
-                async move {
-                    let (logs, requests) = fetch_logs(&rpc, &addresses, a, b).await?;
-                    Ok((a, b, logs, requests))
-                }
-            }))
-            .buffered(concurrency as usize)
-            .collect()
-            .await;
+        let results: Vec<Result<FetchedRange>> = futures::stream::iter(ranges.into_iter().map(|(a, b)| {
+            let (rpc, addresses) = (rpc.clone(), addresses.clone());
+            async move {
+                let (logs, requests) = fetch_logs(&rpc, &addresses, a, b).await?;
+                Ok((a, b, logs, requests))
+            }
+        }))
+        .buffered(concurrency as usize)
+        .collect()
+        .await;
         let mut prev = *cursor;
         let mut rollback = rollback;
         let mut reached = None;
@@ -431,7 +440,9 @@ impl Indexer {
             if let (Some(hashes), Some(n), Some(h)) = (hashes, log.block_number, log.block_hash)
                 && hashes.get(&n) != Some(&h)
             {
-                return Err(Error::Rpc(RpcFailure::Transient(format!("log from block {n} has a hash not in the checked chain"))));
+                return Err(Error::Rpc(RpcFailure::Transient(format!(
+                    "log from block {n} has a hash not in the checked chain"
+                ))));
             }
             match decode::decode(self.cfg.chain_id, &self.cfg.contracts, log) {
                 Ok(d) => {
@@ -524,11 +535,15 @@ impl Indexer {
             return Ok(());
         }
         let mut c = self.store.conn().await?;
-        let updated = Cursor { head_number: tip.head as i64, finalized_number: finalized, updated_at: now_secs(), ..*cursor };
+        let updated =
+            Cursor { head_number: tip.head as i64, finalized_number: finalized, updated_at: now_secs(), ..*cursor };
         chain::save_cursor(&mut c, &updated).await?;
         Ok(())
     }
 }
+
+/// The logs of one range: `(from, to, logs, requests it took)`.
+type FetchedRange = (u64, u64, Vec<alloy::rpc::types::Log>, usize);
 
 /// Fetches the logs of `from..=to`, splitting the range while the provider says it is too large
 /// (to its suggestion when it makes one, in halves otherwise). Returns the logs sorted by

@@ -213,7 +213,9 @@ impl RpcClient {
         };
         let mut slots: Vec<Option<T>> = (0..calls.len()).map(|_| None).collect();
         for item in items {
-            let Some(idx) = item.id.as_ref().and_then(Value::as_u64).map(|id| id as usize) else { continue };
+            let Some(idx) = item.id.as_ref().and_then(Value::as_u64).map(|id| id as usize) else {
+                continue;
+            };
             if idx < first || idx >= first + calls.len() {
                 continue;
             }
@@ -225,9 +227,7 @@ impl RpcClient {
         slots
             .into_iter()
             .enumerate()
-            .map(|(i, s)| {
-                s.ok_or_else(|| Error::Rpc(RpcFailure::Transient(format!("batch: no answer for item {i}"))))
-            })
+            .map(|(i, s)| s.ok_or_else(|| Error::Rpc(RpcFailure::Transient(format!("batch: no answer for item {i}")))))
             .collect()
     }
 
@@ -244,11 +244,15 @@ impl RpcClient {
             match self.send_once(url, body).await {
                 Ok(v) => match classify_body(&v) {
                     None => return Ok(v),
-                    Some(RpcFailure::RangeTooLarge(hint)) => return Err(Error::Rpc(RpcFailure::RangeTooLarge(hint))),
+                    Some(RpcFailure::RangeTooLarge(hint)) => {
+                        return Err(Error::Rpc(RpcFailure::RangeTooLarge(hint)));
+                    }
                     Some(RpcFailure::Fatal(m)) => return Err(Error::Rpc(RpcFailure::Fatal(m))),
                     Some(f) => last = f,
                 },
-                Err(f @ RpcFailure::RangeTooLarge(_)) | Err(f @ RpcFailure::Fatal(_)) => return Err(Error::Rpc(f)),
+                Err(f @ RpcFailure::RangeTooLarge(_)) | Err(f @ RpcFailure::Fatal(_)) => {
+                    return Err(Error::Rpc(f));
+                }
                 Err(f) => last = f,
             }
             // Move on to the next endpoint and wait before trying again.
@@ -266,13 +270,8 @@ impl RpcClient {
     }
 
     async fn send_once(&self, url: &str, body: &Value) -> std::result::Result<Value, RpcFailure> {
-        let resp = self
-            .http
-            .post(url)
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| RpcFailure::Transient(format!("{url}: {e}")))?;
+        let resp =
+            self.http.post(url).json(body).send().await.map_err(|e| RpcFailure::Transient(format!("{url}: {e}")))?;
         let status = resp.status();
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             let hint = resp
@@ -307,10 +306,8 @@ pub fn backoff(attempt: u32, base: Duration, cap: Duration) -> Duration {
 
 /// A number in [0, 1) from the clock; jitter needs spread, not cryptographic randomness.
 fn rand_fraction() -> f64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     let mut x = u64::from(nanos) ^ 0x9e37_79b9_7f4a_7c15;
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
@@ -362,11 +359,8 @@ fn classify_body(v: &Value) -> Option<RpcFailure> {
     let msg = err.get("message").and_then(Value::as_str).unwrap_or("");
     let data = err.get("data").map(|d| d.to_string()).unwrap_or_default();
     let text = format!("{msg} {data}");
-    match classify_message(&text) {
-        Some(f) => Some(f),
-        // Other JSON-RPC errors are answers, not transport failures: pass them on.
-        None => None,
-    }
+    // Other JSON-RPC errors are answers, not transport failures: they pass on as None.
+    classify_message(&text)
 }
 
 /// Recognises the rate-limit and range-limit errors of the major providers from their text.
@@ -390,7 +384,9 @@ pub fn classify_message(text: &str) -> Option<RpcFailure> {
     if RANGE.iter().any(|p| lower.contains(p)) && !lower.contains("rate limit") {
         return Some(RpcFailure::RangeTooLarge(suggested_range(text)));
     }
-    if lower.contains("rate limit") || lower.contains("too many requests") || lower.contains("exceeded its compute units")
+    if lower.contains("rate limit")
+        || lower.contains("too many requests")
+        || lower.contains("exceeded its compute units")
     {
         return Some(RpcFailure::RateLimited(retry_hint(&lower)));
     }
@@ -438,7 +434,10 @@ mod tests {
     fn recognises_provider_range_errors() {
         let cases = [
             // Alchemy
-            ("Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range and no limit on the response size, or you can request any block range with a cap of 10K logs in the response. Based on your parameters, this block range should work: [0x3d0900, 0x3d1129]", Some((0x3d0900, 0x3d1129))),
+            (
+                "Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range and no limit on the response size, or you can request any block range with a cap of 10K logs in the response. Based on your parameters, this block range should work: [0x3d0900, 0x3d1129]",
+                Some((0x3d0900, 0x3d1129)),
+            ),
             // Infura
             ("query returned more than 10000 results. Try with this block range [0x1, 0x20].", Some((1, 0x20))),
             // QuickNode

@@ -136,7 +136,9 @@ fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
 
 async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&cfg.data_dir)?;
-    Store::connect(&cfg.database_url()).await.with_context(|| format!("opening {}", jejak_store::redact(&cfg.database_url())))
+    Store::connect(&cfg.database_url())
+        .await
+        .with_context(|| format!("opening {}", jejak_store::redact(&cfg.database_url())))
 }
 
 fn operator_key(cfg: &Config) -> anyhow::Result<&str> {
@@ -160,7 +162,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Deploy(args) => {
             let cfg = load(&args.config)?;
-            let d = crate::ops::deploy(&cfg.chain.rpc_urls[0], operator_key(&cfg)?, args.admin, args.root_window_secs).await?;
+            let d = crate::ops::deploy(&cfg.chain.rpc_urls[0], operator_key(&cfg)?, args.admin, args.root_window_secs)
+                .await?;
             #[derive(serde::Serialize)]
             struct Section {
                 contracts: crate::config::ContractsConfig,
@@ -180,7 +183,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let profile = crate::ops::PlatformProfile::new(&name, url.as_deref(), &[], rating_scale);
             let blockstore = jejak_ipfs::Blockstore::open(cfg.blockstore_dir())?;
             let cid = blockstore.put(&profile.to_bytes()).await?;
-            let id = crate::ops::register_platform(&cfg.chain.rpc_urls[0], key, contracts.registry, signer, &cid.to_string()).await?;
+            let id = crate::ops::register_platform(
+                &cfg.chain.rpc_urls[0],
+                key,
+                contracts.registry,
+                signer,
+                &cid.to_string(),
+            )
+            .await?;
             line(format!("platform {id} registered: signer {signer}, profile ipfs://{cid}"));
             Ok(())
         }
@@ -199,7 +209,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(cur) => {
                     line(format!("cursor       {} (0x{})", cur.block_number, hex::encode(cur.block_hash)));
                     line(format!("finalized    {}", cur.finalized_number));
-                    line(format!("lag          {}", head.map_or("?".into(), |h| h.saturating_sub(cur.block_number as u64).to_string())));
+                    line(format!(
+                        "lag          {}",
+                        head.map_or("?".into(), |h| h.saturating_sub(cur.block_number as u64).to_string())
+                    ));
                     line(format!("reorgs seen  {}", cur.reorgs));
                 }
                 None => line("cursor       not started"),

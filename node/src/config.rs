@@ -244,7 +244,7 @@ impl Config {
 
     /// Loads the configuration: the preset named in the file or `JEJAK_PRESET` (default
     /// `local`), then the file, then `JEJAK_*` variables.
-    pub fn load(path: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(path: Option<&Path>) -> Result<Self, Box<figment::Error>> {
         let file = || match path {
             Some(p) => Toml::file_exact(p),
             None => Toml::string(""),
@@ -258,6 +258,7 @@ impl Config {
             .merge(file())
             .merge(Env::prefixed("JEJAK_").split("__"))
             .extract()
+            .map_err(Box::new)
     }
 
     /// The database URL, defaulting to a SQLite file in the data directory.
@@ -326,6 +327,8 @@ impl Config {
 }
 
 #[cfg(test)]
+// figment's Jail closures return its large error type.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
 

@@ -107,7 +107,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     line(format!("  chain          {rpc}   (anvil, chain id 31337, a block a second)"));
     line(format!("  registry       {}", deployment.registry));
     line(format!("  attestations   {}", deployment.attestations));
-    line(format!("  platform       #{platform_id} \"Ojek Demo\", profile ipfs://{profile_cid} ({api}/ipfs/{profile_cid})"));
+    line(format!(
+        "  platform       #{platform_id} \"Ojek Demo\", profile ipfs://{profile_cid} ({api}/ipfs/{profile_cid})"
+    ));
     line(format!("  platform key   {}", platform_key.token));
     line(format!("  admin key      {}", admin_key.token));
     line(format!("  data           {}", args.data_dir.display()));
@@ -137,7 +139,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             "  curl -s -X POST {api}/v1/events -H 'Authorization: Bearer {}' -H 'Content-Type: application/json' \\",
             platform_key.token
         ));
-        line("    -d '{\"events\":[{\"type\":\"task_completed\",\"worker\":\"driver-1\",\"occurred_at\":\"2026-01-01T00:00:00Z\",\"data\":{\"task_id\":\"ride-1\"}}]}'");
+        line(
+            "    -d '{\"events\":[{\"type\":\"task_completed\",\"worker\":\"driver-1\",\"occurred_at\":\"2026-01-01T00:00:00Z\",\"data\":{\"task_id\":\"ride-1\"}}]}'",
+        );
     }
     line("Ctrl-C stops everything.");
 
@@ -181,9 +185,7 @@ async fn demo_workload(api: &str, key: &str, stop: CancellationToken) -> anyhow:
     let http = reqwest::Client::new();
     let now = time::OffsetDateTime::now_utc();
     let at = |days_ago: i64| {
-        (now - time::Duration::days(days_ago))
-            .format(&time::format_description::well_known::Rfc3339)
-            .expect("formats")
+        (now - time::Duration::days(days_ago)).format(&time::format_description::well_known::Rfc3339).expect("formats")
     };
     let mut events = Vec::new();
     for (w, worker) in ["driver-ayu", "driver-budi", "courier-citra"].iter().enumerate() {
@@ -225,7 +227,8 @@ async fn demo_workload(api: &str, key: &str, stop: CancellationToken) -> anyhow:
         if stop.is_cancelled() {
             return Ok(());
         }
-        let receipt: Value = http.get(format!("{api}/v1/attestations/{first}")).bearer_auth(key).send().await?.json().await?;
+        let receipt: Value =
+            http.get(format!("{api}/v1/attestations/{first}")).bearer_auth(key).send().await?.json().await?;
         if receipt["status"] == "final" {
             line("Demo: the first attestation is anchored and final:");
             line(format!("  curl -s {api}/v1/attestations/{first} -H 'Authorization: Bearer {key}'"));

@@ -97,9 +97,11 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
         sources.push(Source::Kubo(k.clone()));
     }
     let fetcher = Fetcher::new(sources, cfg.ipfs.max_object_bytes, Duration::from_secs(cfg.ipfs.fetch_timeout_secs));
-    let kubo = cfg.ipfs.kubo_rpc.as_ref().map(|k| Kubo::new(k.clone(), Duration::from_secs(cfg.ipfs.fetch_timeout_secs)));
+    let kubo =
+        cfg.ipfs.kubo_rpc.as_ref().map(|k| Kubo::new(k.clone(), Duration::from_secs(cfg.ipfs.fetch_timeout_secs)));
 
-    let listener = TcpListener::bind(cfg.api.listen).await.with_context(|| format!("binding the API to {}", cfg.api.listen))?;
+    let listener =
+        TcpListener::bind(cfg.api.listen).await.with_context(|| format!("binding the API to {}", cfg.api.listen))?;
     let api_addr = listener.local_addr()?;
 
     let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();

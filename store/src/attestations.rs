@@ -153,10 +153,11 @@ pub async fn assign_batch(conn: &mut Conn, batch_id: i64, platform_id: i64, last
 
 /// The leaves of a local batch in tree order.
 pub async fn batch_leaves(conn: &mut Conn, batch_id: i64) -> Result<Vec<[u8; 32]>> {
-    let rows: Vec<Vec<u8>> = sqlx::query_scalar("SELECT leaf FROM attestations WHERE batch_id = $1 ORDER BY leaf_index")
-        .bind(batch_id)
-        .fetch_all(conn)
-        .await?;
+    let rows: Vec<Vec<u8>> =
+        sqlx::query_scalar("SELECT leaf FROM attestations WHERE batch_id = $1 ORDER BY leaf_index")
+            .bind(batch_id)
+            .fetch_all(conn)
+            .await?;
     rows.into_iter().map(digest).collect()
 }
 

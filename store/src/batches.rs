@@ -80,15 +80,19 @@ fn from_row(r: AnyRow) -> Result<BatchRow> {
 
 macro_rules! select {
     ($tail:literal) => {
-        concat!(
-            "SELECT id, platform_id, root, count, cid, status, tx_hash, error, created_at FROM batches ",
-            $tail
-        )
+        concat!("SELECT id, platform_id, root, count, cid, status, tx_hash, error, created_at FROM batches ", $tail)
     };
 }
 
 /// Records a built batch; returns its local id.
-pub async fn insert(conn: &mut Conn, platform_id: i64, root: &[u8; 32], count: i64, cid: &str, now: i64) -> Result<i64> {
+pub async fn insert(
+    conn: &mut Conn,
+    platform_id: i64,
+    root: &[u8; 32],
+    count: i64,
+    cid: &str,
+    now: i64,
+) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "INSERT INTO batches (platform_id, root, count, cid, status, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, 'built', $5, $5) RETURNING id",

@@ -3,8 +3,8 @@
 //! so recording a range twice changes nothing, and every row carries its block number, so a
 //! reorganisation is undone by deleting what lies above the common ancestor.
 
-use sqlx::any::AnyRow;
 use sqlx::Row as _;
+use sqlx::any::AnyRow;
 
 use crate::{Conn, Error, Result, digest};
 
@@ -230,18 +230,14 @@ pub async fn insert_logs(conn: &mut Conn, logs: &[IndexedLog]) -> Result<()> {
         },
     )
     .await?;
-    insert_rows(
-        conn,
-        &format!("chain_evidence ({key_cols}, checkpoint, root, size, cid)"),
-        10,
-        &evidence,
-        |q, l| match &l.event {
+    insert_rows(conn, &format!("chain_evidence ({key_cols}, checkpoint, root, size, cid)"), 10, &evidence, |q, l| {
+        match &l.event {
             ChainEvent::Evidence { checkpoint, root, size, cid } => {
                 bind_key(q, &l.key).bind(*checkpoint).bind(root.to_vec()).bind(*size).bind(cid.clone())
             }
             _ => unreachable!("grouped by kind"),
-        },
-    )
+        }
+    })
     .await?;
     Ok(())
 }
@@ -499,7 +495,9 @@ pub async fn platform(conn: &mut Conn, chain_id: i64, platform_id: i64) -> Resul
                 s.active = true;
                 s.last_block = block;
             }
-            (_, None) => return Err(Error::Corrupt(format!("platform {platform_id} changed before registration"))),
+            (_, None) => {
+                return Err(Error::Corrupt(format!("platform {platform_id} changed before registration")));
+            }
         }
     }
     Ok(state)
@@ -542,7 +540,12 @@ fn batch_from_row(r: AnyRow) -> Result<ChainBatch> {
 }
 
 /// The anchoring of a platform's root, if indexed (the earliest, should it appear twice).
-pub async fn batch_by_root(conn: &mut Conn, chain_id: i64, platform_id: i64, root: &[u8; 32]) -> Result<Option<ChainBatch>> {
+pub async fn batch_by_root(
+    conn: &mut Conn,
+    chain_id: i64,
+    platform_id: i64,
+    root: &[u8; 32],
+) -> Result<Option<ChainBatch>> {
     sqlx::query(
         "SELECT chain_id, block_number, block_hash, log_index, tx_hash, contract, batch_id, platform_id, root, count, cid \
          FROM chain_batches WHERE chain_id = $1 AND platform_id = $2 AND root = $3 \

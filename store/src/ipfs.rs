@@ -32,10 +32,7 @@ impl FetchStatus {
     }
 
     fn parse(s: &str) -> Result<Self> {
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .ok_or_else(|| Error::Corrupt(format!("fetch status `{s}`")))
+        Self::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| Error::Corrupt(format!("fetch status `{s}`")))
     }
 }
 
@@ -134,9 +131,7 @@ pub async fn record_attempt(
 
 /// Number of CIDs in each status.
 pub async fn counts(conn: &mut Conn) -> Result<Vec<(FetchStatus, i64)>> {
-    let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM ipfs_objects GROUP BY status")
-        .fetch_all(conn)
-        .await?;
+    let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM ipfs_objects GROUP BY status").fetch_all(conn).await?;
     let mut out: Vec<(FetchStatus, i64)> = FetchStatus::ALL.iter().map(|s| (*s, 0)).collect();
     for r in rows {
         let s = FetchStatus::parse(&r.try_get::<String, _>("status")?)?;

@@ -1,1 +1,171 @@
-//! Test harness.
+//! Harness for jejak's end-to-end tests: a real anvil with the contracts deployed and a platform
+//! registered, and a node launched on a fresh SQLite or PostgreSQL database with its API on
+//! `127.0.0.1:0`. Nothing is mocked but what cannot run here (an IPFS daemon).
+
+use std::time::Duration;
+
+use alloy::primitives::Address;
+use alloy::providers::{DynProvider, Provider, ext::AnvilApi as _};
+use jejak_api::auth::{self, Role};
+use jejak_chain::Deployment;
+use jejak_node::anvil::{Anvil, AnvilOptions, DEV_KEYS};
+use jejak_node::config::{Config, Preset};
+use jejak_store::test_utils::TestDb;
+use jejak_store::{keys, now_secs};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+pub use jejak_store::Backend;
+
+/// Logs for a failing test (`RUST_LOG=jejak=debug`).
+pub fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_test_writer()
+        .try_init();
+}
+
+/// anvil with the jejak contracts deployed.
+#[derive(Debug)]
+pub struct TestChain {
+    /// The anvil process.
+    pub anvil: Anvil,
+    /// Where the contracts are.
+    pub deployment: Deployment,
+    /// A provider signing with the deployer/operator key.
+    pub provider: DynProvider,
+}
+
+impl TestChain {
+    /// Starts anvil (mining on demand, `finalized` `2 * slots` blocks behind the head) and
+    /// deploys the contracts with dev key 0 as admin and operator.
+    pub async fn start(slots_in_an_epoch: u64) -> Self {
+        let anvil = Anvil::spawn(AnvilOptions { slots_in_an_epoch: Some(slots_in_an_epoch), ..Default::default() })
+            .await
+            .expect("anvil starts");
+        let deployment = jejak_node::ops::deploy(&anvil.endpoint(), DEV_KEYS[0], None, 3600).await.expect("deploy");
+        let provider =
+            jejak_chain::connect_signing(&anvil.endpoint(), jejak_chain::signer_from_hex(DEV_KEYS[0]).unwrap())
+                .unwrap();
+        Self { anvil, deployment, provider }
+    }
+
+    /// The operator (dev key 0) address.
+    pub fn operator(&self) -> Address {
+        jejak_chain::signer_from_hex(DEV_KEYS[0]).unwrap().address()
+    }
+
+    /// Registers a platform signed by `signer`; returns its id.
+    pub async fn register_platform(&self, signer: Address) -> u64 {
+        jejak_node::ops::register_platform(&self.anvil.endpoint(), DEV_KEYS[0], self.deployment.registry, signer, "")
+            .await
+            .expect("register platform")
+    }
+
+    /// Mines `n` empty blocks.
+    pub async fn mine(&self, n: u64) {
+        self.provider.anvil_mine(Some(n), None).await.expect("anvil_mine");
+    }
+
+    /// The head block number.
+    pub async fn head(&self) -> u64 {
+        self.provider.get_block_number().await.unwrap()
+    }
+}
+
+/// A node on a test database.
+#[derive(Debug)]
+pub struct TestNode {
+    /// The running node.
+    pub node: jejak_node::RunningNode,
+    /// The database (dropped with the node).
+    pub db: TestDb,
+    /// API base URL.
+    pub api: String,
+    /// HTTP client.
+    pub http: reqwest::Client,
+    /// The configuration it runs with.
+    pub config: Config,
+    _dir: tempfile::TempDir,
+}
+
+impl TestNode {
+    /// A node for `chain` on a fresh database of `backend`, anchoring with dev key 0.
+    pub async fn start(chain: &TestChain, backend: Backend) -> Self {
+        Self::start_with(chain, TestDb::new(backend).await, |_| {}).await
+    }
+
+    /// A node with the configuration adjusted by `tune`.
+    pub async fn start_with(chain: &TestChain, db: TestDb, tune: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = Config::preset(Preset::Local);
+        cfg.data_dir = dir.path().to_path_buf();
+        cfg.chain.rpc_urls = vec![chain.anvil.endpoint()];
+        cfg.contracts = Some(chain.deployment.into());
+        cfg.api.listen = "127.0.0.1:0".parse().unwrap();
+        cfg.operator.private_key = Some(DEV_KEYS[0].to_string());
+        cfg.indexer.poll_interval_ms = 100;
+        cfg.batcher.interval_secs = 1;
+        cfg.ipfs.backoff_base_secs = 1;
+        tune(&mut cfg);
+        let node =
+            jejak_node::launch(&cfg, Some(db.store.clone()), CancellationToken::new()).await.expect("node starts");
+        let api = format!("http://{}", node.api_addr);
+        Self { node, db, api, http: reqwest::Client::new(), config: cfg, _dir: dir }
+    }
+
+    /// Stores a new API key and returns its token.
+    pub async fn key(&self, role: Role, platform: Option<u64>) -> String {
+        let k = auth::new_key(role, platform.map(|p| p as i64), None, "test", now_secs());
+        keys::insert(&mut self.db.store.conn().await.unwrap(), &k.row).await.unwrap();
+        k.token
+    }
+
+    /// Polls `f` every 100 ms until it returns Some, for at most `secs` seconds.
+    pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut f: F) -> T
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            if let Some(v) = f().await {
+                return v;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "timed out after {secs} s waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// `POST /v1/events` with an optional Idempotency-Key; returns status and body.
+    pub async fn post_events(&self, token: &str, body: &Value, idempotency_key: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}/v1/events", self.api)).bearer_auth(token).json(body);
+        if let Some(k) = idempotency_key {
+            req = req.header("Idempotency-Key", k);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// `GET` a path with a key; returns status and body.
+    pub async fn get(&self, token: &str, path: &str) -> (u16, Value) {
+        let resp = self.http.get(format!("{}{path}", self.api)).bearer_auth(token).send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Waits until the indexer has seen the platform.
+    pub async fn wait_for_platform(&self, platform: u64) {
+        let store = self.db.store.clone();
+        let chain_id = self.config.chain.chain_id as i64;
+        Self::eventually(30, "the platform to be indexed", || {
+            let store = store.clone();
+            async move {
+                let mut c = store.conn().await.ok()?;
+                jejak_store::chain::platform(&mut c, chain_id, platform as i64).await.ok().flatten()
+            }
+        })
+        .await;
+    }
+}

@@ -39,7 +39,8 @@ pub(crate) async fn get_attestation(
     let (Some(batch_id), Some(leaf_index)) = (row.batch_id, row.leaf_index) else {
         return Ok(Json(out));
     };
-    let batch = batches::get(&mut c, batch_id).await?.ok_or_else(|| ApiError::internal(format!("batch {batch_id} missing")))?;
+    let batch =
+        batches::get(&mut c, batch_id).await?.ok_or_else(|| ApiError::internal(format!("batch {batch_id} missing")))?;
     let leaves = attestations::batch_leaves(&mut c, batch_id).await?;
     let tree = MerkleTree::from_leaf_hashes(leaves);
     if tree.root() != batch.root {
@@ -58,7 +59,8 @@ pub(crate) async fn get_attestation(
     });
     let chain_id = st.chain_id as i64;
     if let Some(anchor) = chain::batch_by_root(&mut c, chain_id, a.platform_id, &batch.root).await? {
-        let finalized = chain::cursor(&mut c, chain_id).await?.is_some_and(|cur| cur.finalized_number >= anchor.key.block_number);
+        let finalized =
+            chain::cursor(&mut c, chain_id).await?.is_some_and(|cur| cur.finalized_number >= anchor.key.block_number);
         out["status"] = json!(if finalized { "final" } else { "anchored" });
         out["anchor"] = json!({
             "chain_id": st.chain_id,

@@ -45,7 +45,10 @@ pub(crate) async fn post_events(
             Err(StoreFailure::Api(e)) => return Err(e),
             Err(StoreFailure::Store(e)) if e.is_unique_violation() && attempt == 0 => continue,
             Err(StoreFailure::Store(e)) if e.is_unique_violation() => {
-                return Err(ApiError::conflict("request_in_progress", "a request with the same events is being processed; retry"));
+                return Err(ApiError::conflict(
+                    "request_in_progress",
+                    "a request with the same events is being processed; retry",
+                ));
             }
             Err(StoreFailure::Store(e)) => return Err(e.into()),
         }
@@ -68,29 +71,42 @@ fn platform_of(who: &Principal, body: &Value) -> ApiResult<i64> {
         Role::Platform => {
             let own = who.platform_id.ok_or_else(|| ApiError::internal("platform key without platform"))?;
             match named {
-                Some(n) if n != own => Err(ApiError::forbidden("wrong_platform", "this key may only send events for its own platform")),
+                Some(n) if n != own => {
+                    Err(ApiError::forbidden("wrong_platform", "this key may only send events for its own platform"))
+                }
                 _ => Ok(own),
             }
         }
-        Role::Admin => named.ok_or_else(|| ApiError::unprocessable("invalid_request", "an admin key must name platform_id")),
-        Role::Worker | Role::Auditor => Err(ApiError::forbidden("forbidden", "only platform and admin keys may send events")),
+        Role::Admin => {
+            named.ok_or_else(|| ApiError::unprocessable("invalid_request", "an admin key must name platform_id"))
+        }
+        Role::Worker | Role::Auditor => {
+            Err(ApiError::forbidden("forbidden", "only platform and admin keys may send events"))
+        }
     }
 }
 
 fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
-    let Some(v) = headers.get("idempotency-key") else { return Ok(None) };
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
     let s = v
         .to_str()
         .ok()
         .filter(|s| !s.is_empty() && s.len() <= MAX_IDEMPOTENCY_KEY && s.bytes().all(|b| b.is_ascii_graphic()))
         .ok_or_else(|| {
-            ApiError::bad_request("invalid_idempotency_key", format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"))
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                format!("Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"),
+            )
         })?;
     Ok(Some(s.to_string()))
 }
 
 fn validate(st: &AppState, body: &Value) -> ApiResult<Vec<WorkEvent>> {
-    let obj = body.as_object().ok_or_else(|| ApiError::unprocessable("invalid_request", "body must be an object with `events`"))?;
+    let obj = body
+        .as_object()
+        .ok_or_else(|| ApiError::unprocessable("invalid_request", "body must be an object with `events`"))?;
     if let Some(k) = obj.keys().find(|k| *k != "events" && *k != "platform_id") {
         return Err(ApiError::unprocessable("invalid_request", format!("unknown field `{k}`")));
     }
@@ -100,7 +116,10 @@ fn validate(st: &AppState, body: &Value) -> ApiResult<Vec<WorkEvent>> {
         .ok_or_else(|| ApiError::unprocessable("invalid_request", "`events` must be an array"))?;
     let max = st.limits.max_events_per_request;
     if list.is_empty() || list.len() > max {
-        return Err(ApiError::unprocessable("invalid_request", format!("send 1 to {max} events per request, not {}", list.len())));
+        return Err(ApiError::unprocessable(
+            "invalid_request",
+            format!("send 1 to {max} events per request, not {}", list.len()),
+        ));
     }
     let now = time::OffsetDateTime::now_utc();
     let mut events = Vec::with_capacity(list.len());
@@ -135,8 +154,13 @@ fn validate(st: &AppState, body: &Value) -> ApiResult<Vec<WorkEvent>> {
 async fn check_platform(st: &AppState, platform_id: i64) -> ApiResult<()> {
     let mut c = st.store.conn().await?;
     match jejak_store::chain::platform(&mut c, st.chain_id as i64, platform_id).await? {
-        None => Err(ApiError::forbidden("platform_not_registered", format!("platform {platform_id} is not registered on chain"))),
-        Some(p) if !p.active => Err(ApiError::forbidden("platform_suspended", format!("platform {platform_id} is suspended"))),
+        None => Err(ApiError::forbidden(
+            "platform_not_registered",
+            format!("platform {platform_id} is not registered on chain"),
+        )),
+        Some(p) if !p.active => {
+            Err(ApiError::forbidden("platform_suspended", format!("platform {platform_id} is suspended")))
+        }
         Some(_) => Ok(()),
     }
 }

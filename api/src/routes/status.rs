@@ -17,7 +17,8 @@ pub(crate) async fn index_status(State(st): State<AppState>) -> ApiResult<Json<V
     let mut c = st.store.conn().await?;
     let stored = jejak_store::chain::cursor(&mut c, st.chain_id as i64).await?;
     let queue = jejak_store::ipfs::counts(&mut c).await?;
-    let ipfs: serde_json::Map<String, Value> = queue.into_iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect();
+    let ipfs: serde_json::Map<String, Value> =
+        queue.into_iter().map(|(s, n)| (s.as_str().to_string(), json!(n))).collect();
     let cursor = stored.map_or(live.cursor, |c| c.block_number.max(0) as u64);
     let head = live.head.max(stored.map_or(0, |c| c.head_number.max(0) as u64));
     Ok(Json(json!({

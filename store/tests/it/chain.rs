@@ -38,13 +38,15 @@ fn logs() -> Vec<IndexedLog> {
                 reason_code: Some(4),
             },
         },
-        IndexedLog {
-            key: key(3, 1),
-            event: ChainEvent::Revocation { batch_id: 1, leaf: [5; 32], reason_code: 2 },
-        },
+        IndexedLog { key: key(3, 1), event: ChainEvent::Revocation { batch_id: 1, leaf: [5; 32], reason_code: 2 } },
         IndexedLog {
             key: key(4, 0),
-            event: ChainEvent::RootPublished { epoch: 1, root: [8; 32], snapshot_cid: "bafk-s".into(), params_version: 1 },
+            event: ChainEvent::RootPublished {
+                epoch: 1,
+                root: [8; 32],
+                snapshot_cid: "bafk-s".into(),
+                params_version: 1,
+            },
         },
         IndexedLog { key: key(5, 0), event: ChainEvent::RootReplaced { epoch: 1, expires_at: 99 } },
         IndexedLog {

@@ -1,0 +1,52 @@
+# One target per habit. `make help` lists them; `make pr` runs what CI runs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+FORGE := node_modules/.bin/forge
+CARGO ?= cargo
+export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: help deps dev test test-contracts test-rust fmt lint gen check-gen bench pr
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+deps: node_modules/.installed ## Install the pinned toolchain (Foundry, solc, OpenZeppelin, snarkjs) from npm
+
+dev: deps ## Run jejak locally: anvil, contracts, a demo platform, the node and a demo workload
+	$(CARGO) run -p jejak-node --bin jejak -- dev
+
+test: deps lint check-gen test-contracts test-rust ## Everything CI runs: lint, generated files, forge tests, cargo tests (SQLite and PostgreSQL)
+
+test-contracts: deps ## Foundry tests and the gas snapshot check
+	$(FORGE) build
+	$(FORGE) test
+	$(FORGE) snapshot --check
+
+test-rust: deps ## Every Rust test, on SQLite and on PostgreSQL at DATABASE_URL
+	scripts/ensure-postgres
+	$(CARGO) nextest run --workspace --no-fail-fast
+	$(CARGO) test --workspace --doc
+
+fmt: ## Format Rust and Solidity
+	$(CARGO) fmt --all
+	$(FORGE) fmt
+
+lint: deps ## cargo fmt --check, clippy -D warnings, forge fmt --check
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(FORGE) fmt --check
+
+gen: deps ## Regenerate committed files: contract ABIs for the bindings
+	python3 scripts/gen-bindings.py
+
+check-gen: deps ## Fail when committed generated files differ from a fresh generation
+	python3 scripts/gen-bindings.py --check
+
+bench: deps ## Benchmarks (see BENCHMARKS.md)
+	$(CARGO) bench --workspace
+
+pr: test ## What CI runs

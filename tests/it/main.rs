@@ -1,0 +1,4 @@
+//! End-to-end tests: real anvil, real databases, real HTTP.
+
+mod bad_input;
+mod first_flow;
