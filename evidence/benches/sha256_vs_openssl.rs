@@ -28,14 +28,7 @@ fn ours(seconds: u64) -> f64 {
 /// second (e.g. `sha256  ...  2012345.67k`).
 fn openssl(seconds: u64) -> Option<f64> {
     let out = Command::new("openssl")
-        .args([
-            "speed",
-            "-seconds",
-            &seconds.to_string(),
-            "-bytes",
-            &BLOCK.to_string(),
-            "sha256",
-        ])
+        .args(["speed", "-seconds", &seconds.to_string(), "-bytes", &BLOCK.to_string(), "sha256"])
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -55,10 +48,7 @@ fn main() {
         std::arch::is_x86_feature_detected!("avx2")
     );
     let mine = ours(seconds);
-    println!(
-        "sha2 crate: {:.1} MB/s ({BLOCK}-byte buffers, {seconds} s, one core)",
-        mine / 1e6
-    );
+    println!("sha2 crate: {:.1} MB/s ({BLOCK}-byte buffers, {seconds} s, one core)", mine / 1e6);
     match openssl(seconds) {
         Some(theirs) => {
             println!("openssl speed: {:.1} MB/s", theirs / 1e6);

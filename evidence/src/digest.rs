@@ -20,10 +20,7 @@ pub struct SizeLimits {
 
 impl Default for SizeLimits {
     fn default() -> Self {
-        Self {
-            photo_bytes: 25 << 20,
-            track_bytes: 50 << 20,
-        }
+        Self { photo_bytes: 25 << 20, track_bytes: 50 << 20 }
     }
 }
 
@@ -81,13 +78,7 @@ pub struct UploadDigest {
 impl UploadDigest {
     /// Starts an empty digest.
     pub fn new(limits: SizeLimits) -> Self {
-        Self {
-            hasher: Sha256::new(),
-            size: 0,
-            head: Vec::with_capacity(SNIFF_LEN),
-            media_type: None,
-            limits,
-        }
+        Self { hasher: Sha256::new(), size: 0, head: Vec::with_capacity(SNIFF_LEN), media_type: None, limits }
     }
 
     /// Feeds the next chunk. Fails with [`Error::TooLarge`] as soon as the size limit of the
@@ -124,11 +115,7 @@ impl UploadDigest {
         };
         self.media_type = Some(media_type);
         self.check_size()?;
-        Ok(Digested {
-            sha256: self.hasher.finalize().into(),
-            size: self.size,
-            media_type,
-        })
+        Ok(Digested { sha256: self.hasher.finalize().into(), size: self.size, media_type })
     }
 
     fn check_size(&self) -> Result<()> {
@@ -137,21 +124,14 @@ impl UploadDigest {
             None => self.limits.largest(),
         };
         if self.size > limit {
-            return Err(Error::TooLarge {
-                kind,
-                limit,
-                size: self.size,
-            });
+            return Err(Error::TooLarge { kind, limit, size: self.size });
         }
         Ok(())
     }
 }
 
 /// Reads `reader` to its end through an [`UploadDigest`], stopping at the first refusal.
-pub fn digest_reader<R: Read>(
-    mut reader: R,
-    limits: SizeLimits,
-) -> std::io::Result<Result<Digested>> {
+pub fn digest_reader<R: Read>(mut reader: R, limits: SizeLimits) -> std::io::Result<Result<Digested>> {
     let mut digest = UploadDigest::new(limits);
     let mut buf = vec![0u8; 64 << 10];
     loop {
@@ -203,42 +183,22 @@ mod tests {
 
     #[test]
     fn photo_limit_applies_once_sniffed() {
-        let limits = SizeLimits {
-            photo_bytes: 1000,
-            track_bytes: 5000,
-        };
+        let limits = SizeLimits { photo_bytes: 1000, track_bytes: 5000 };
         let mut d = UploadDigest::new(limits);
         d.update(&jpeg_head()).unwrap();
         d.update(&[0; 488]).unwrap();
         let err = d.update(&[0; 1]).unwrap_err();
         assert_eq!(err.reason(), ReasonCode::EvidenceTooLarge);
-        assert!(matches!(
-            err,
-            Error::TooLarge {
-                kind: EvidenceKind::Photo,
-                limit: 1000,
-                size: 1001
-            }
-        ));
+        assert!(matches!(err, Error::TooLarge { kind: EvidenceKind::Photo, limit: 1000, size: 1001 }));
     }
 
     #[test]
     fn largest_limit_applies_before_sniffing() {
-        let limits = SizeLimits {
-            photo_bytes: 100,
-            track_bytes: 300,
-        };
+        let limits = SizeLimits { photo_bytes: 100, track_bytes: 300 };
         let mut d = UploadDigest::new(limits);
         assert!(d.update(&[b' '; 300]).is_ok());
         let err = d.update(b"<").unwrap_err();
-        assert!(matches!(
-            err,
-            Error::TooLarge {
-                kind: EvidenceKind::Track,
-                limit: 300,
-                ..
-            }
-        ));
+        assert!(matches!(err, Error::TooLarge { kind: EvidenceKind::Track, limit: 300, .. }));
     }
 
     #[test]
@@ -252,10 +212,7 @@ mod tests {
 
     #[test]
     fn reader_helper_stops_at_the_limit() {
-        let limits = SizeLimits {
-            photo_bytes: 10_000,
-            track_bytes: 10_000,
-        };
+        let limits = SizeLimits { photo_bytes: 10_000, track_bytes: 10_000 };
         let big = std::io::repeat(0xff).take(1 << 30);
         let head = std::io::Cursor::new(jpeg_head());
         let out = digest_reader(head.chain(big), limits).unwrap();

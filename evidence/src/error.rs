@@ -39,10 +39,7 @@ impl Error {
     }
 
     pub(crate) fn refused(code: ReasonCode, detail: impl Into<String>) -> Self {
-        Error::Refused {
-            code,
-            detail: detail.into(),
-        }
+        Error::Refused { code, detail: detail.into() }
     }
 }
 

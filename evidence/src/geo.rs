@@ -30,21 +30,12 @@ mod tests {
 
     #[test]
     fn known_distances() {
-        let jakarta = GeoPoint {
-            lat: -6.2088,
-            lon: 106.8456,
-        };
-        let bandung = GeoPoint {
-            lat: -6.9175,
-            lon: 107.6191,
-        };
+        let jakarta = GeoPoint { lat: -6.2088, lon: 106.8456 };
+        let bandung = GeoPoint { lat: -6.9175, lon: 107.6191 };
         let d = haversine_m(jakarta, bandung);
         assert!((d - 116_000.0).abs() < 2_000.0, "{d}");
         // One thousandth of a degree of latitude is about 111 m.
-        let north = GeoPoint {
-            lat: jakarta.lat + 0.001,
-            lon: jakarta.lon,
-        };
+        let north = GeoPoint { lat: jakarta.lat + 0.001, lon: jakarta.lon };
         assert!((haversine_m(jakarta, north) - 111.2).abs() < 0.5);
         assert_eq!(haversine_m(jakarta, jakarta), 0.0);
     }

@@ -16,16 +16,11 @@ fn decode<const N: usize>(s: &str) -> Result<[u8; N], String> {
 pub(crate) mod plain {
     use super::*;
 
-    pub(crate) fn serialize<S: Serializer, const N: usize>(
-        v: &[u8; N],
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer, const N: usize>(v: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&hex::encode(v))
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
-        d: D,
-    ) -> Result<[u8; N], D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[u8; N], D::Error> {
         decode(&String::deserialize(d)?).map_err(D::Error::custom)
     }
 }
@@ -34,20 +29,13 @@ pub(crate) mod plain {
 pub(crate) mod prefixed {
     use super::*;
 
-    pub(crate) fn serialize<S: Serializer, const N: usize>(
-        v: &[u8; N],
-        s: S,
-    ) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer, const N: usize>(v: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&format!("0x{}", hex::encode(v)))
     }
 
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
-        d: D,
-    ) -> Result<[u8; N], D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[u8; N], D::Error> {
         let s = String::deserialize(d)?;
-        let body = s
-            .strip_prefix("0x")
-            .ok_or_else(|| D::Error::custom("expected a 0x prefix"))?;
+        let body = s.strip_prefix("0x").ok_or_else(|| D::Error::custom("expected a 0x prefix"))?;
         decode(body).map_err(D::Error::custom)
     }
 }
@@ -66,9 +54,6 @@ pub(crate) mod digests {
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<[u8; 32]>, D::Error> {
-        Vec::<String>::deserialize(d)?
-            .iter()
-            .map(|s| decode(s).map_err(D::Error::custom))
-            .collect()
+        Vec::<String>::deserialize(d)?.iter().map(|s| decode(s).map_err(D::Error::custom)).collect()
     }
 }

@@ -57,23 +57,22 @@ pub use digest::{Digested, SizeLimits, UploadDigest, digest_reader, sha256};
 pub use error::{Error, Result};
 pub use geo::{GeoPoint, haversine_m};
 pub use metadata::{
-    CaptureTime, GpsFix, Metadata, NONCE_PREFIX, ParseLimits, PhotoMetadata, TrackMetadata,
-    TrackPoint, extract_metadata, metadata_hash,
+    CaptureTime, GpsFix, Metadata, NONCE_PREFIX, ParseLimits, PhotoMetadata, TrackMetadata, TrackPoint,
+    extract_metadata, metadata_hash,
 };
 pub use phash::{PerceptualHash, dhash, perceptual_hash};
 pub use reason::ReasonCode;
 pub use receipt::{
-    Anchor, AnchoredRoot, EvidenceLeaf, EvidenceReceipt, RECEIPT_VERSION, check_anchor,
-    verify_receipt, verify_receipt_digest, verify_receipt_metadata,
+    Anchor, AnchoredRoot, EvidenceLeaf, EvidenceReceipt, RECEIPT_VERSION, check_anchor, verify_receipt,
+    verify_receipt_digest, verify_receipt_metadata,
 };
 pub use rules::{
-    EvidenceItem, History, MemoryHistory, NoHistory, Outcome, PriorPhoto, RegisteredWitness,
-    RuleConfig, RuleConfigs, RuleResult, Submission, TaskContext, Verdict, evaluate,
+    EvidenceItem, History, MemoryHistory, NoHistory, Outcome, PriorPhoto, RegisteredWitness, RuleConfig, RuleConfigs,
+    RuleResult, Submission, TaskContext, Verdict, evaluate,
 };
 pub use sniff::{EvidenceKind, MediaType, SNIFF_LEN, sniff};
 pub use witness::{
-    WITNESS_DOMAIN, WitnessStatement, evidence_root, public_key, sign_witness, verify_witness,
-    witness_message,
+    WITNESS_DOMAIN, WitnessStatement, evidence_root, public_key, sign_witness, verify_witness, witness_message,
 };
 
 /// A SHA-256 digest.
@@ -99,11 +98,7 @@ pub struct Analyzed {
 impl Analyzed {
     /// The file as the rules see it.
     pub fn item(&self) -> EvidenceItem {
-        EvidenceItem {
-            sha256: self.sha256,
-            metadata: self.metadata.clone(),
-            perceptual_hash: self.perceptual_hash,
-        }
+        EvidenceItem { sha256: self.sha256, metadata: self.metadata.clone(), perceptual_hash: self.perceptual_hash }
     }
 
     /// Its evidence-log leaf with a fresh random salt.
@@ -116,20 +111,12 @@ impl Analyzed {
 ///
 /// Photos are decoded once for the perceptual hash, so this costs time linear in the pixel count
 /// (bounded by `parse_limits`); everything else is linear in the file size.
-pub fn analyze(
-    bytes: &[u8],
-    size_limits: &SizeLimits,
-    parse_limits: &ParseLimits,
-) -> Result<Analyzed> {
+pub fn analyze(bytes: &[u8], size_limits: &SizeLimits, parse_limits: &ParseLimits) -> Result<Analyzed> {
     let media_type = sniff(bytes)?;
     let kind = media_type.kind();
     let limit = size_limits.for_kind(kind);
     if bytes.len() as u64 > limit {
-        return Err(Error::TooLarge {
-            kind,
-            limit,
-            size: bytes.len() as u64,
-        });
+        return Err(Error::TooLarge { kind, limit, size: bytes.len() as u64 });
     }
     let metadata = extract_metadata(media_type, bytes, parse_limits)?;
     let perceptual_hash = match kind {

@@ -54,11 +54,7 @@ impl TryFrom<String> for PerceptualHash {
 ///
 /// `Ok(None)` for formats that are not decoded here (HEIF, whose HEVC codec has no maintained
 /// pure-Rust decoder); a refusal for images that are too large or do not decode.
-pub fn perceptual_hash(
-    media_type: MediaType,
-    bytes: &[u8],
-    limits: &ParseLimits,
-) -> Result<Option<PerceptualHash>> {
+pub fn perceptual_hash(media_type: MediaType, bytes: &[u8], limits: &ParseLimits) -> Result<Option<PerceptualHash>> {
     let format = match media_type {
         MediaType::Jpeg => ImageFormat::Jpeg,
         MediaType::Png => ImageFormat::Png,
@@ -75,9 +71,7 @@ pub fn perceptual_hash(
         r.limits(l);
         r
     };
-    let (w, h) = reader(decoder_limits.clone())
-        .into_dimensions()
-        .map_err(undecodable)?;
+    let (w, h) = reader(decoder_limits.clone()).into_dimensions().map_err(undecodable)?;
     check_dimensions(w, h, limits)?;
     let img = reader(decoder_limits).decode().map_err(undecodable)?;
     Ok(Some(dhash(&img)))
@@ -85,10 +79,9 @@ pub fn perceptual_hash(
 
 fn undecodable(e: image::ImageError) -> Error {
     match e {
-        image::ImageError::Limits(l) => Error::refused(
-            ReasonCode::EvidenceImageTooLarge,
-            format!("decoder limit: {l}"),
-        ),
+        image::ImageError::Limits(l) => {
+            Error::refused(ReasonCode::EvidenceImageTooLarge, format!("decoder limit: {l}"))
+        }
         other => Error::refused(ReasonCode::EvidenceImageUndecodable, other.to_string()),
     }
 }
@@ -145,10 +138,7 @@ fn area_average_luma<const W: usize, const H: usize>(img: &DynamicImage) -> Vec<
             }
         }
     }
-    sum.iter()
-        .zip(&count)
-        .map(|(s, c)| if *c == 0 { 0 } else { s / c })
-        .collect()
+    sum.iter().zip(&count).map(|(s, c)| if *c == 0 { 0 } else { s / c }).collect()
 }
 
 fn luma(r: u8, g: u8, b: u8) -> u64 {

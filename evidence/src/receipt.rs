@@ -30,13 +30,9 @@ pub struct EvidenceLeaf {
 }
 
 impl EvidenceLeaf {
-    /// A leaf with a fresh random salt from the operating system's generator.
+    /// A leaf with a fresh 32-byte salt from a CSPRNG seeded by the operating system.
     pub fn with_random_salt(file_sha256: Digest, metadata_hash: Digest) -> Self {
-        Self {
-            salt: rand::random(),
-            file_sha256,
-            metadata_hash,
-        }
+        Self { salt: rand::random(), file_sha256, metadata_hash }
     }
 
     /// `salt || file_sha256 || metadata_hash`.
@@ -103,12 +99,7 @@ pub struct EvidenceReceipt {
 
 impl EvidenceReceipt {
     /// Builds the receipt of leaf `leaf_index` against the whole of `tree`.
-    pub fn issue(
-        tree: &MerkleTree,
-        leaf_index: u64,
-        leaf: EvidenceLeaf,
-        anchor: Option<Anchor>,
-    ) -> Result<Self> {
+    pub fn issue(tree: &MerkleTree, leaf_index: u64, leaf: EvidenceLeaf, anchor: Option<Anchor>) -> Result<Self> {
         let stored = tree.leaves().get(leaf_index as usize).copied();
         if stored != Some(leaf.hash()) {
             return Err(Error::refused(
@@ -131,11 +122,7 @@ impl EvidenceReceipt {
 
     /// The evidence leaf the receipt is for.
     pub fn leaf(&self) -> EvidenceLeaf {
-        EvidenceLeaf {
-            salt: self.salt,
-            file_sha256: self.file_sha256,
-            metadata_hash: self.metadata_hash,
-        }
+        EvidenceLeaf { salt: self.salt, file_sha256: self.file_sha256, metadata_hash: self.metadata_hash }
     }
 }
 
@@ -148,10 +135,7 @@ pub fn verify_receipt(file: &[u8], receipt: &EvidenceReceipt) -> Result<(), Reas
 }
 
 /// [`verify_receipt`] for a file already hashed while streaming.
-pub fn verify_receipt_digest(
-    file_sha256: &Digest,
-    receipt: &EvidenceReceipt,
-) -> Result<(), ReasonCode> {
+pub fn verify_receipt_digest(file_sha256: &Digest, receipt: &EvidenceReceipt) -> Result<(), ReasonCode> {
     if receipt.version != RECEIPT_VERSION {
         return Err(ReasonCode::ReceiptVersionUnsupported);
     }
@@ -165,18 +149,11 @@ pub fn verify_receipt_digest(
         &receipt.inclusion_path,
         &receipt.root,
     );
-    if ok {
-        Ok(())
-    } else {
-        Err(ReasonCode::ReceiptInclusionInvalid)
-    }
+    if ok { Ok(()) } else { Err(ReasonCode::ReceiptInclusionInvalid) }
 }
 
 /// Checks that `metadata` is what the receipt's metadata hash commits to.
-pub fn verify_receipt_metadata(
-    metadata: &Metadata,
-    receipt: &EvidenceReceipt,
-) -> Result<(), ReasonCode> {
+pub fn verify_receipt_metadata(metadata: &Metadata, receipt: &EvidenceReceipt) -> Result<(), ReasonCode> {
     match metadata_hash(metadata) {
         Ok(h) if h == receipt.metadata_hash => Ok(()),
         _ => Err(ReasonCode::ReceiptMetadataMismatch),
@@ -216,9 +193,5 @@ pub fn check_anchor(receipt: &EvidenceReceipt, anchored: &AnchoredRoot) -> Resul
         && a.block_number == anchored.block_number
         && receipt.root == anchored.root
         && receipt.tree_size == anchored.size;
-    if same {
-        Ok(())
-    } else {
-        Err(ReasonCode::ReceiptAnchorMismatch)
-    }
+    if same { Ok(()) } else { Err(ReasonCode::ReceiptAnchorMismatch) }
 }

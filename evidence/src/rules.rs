@@ -256,18 +256,10 @@ pub struct MemoryHistory {
 
 impl History for MemoryHistory {
     fn tasks_with_file(&self, sha256: &Digest) -> Vec<String> {
-        self.files
-            .iter()
-            .filter(|(h, _)| h == sha256)
-            .map(|(_, t)| t.clone())
-            .collect()
+        self.files.iter().filter(|(h, _)| h == sha256).map(|(_, t)| t.clone()).collect()
     }
     fn similar_photos(&self, hash: PerceptualHash, max_distance: u32) -> Vec<PriorPhoto> {
-        self.photos
-            .iter()
-            .filter(|p| p.perceptual_hash.distance(hash) <= max_distance)
-            .cloned()
-            .collect()
+        self.photos.iter().filter(|p| p.perceptual_hash.distance(hash) <= max_distance).cloned().collect()
     }
 }
 
@@ -297,41 +289,21 @@ pub struct Verdict {
 impl Verdict {
     /// The worst outcome among the results with `code`, if any has it.
     pub fn outcome_of(&self, code: ReasonCode) -> Option<Outcome> {
-        self.results
-            .iter()
-            .filter(|r| r.code == code)
-            .map(|r| r.outcome)
-            .max()
+        self.results.iter().filter(|r| r.code == code).map(|r| r.outcome).max()
     }
 
     /// Codes of the results that did not pass, without repeats.
     pub fn problems(&self) -> BTreeSet<(ReasonCode, Outcome)> {
-        self.results
-            .iter()
-            .filter(|r| r.outcome != Outcome::Pass)
-            .map(|r| (r.code, r.outcome))
-            .collect()
+        self.results.iter().filter(|r| r.outcome != Outcome::Pass).map(|r| (r.code, r.outcome)).collect()
     }
 }
 
 /// Judges a submission.
 pub fn evaluate(config: &RuleConfig, submission: &Submission, history: &dyn History) -> Verdict {
-    let mut e = Eval {
-        cfg: config,
-        sub: submission,
-        results: Vec::new(),
-    };
+    let mut e = Eval { cfg: config, sub: submission, results: Vec::new() };
     e.run(history);
-    let outcome = e
-        .results
-        .iter()
-        .map(|r| r.outcome)
-        .max()
-        .unwrap_or(Outcome::Pass);
-    Verdict {
-        outcome,
-        results: e.results,
-    }
+    let outcome = e.results.iter().map(|r| r.outcome).max().unwrap_or(Outcome::Pass);
+    Verdict { outcome, results: e.results }
 }
 
 struct Eval<'a> {
@@ -345,24 +317,12 @@ fn file_subject(sha: &Digest) -> Option<String> {
 }
 
 fn fmt_time(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| t.to_string())
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.to_string())
 }
 
 impl Eval<'_> {
-    fn push(
-        &mut self,
-        code: ReasonCode,
-        outcome: Outcome,
-        subject: Option<String>,
-        message: String,
-    ) {
-        self.results.push(RuleResult {
-            code,
-            outcome,
-            message,
-            subject,
-        });
+    fn push(&mut self, code: ReasonCode, outcome: Outcome, subject: Option<String>, message: String) {
+        self.results.push(RuleResult { code, outcome, message, subject });
     }
 
     fn radius(&self) -> f64 {
@@ -377,19 +337,9 @@ impl Eval<'_> {
     fn run(&mut self, history: &dyn History) {
         let n = self.sub.items.len();
         if n == 0 {
-            self.push(
-                ReasonCode::PorNoEvidence,
-                Outcome::Fail,
-                None,
-                "no evidence file".into(),
-            );
+            self.push(ReasonCode::PorNoEvidence, Outcome::Fail, None, "no evidence file".into());
         } else {
-            self.push(
-                ReasonCode::PorNoEvidence,
-                Outcome::Pass,
-                None,
-                format!("{n} evidence file(s)"),
-            );
+            self.push(ReasonCode::PorNoEvidence, Outcome::Pass, None, format!("{n} evidence file(s)"));
         }
         if self.sub.nonce.is_none() {
             self.push(
@@ -410,13 +360,7 @@ impl Eval<'_> {
                 Metadata::Photo(p) => {
                     self.photo(p, item, subject.clone(), history);
                     if let (Some(t), Some(g)) = (photo_instant(p), &p.gps) {
-                        photo_fixes.push((
-                            t,
-                            GeoPoint {
-                                lat: g.latitude,
-                                lon: g.longitude,
-                            },
-                        ));
+                        photo_fixes.push((t, GeoPoint { lat: g.latitude, lon: g.longitude }));
                     }
                 }
                 Metadata::Track(t) => {
@@ -435,28 +379,15 @@ impl Eval<'_> {
         self.witnesses();
     }
 
-    fn duplicate_file(
-        &mut self,
-        item: &EvidenceItem,
-        subject: Option<String>,
-        history: &dyn History,
-    ) {
+    fn duplicate_file(&mut self, item: &EvidenceItem, subject: Option<String>, history: &dyn History) {
         let mut others = history.tasks_with_file(&item.sha256);
         others.retain(|t| *t != self.sub.task.task_id);
         others.sort();
         others.dedup();
         if others.is_empty() {
-            self.push(
-                ReasonCode::PorDuplicateFile,
-                Outcome::Pass,
-                subject,
-                "file not seen on another task".into(),
-            );
+            self.push(ReasonCode::PorDuplicateFile, Outcome::Pass, subject, "file not seen on another task".into());
         } else {
-            let msg = format!(
-                "the same file was submitted on task(s) {}",
-                others.join(", ")
-            );
+            let msg = format!("the same file was submitted on task(s) {}", others.join(", "));
             self.push(ReasonCode::PorDuplicateFile, Outcome::Fail, subject, msg);
         }
     }
@@ -473,12 +404,7 @@ impl Eval<'_> {
         match hit {
             Some((s, e)) => {
                 let msg = format!("metadata names editing software `{s}` (matches `{e}`)");
-                self.push(
-                    ReasonCode::PorEditingSoftware,
-                    self.cfg.editing_software_outcome,
-                    subject,
-                    msg,
-                );
+                self.push(ReasonCode::PorEditingSoftware, self.cfg.editing_software_outcome, subject, msg);
             }
             None => {
                 let msg = match meta.software() {
@@ -501,12 +427,9 @@ impl Eval<'_> {
                 subject,
                 "file carries no capture nonce".into(),
             ),
-            Some(n) if n == expected => self.push(
-                ReasonCode::PorNonceMismatch,
-                Outcome::Pass,
-                subject,
-                "file carries the issued nonce".into(),
-            ),
+            Some(n) if n == expected => {
+                self.push(ReasonCode::PorNonceMismatch, Outcome::Pass, subject, "file carries the issued nonce".into())
+            }
             Some(n) => {
                 let msg = format!("file carries nonce `{n}`, not the one issued for this task");
                 self.push(ReasonCode::PorNonceMismatch, Outcome::Fail, subject, msg)
@@ -514,13 +437,7 @@ impl Eval<'_> {
         }
     }
 
-    fn photo(
-        &mut self,
-        p: &PhotoMetadata,
-        item: &EvidenceItem,
-        subject: Option<String>,
-        history: &dyn History,
-    ) {
+    fn photo(&mut self, p: &PhotoMetadata, item: &EvidenceItem, subject: Option<String>, history: &dyn History) {
         // Capture window.
         match photo_instant(p) {
             None => self.push(
@@ -540,12 +457,7 @@ impl Eval<'_> {
                     self.cfg.capture_grace_s
                 );
                 let outcome = if inside { Outcome::Pass } else { Outcome::Fail };
-                self.push(
-                    ReasonCode::PorCaptureOutsideWindow,
-                    outcome,
-                    subject.clone(),
-                    msg,
-                );
+                self.push(ReasonCode::PorCaptureOutsideWindow, outcome, subject.clone(), msg);
             }
         }
         // EXIF vs GPS time.
@@ -562,12 +474,7 @@ impl Eval<'_> {
                     Outcome::Pass
                 };
                 let msg = format!("EXIF and GPS times differ by {skew:.0} s");
-                self.push(
-                    ReasonCode::PorExifGpsTimeSkew,
-                    outcome,
-                    subject.clone(),
-                    msg,
-                );
+                self.push(ReasonCode::PorExifGpsTimeSkew, outcome, subject.clone(), msg);
             }
             _ => self.push(
                 ReasonCode::PorExifGpsTimeSkew,
@@ -585,17 +492,8 @@ impl Eval<'_> {
                 "no GPS position".into(),
             ),
             Some(g) => {
-                let d = haversine_m(
-                    GeoPoint {
-                        lat: g.latitude,
-                        lon: g.longitude,
-                    },
-                    self.sub.task.location,
-                );
-                let acc = g
-                    .h_accuracy_m
-                    .unwrap_or(self.cfg.default_accuracy_m)
-                    .clamp(0.0, self.cfg.max_accuracy_m);
+                let d = haversine_m(GeoPoint { lat: g.latitude, lon: g.longitude }, self.sub.task.location);
+                let acc = g.h_accuracy_m.unwrap_or(self.cfg.default_accuracy_m).clamp(0.0, self.cfg.max_accuracy_m);
                 let r = self.radius();
                 let outcome = if d <= r {
                     Outcome::Pass
@@ -604,9 +502,7 @@ impl Eval<'_> {
                 } else {
                     Outcome::Fail
                 };
-                let msg = format!(
-                    "{d:.0} m from the task location (radius {r:.0} m, accuracy {acc:.0} m)"
-                );
+                let msg = format!("{d:.0} m from the task location (radius {r:.0} m, accuracy {acc:.0} m)");
                 self.push(ReasonCode::PorLocationTooFar, outcome, subject.clone(), msg);
             }
         }
@@ -619,10 +515,7 @@ impl Eval<'_> {
                 "no perceptual hash (format not decoded)".into(),
             ),
             Some(h) => {
-                let max = self
-                    .cfg
-                    .phash_warn_distance
-                    .max(self.cfg.phash_fail_distance);
+                let max = self.cfg.phash_warn_distance.max(self.cfg.phash_fail_distance);
                 let closest = history
                     .similar_photos(h, max)
                     .into_iter()
@@ -638,11 +531,7 @@ impl Eval<'_> {
                         format!("no earlier photo within {max} bits"),
                     ),
                     Some((d, prior)) => {
-                        let outcome = if d <= self.cfg.phash_fail_distance {
-                            Outcome::Fail
-                        } else {
-                            Outcome::Warn
-                        };
+                        let outcome = if d <= self.cfg.phash_fail_distance { Outcome::Fail } else { Outcome::Warn };
                         let msg = format!(
                             "{d} of 64 bits from photo {} of task {}",
                             hex::encode(prior.sha256),
@@ -658,44 +547,23 @@ impl Eval<'_> {
     /// Checks one track; returns its dwell time in seconds when its times are usable.
     fn track(&mut self, t: &TrackMetadata, subject: Option<String>) -> Option<f64> {
         if t.points.is_empty() {
-            self.push(
-                ReasonCode::PorTrackMissing,
-                Outcome::Fail,
-                subject,
-                "track has no points".into(),
-            );
+            self.push(ReasonCode::PorTrackMissing, Outcome::Fail, subject, "track has no points".into());
             return None;
         }
         let mut fixes = Vec::with_capacity(t.points.len());
         for (i, p) in t.points.iter().enumerate() {
             let Some(time) = p.time else {
-                self.push(
-                    ReasonCode::PorTrackTimesInvalid,
-                    Outcome::Fail,
-                    subject,
-                    format!("point {i} has no time"),
-                );
+                self.push(ReasonCode::PorTrackTimesInvalid, Outcome::Fail, subject, format!("point {i} has no time"));
                 return None;
             };
             if let Some((prev, _)) = fixes.last()
                 && time < *prev
             {
                 let msg = format!("point {i} is earlier than point {}", i - 1);
-                self.push(
-                    ReasonCode::PorTrackTimesInvalid,
-                    Outcome::Fail,
-                    subject,
-                    msg,
-                );
+                self.push(ReasonCode::PorTrackTimesInvalid, Outcome::Fail, subject, msg);
                 return None;
             }
-            fixes.push((
-                time,
-                GeoPoint {
-                    lat: p.lat,
-                    lon: p.lon,
-                },
-            ));
+            fixes.push((time, GeoPoint { lat: p.lat, lon: p.lon }));
         }
         self.push(
             ReasonCode::PorTrackTimesInvalid,
@@ -710,11 +578,7 @@ impl Eval<'_> {
         let msg = format!("recorded {} to {}", fmt_time(first), fmt_time(last));
         self.push(
             ReasonCode::PorCaptureOutsideWindow,
-            if overlaps {
-                Outcome::Pass
-            } else {
-                Outcome::Fail
-            },
+            if overlaps { Outcome::Pass } else { Outcome::Fail },
             subject.clone(),
             msg,
         );
@@ -754,19 +618,12 @@ impl Eval<'_> {
             let msg = format!(
                 "{d:.0} m in {dt:.0} s between positions {i} and {} ({} m/s; limit {} m/s)",
                 i + 1,
-                if v.is_finite() {
-                    format!("{v:.0}")
-                } else {
-                    "unbounded".into()
-                },
+                if v.is_finite() { format!("{v:.0}") } else { "unbounded".into() },
                 self.cfg.max_speed_mps
             );
             self.push(ReasonCode::PorTrackTeleport, Outcome::Fail, subject, msg);
         } else {
-            let msg = format!(
-                "top speed {v:.1} m/s (limit {} m/s)",
-                self.cfg.max_speed_mps
-            );
+            let msg = format!("top speed {v:.1} m/s (limit {} m/s)", self.cfg.max_speed_mps);
             self.push(ReasonCode::PorTrackTeleport, Outcome::Pass, subject, msg);
         }
     }
@@ -782,11 +639,7 @@ impl Eval<'_> {
                 "no usable GPS track: dwell time not checked".into(),
             ),
             Some(d) => {
-                let outcome = if d >= need {
-                    Outcome::Pass
-                } else {
-                    Outcome::Fail
-                };
+                let outcome = if d >= need { Outcome::Pass } else { Outcome::Fail };
                 let msg = format!("{d:.0} s in the task area inside the window (need {need:.0} s)");
                 self.push(ReasonCode::PorDwellTooShort, outcome, None, msg);
             }
@@ -801,20 +654,11 @@ impl Eval<'_> {
         let mut valid = BTreeSet::new();
         for w in &self.sub.witnesses {
             let subject = Some(format!("witness:{}", hex::encode(w.witness_key)));
-            let registered = self
-                .sub
-                .registered_witnesses
-                .iter()
-                .filter(|r| r.key == w.witness_key)
-                .map(|r| r.registered_at)
-                .min();
+            let registered =
+                self.sub.registered_witnesses.iter().filter(|r| r.key == w.witness_key).map(|r| r.registered_at).min();
             let signed_at = OffsetDateTime::from_unix_timestamp(w.signed_at).ok();
             let (code, outcome, msg) = if w.witness_key == self.sub.worker_key {
-                (
-                    ReasonCode::PorWitnessIsWorker,
-                    Outcome::Fail,
-                    "the worker cannot witness their own task".to_string(),
-                )
+                (ReasonCode::PorWitnessIsWorker, Outcome::Fail, "the worker cannot witness their own task".to_string())
             } else if !verify_witness(w, &self.sub.task.task_id, &root, nonce) {
                 (
                     ReasonCode::PorWitnessBadSignature,
@@ -828,27 +672,15 @@ impl Eval<'_> {
                     "witness key not registered before the task window opened".into(),
                 )
             } else if !signed_at.is_some_and(|t| from <= t && t <= to) {
-                (
-                    ReasonCode::PorWitnessTimeOutsideWindow,
-                    Outcome::Fail,
-                    "signed outside the task window".into(),
-                )
+                (ReasonCode::PorWitnessTimeOutsideWindow, Outcome::Fail, "signed outside the task window".into())
             } else {
                 valid.insert(w.witness_key);
-                (
-                    ReasonCode::PorWitnessBadSignature,
-                    Outcome::Pass,
-                    "valid witness signature".into(),
-                )
+                (ReasonCode::PorWitnessBadSignature, Outcome::Pass, "valid witness signature".into())
             };
             self.push(code, outcome, subject, msg);
         }
         let (have, need) = (valid.len(), self.cfg.witness_quorum as usize);
-        let outcome = if have >= need {
-            Outcome::Pass
-        } else {
-            Outcome::Fail
-        };
+        let outcome = if have >= need { Outcome::Pass } else { Outcome::Fail };
         self.push(
             ReasonCode::PorWitnessQuorum,
             outcome,
@@ -860,8 +692,5 @@ impl Eval<'_> {
 
 /// The capture instant of a photo: the zoned EXIF time, else the GPS time.
 fn photo_instant(p: &PhotoMetadata) -> Option<OffsetDateTime> {
-    p.captured
-        .as_ref()
-        .and_then(|c| c.instant)
-        .or_else(|| p.gps.as_ref().and_then(|g| g.time))
+    p.captured.as_ref().and_then(|c| c.instant).or_else(|| p.gps.as_ref().and_then(|g| g.time))
 }

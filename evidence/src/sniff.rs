@@ -66,9 +66,8 @@ impl MediaType {
 }
 
 /// ISO-BMFF brands of HEIF still images and sequences (ISO/IEC 23008-12).
-const HEIF_BRANDS: &[&[u8; 4]] = &[
-    b"mif1", b"msf1", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs",
-];
+const HEIF_BRANDS: &[&[u8; 4]] =
+    &[b"mif1", b"msf1", b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"];
 
 /// Magic numbers of archives and compressed streams: refused outright, so nothing is ever
 /// unpacked (the zip-bomb defence).
@@ -111,10 +110,7 @@ pub fn sniff(bytes: &[u8]) -> Result<MediaType> {
             format!("{name} archives and compressed streams are not accepted"),
         ));
     }
-    Err(Error::refused(
-        ReasonCode::EvidenceTypeUnsupported,
-        "not a JPEG, HEIF, PNG, WebP or GPX file",
-    ))
+    Err(Error::refused(ReasonCode::EvidenceTypeUnsupported, "not a JPEG, HEIF, PNG, WebP or GPX file"))
 }
 
 fn is_heif(head: &[u8]) -> bool {
@@ -131,10 +127,7 @@ fn is_heif(head: &[u8]) -> bool {
 
 fn looks_like_xml(head: &[u8]) -> bool {
     let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    let start = head
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(head.len());
+    let start = head.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(head.len());
     let rest = &head[start..];
     rest.starts_with(b"<?xml") || rest.starts_with(b"<gpx")
 }
@@ -149,46 +142,22 @@ mod tests {
 
     #[test]
     fn recognises_each_format_by_its_magic() {
-        assert_eq!(
-            sniff(b"\xff\xd8\xff\xe0\0\x10JFIF").unwrap(),
-            MediaType::Jpeg
-        );
-        assert_eq!(
-            sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap(),
-            MediaType::Png
-        );
+        assert_eq!(sniff(b"\xff\xd8\xff\xe0\0\x10JFIF").unwrap(), MediaType::Jpeg);
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap(), MediaType::Png);
         assert_eq!(sniff(b"RIFF\x10\0\0\0WEBPVP8 ").unwrap(), MediaType::Webp);
-        assert_eq!(
-            sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic").unwrap(),
-            MediaType::Heif
-        );
-        assert_eq!(
-            sniff(b"\0\0\0\x14ftypXXXX\0\0\0\0mif1").unwrap(),
-            MediaType::Heif
-        );
-        assert_eq!(
-            sniff(b"\xef\xbb\xbf\n  <?xml version=\"1.0\"?><gpx>").unwrap(),
-            MediaType::Gpx
-        );
+        assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic").unwrap(), MediaType::Heif);
+        assert_eq!(sniff(b"\0\0\0\x14ftypXXXX\0\0\0\0mif1").unwrap(), MediaType::Heif);
+        assert_eq!(sniff(b"\xef\xbb\xbf\n  <?xml version=\"1.0\"?><gpx>").unwrap(), MediaType::Gpx);
         assert_eq!(sniff(b"<gpx version=\"1.1\">").unwrap(), MediaType::Gpx);
     }
 
     #[test]
     fn refuses_everything_else_with_a_code() {
         assert_eq!(code(b""), ReasonCode::EvidenceEmpty);
-        assert_eq!(
-            code(b"PK\x03\x04\x14\0"),
-            ReasonCode::EvidenceCompressedUnsupported
-        );
-        assert_eq!(
-            code(b"\x1f\x8b\x08\0"),
-            ReasonCode::EvidenceCompressedUnsupported
-        );
+        assert_eq!(code(b"PK\x03\x04\x14\0"), ReasonCode::EvidenceCompressedUnsupported);
+        assert_eq!(code(b"\x1f\x8b\x08\0"), ReasonCode::EvidenceCompressedUnsupported);
         assert_eq!(code(b"GIF89a"), ReasonCode::EvidenceTypeUnsupported);
-        assert_eq!(
-            code(b"\0\0\0\x18ftypmp42\0\0\0\0isommp42"),
-            ReasonCode::EvidenceTypeUnsupported
-        );
+        assert_eq!(code(b"\0\0\0\x18ftypmp42\0\0\0\0isommp42"), ReasonCode::EvidenceTypeUnsupported);
         // A JPEG needs the third byte of its marker too.
         assert_eq!(code(b"\xff\xd8"), ReasonCode::EvidenceTypeUnsupported);
         assert_eq!(code(b"%PDF-1.7"), ReasonCode::EvidenceTypeUnsupported);

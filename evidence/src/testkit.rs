@@ -58,12 +58,7 @@ impl PhotoSpec {
             height: 240,
             captured: Some((at, UtcOffset::from_hms(7, 0, 0).expect("valid offset"))),
             write_offset: true,
-            gps: Some(GpsSpec {
-                at: place,
-                altitude_m: 8.0,
-                accuracy_m: Some(5.0),
-                time: Some(at),
-            }),
+            gps: Some(GpsSpec { at: place, altitude_m: 8.0, accuracy_m: Some(5.0), time: Some(at) }),
             make: Some("Google".into()),
             model: Some("Pixel 8".into()),
             software: Some("HDR+ 1.0.641377693zd".into()),
@@ -74,11 +69,8 @@ impl PhotoSpec {
     /// The EXIF as a TIFF structure (what follows `Exif\0\0` in a JPEG APP1 segment).
     pub fn exif_tiff(&self) -> Vec<u8> {
         let mut fields = Vec::new();
-        let ascii = |tag: Tag, s: &str| Field {
-            tag,
-            ifd_num: In::PRIMARY,
-            value: Value::Ascii(vec![s.as_bytes().to_vec()]),
-        };
+        let ascii =
+            |tag: Tag, s: &str| Field { tag, ifd_num: In::PRIMARY, value: Value::Ascii(vec![s.as_bytes().to_vec()]) };
         let rat = |tag: Tag, v: &[f64]| Field {
             tag,
             ifd_num: In::PRIMARY,
@@ -110,29 +102,17 @@ impl PhotoSpec {
                     local.second()
                 ),
             ));
-            fields.push(ascii(
-                Tag::SubSecTimeOriginal,
-                &format!("{:03}", local.millisecond()),
-            ));
+            fields.push(ascii(Tag::SubSecTimeOriginal, &format!("{:03}", local.millisecond())));
             if self.write_offset {
                 let (h, m, _) = offset.as_hms();
                 let sign = if offset.is_negative() { '-' } else { '+' };
-                fields.push(ascii(
-                    Tag::OffsetTimeOriginal,
-                    &format!("{sign}{:02}:{:02}", h.abs(), m.abs()),
-                ));
+                fields.push(ascii(Tag::OffsetTimeOriginal, &format!("{sign}{:02}:{:02}", h.abs(), m.abs())));
             }
         }
         if let Some(g) = &self.gps {
-            fields.push(ascii(
-                Tag::GPSLatitudeRef,
-                if g.at.lat < 0.0 { "S" } else { "N" },
-            ));
+            fields.push(ascii(Tag::GPSLatitudeRef, if g.at.lat < 0.0 { "S" } else { "N" }));
             fields.push(rat(Tag::GPSLatitude, &dms(g.at.lat.abs())));
-            fields.push(ascii(
-                Tag::GPSLongitudeRef,
-                if g.at.lon < 0.0 { "W" } else { "E" },
-            ));
+            fields.push(ascii(Tag::GPSLongitudeRef, if g.at.lon < 0.0 { "W" } else { "E" }));
             fields.push(rat(Tag::GPSLongitude, &dms(g.at.lon.abs())));
             fields.push(Field {
                 tag: Tag::GPSAltitudeRef,
@@ -145,18 +125,10 @@ impl PhotoSpec {
             }
             if let Some(t) = g.time {
                 let t = t.to_offset(UtcOffset::UTC);
-                fields.push(rat(
-                    Tag::GPSTimeStamp,
-                    &[
-                        f64::from(t.hour()),
-                        f64::from(t.minute()),
-                        f64::from(t.second()),
-                    ],
-                ));
-                fields.push(ascii(
-                    Tag::GPSDateStamp,
-                    &format!("{:04}:{:02}:{:02}", t.year(), t.month() as u8, t.day()),
-                ));
+                fields
+                    .push(rat(Tag::GPSTimeStamp, &[f64::from(t.hour()), f64::from(t.minute()), f64::from(t.second())]));
+                fields
+                    .push(ascii(Tag::GPSDateStamp, &format!("{:04}:{:02}:{:02}", t.year(), t.month() as u8, t.day())));
             }
         }
         if fields.is_empty() {
@@ -173,10 +145,7 @@ impl PhotoSpec {
 
     /// The scene encoded as JPEG (quality 90) with the EXIF in an APP1 segment.
     pub fn jpeg(&self) -> Vec<u8> {
-        insert_jpeg_exif(
-            &encode_jpeg(&scene(self.seed, self.width, self.height), 90),
-            &self.exif_tiff(),
-        )
+        insert_jpeg_exif(&encode_jpeg(&scene(self.seed, self.width, self.height), 90), &self.exif_tiff())
     }
 
     /// The scene encoded as PNG with the EXIF in an `eXIf` chunk.
@@ -229,16 +198,8 @@ impl PhotoSpec {
         item.extend_from_slice(b"Exif\0\0");
         item.extend_from_slice(&self.exif_tiff());
         let ftyp = bmff_box(b"ftyp", &[&b"heic"[..], &[0; 4], b"mif1heic"].concat());
-        let hdlr = full_box(
-            b"hdlr",
-            0,
-            &[&[0u8; 4][..], b"pict", &[0; 12], b"\0"].concat(),
-        );
-        let infe = full_box(
-            b"infe",
-            2,
-            &[&1u16.to_be_bytes()[..], &[0, 0], b"Exif", b"\0"].concat(),
-        );
+        let hdlr = full_box(b"hdlr", 0, &[&[0u8; 4][..], b"pict", &[0; 12], b"\0"].concat());
+        let infe = full_box(b"infe", 2, &[&1u16.to_be_bytes()[..], &[0, 0], b"Exif", b"\0"].concat());
         let iinf = full_box(b"iinf", 0, &[&1u16.to_be_bytes()[..], &infe].concat());
         let iloc_len = 12 + 2 + 2 + 2 + 2 + 2 + 4 + 4;
         let meta_len = 12 + hdlr.len() + iinf.len() + iloc_len;
@@ -273,10 +234,7 @@ fn full_box(kind: &[u8; 4], version: u8, body: &[u8]) -> Vec<u8> {
 
 fn to_rational(x: f64) -> Rational {
     let denom = 10_000u32;
-    Rational {
-        num: (x * f64::from(denom)).round() as u32,
-        denom,
-    }
+    Rational { num: (x * f64::from(denom)).round() as u32, denom }
 }
 
 fn dms(deg: f64) -> [f64; 3] {
@@ -326,12 +284,7 @@ pub fn scene(seed: u64, width: u32, height: u32) -> RgbImage {
 pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
     let mut out = Vec::new();
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-        .write_image(
-            img.as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgb8,
-        )
+        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
         .expect("JPEG encoder");
     out
 }
@@ -351,13 +304,8 @@ pub fn insert_jpeg_exif(jpeg: &[u8], tiff: &[u8]) -> Vec<u8> {
 /// What a replaying worker does: decode, scale by `scale`, re-encode at `quality`, dropping all
 /// metadata.
 pub fn reencode_jpeg(jpeg: &[u8], quality: u8, scale: f64) -> Vec<u8> {
-    let img = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg)
-        .expect("decodable JPEG")
-        .to_rgb8();
-    let (w, h) = (
-        (f64::from(img.width()) * scale) as u32,
-        (f64::from(img.height()) * scale) as u32,
-    );
+    let img = image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg).expect("decodable JPEG").to_rgb8();
+    let (w, h) = ((f64::from(img.width()) * scale) as u32, (f64::from(img.height()) * scale) as u32);
     let small = image::imageops::resize(&img, w, h, image::imageops::FilterType::Triangle);
     encode_jpeg(&small, quality)
 }
@@ -387,11 +335,7 @@ fn crc32(data: &[u8]) -> u32 {
     for &b in data {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
         }
     }
     !crc
@@ -403,16 +347,11 @@ pub fn gpx(points: &[(GeoPoint, OffsetDateTime)], nonce: Option<&str>, creator: 
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gpx version=\"1.1\" creator=\"{creator}\" xmlns=\"http://www.topografix.com/GPX/1/1\">\n"
     );
     if let Some(n) = nonce {
-        s.push_str(&format!(
-            " <metadata><desc>{NONCE_PREFIX}{n}</desc></metadata>\n"
-        ));
+        s.push_str(&format!(" <metadata><desc>{NONCE_PREFIX}{n}</desc></metadata>\n"));
     }
     s.push_str(" <trk><name>task</name><trkseg>\n");
     for (p, t) in points {
-        let t = t
-            .to_offset(UtcOffset::UTC)
-            .format(&time::format_description::well_known::Rfc3339)
-            .expect("format");
+        let t = t.to_offset(UtcOffset::UTC).format(&time::format_description::well_known::Rfc3339).expect("format");
         s.push_str(&format!(
             "  <trkpt lat=\"{:.7}\" lon=\"{:.7}\"><ele>9.0</ele><time>{t}</time></trkpt>\n",
             p.lat, p.lon
@@ -434,13 +373,7 @@ pub fn walk(
     (0..n)
         .map(|i| {
             let north = step_m * i as f64 / 111_195.0;
-            (
-                GeoPoint {
-                    lat: from.lat + north,
-                    lon: from.lon,
-                },
-                start + time::Duration::seconds(step_s * i as i64),
-            )
+            (GeoPoint { lat: from.lat + north, lon: from.lon }, start + time::Duration::seconds(step_s * i as i64))
         })
         .collect()
 }

@@ -40,13 +40,7 @@ struct Message<'a> {
 
 /// The exact bytes a witness signs.
 pub fn witness_message(task_id: &str, evidence_root: &Digest, nonce: &str, time: i64) -> Vec<u8> {
-    let m = Message {
-        domain: WITNESS_DOMAIN,
-        evidence_root: hex::encode(evidence_root),
-        nonce,
-        task_id,
-        time,
-    };
+    let m = Message { domain: WITNESS_DOMAIN, evidence_root: hex::encode(evidence_root), nonce, task_id, time };
     // Strings and an integer always canonicalise; a failure here would be a serializer bug.
     jejak_core::jcs::to_vec(&m).expect("canonical JSON of strings and an integer")
 }
@@ -72,28 +66,17 @@ pub fn sign_witness(
 ) -> WitnessStatement {
     let key = SigningKey::from_bytes(secret_key);
     let signature = key.sign(&witness_message(task_id, evidence_root, nonce, time));
-    WitnessStatement {
-        witness_key: key.verifying_key().to_bytes(),
-        signed_at: time,
-        signature: signature.to_bytes(),
-    }
+    WitnessStatement { witness_key: key.verifying_key().to_bytes(), signed_at: time, signature: signature.to_bytes() }
 }
 
 /// The public key of a 32-byte ed25519 secret key.
 pub fn public_key(secret_key: &[u8; 32]) -> [u8; 32] {
-    SigningKey::from_bytes(secret_key)
-        .verifying_key()
-        .to_bytes()
+    SigningKey::from_bytes(secret_key).verifying_key().to_bytes()
 }
 
 /// Checks the statement with `verify_strict`: rejects small-order keys, non-canonical encodings
 /// and malleated signatures, not only wrong ones.
-pub fn verify_witness(
-    statement: &WitnessStatement,
-    task_id: &str,
-    evidence_root: &Digest,
-    nonce: &str,
-) -> bool {
+pub fn verify_witness(statement: &WitnessStatement, task_id: &str, evidence_root: &Digest, nonce: &str) -> bool {
     let Ok(key) = VerifyingKey::from_bytes(&statement.witness_key) else {
         return false;
     };
@@ -138,11 +121,7 @@ mod tests {
         identity[0] = 1;
         let mut sig = [0u8; 64];
         sig[..32].copy_from_slice(&identity);
-        let s = WitnessStatement {
-            witness_key: identity,
-            signed_at: 0,
-            signature: sig,
-        };
+        let s = WitnessStatement { witness_key: identity, signed_at: 0, signature: sig };
         assert!(!verify_witness(&s, "t", &[0; 32], "n"));
     }
 

@@ -21,10 +21,7 @@ pub(crate) fn inspect(media_type: MediaType, bytes: &[u8]) -> Result<ContainerIn
 }
 
 fn truncated(what: &str) -> Error {
-    Error::refused(
-        ReasonCode::EvidenceTruncated,
-        format!("{what} ends before its structure does"),
-    )
+    Error::refused(ReasonCode::EvidenceTruncated, format!("{what} ends before its structure does"))
 }
 
 fn malformed(detail: impl Into<String>) -> Error {
@@ -132,9 +129,7 @@ fn png(b: &[u8]) -> Result<ContainerInfo> {
         }
         let len = be32(b, i) as usize;
         let kind = &b[i + 4..i + 8];
-        let end = (i + 12)
-            .checked_add(len)
-            .ok_or_else(|| malformed("PNG: chunk length"))?;
+        let end = (i + 12).checked_add(len).ok_or_else(|| malformed("PNG: chunk length"))?;
         if end > b.len() {
             return Err(truncated("PNG"));
         }
@@ -157,9 +152,7 @@ fn png(b: &[u8]) -> Result<ContainerInfo> {
 
 /// Checks the RIFF size against the file and walks the chunks inside it.
 fn webp(b: &[u8]) -> Result<ContainerInfo> {
-    let riff_end = (le32(b, 4) as usize)
-        .checked_add(8)
-        .ok_or_else(|| malformed("RIFF size"))?;
+    let riff_end = (le32(b, 4) as usize).checked_add(8).ok_or_else(|| malformed("RIFF size"))?;
     if riff_end > b.len() {
         return Err(truncated("WebP"));
     }
@@ -171,9 +164,7 @@ fn webp(b: &[u8]) -> Result<ContainerInfo> {
         }
         let len = le32(b, i + 4) as usize;
         let data = i + 8;
-        let end = data
-            .checked_add(len)
-            .ok_or_else(|| malformed("WebP: chunk size"))?;
+        let end = data.checked_add(len).ok_or_else(|| malformed("WebP: chunk size"))?;
         if end > riff_end {
             return Err(truncated("WebP"));
         }
@@ -266,10 +257,7 @@ mod tests {
     fn heif_box_past_the_end_is_truncated() {
         let mut f = b"\0\0\0\x10ftypheic\0\0\0\0".to_vec();
         f.extend_from_slice(b"\0\0\0\x20meta");
-        assert_eq!(
-            heif(&f).unwrap_err().reason(),
-            ReasonCode::EvidenceTruncated
-        );
+        assert_eq!(heif(&f).unwrap_err().reason(), ReasonCode::EvidenceTruncated);
         f.extend_from_slice(&[0; 24]);
         assert!(heif(&f).is_ok());
     }

@@ -16,11 +16,7 @@ pub const NONCE_PREFIX: &str = "jejak-nonce:";
 /// Longest text field kept, in characters; maker strings are short and anything longer is noise.
 const MAX_TEXT: usize = 256;
 
-pub(super) fn parse(
-    media_type: MediaType,
-    bytes: &[u8],
-    dims: Option<(u32, u32)>,
-) -> Result<PhotoMetadata> {
+pub(super) fn parse(media_type: MediaType, bytes: &[u8], dims: Option<(u32, u32)>) -> Result<PhotoMetadata> {
     let exif = read(bytes)?;
     let mut meta = PhotoMetadata {
         media_type,
@@ -38,14 +34,13 @@ pub(super) fn parse(
     meta.make = text(&exif, Tag::Make);
     meta.model = text(&exif, Tag::Model);
     meta.software = text(&exif, Tag::Software);
-    meta.nonce = [Tag::ImageDescription, Tag::UserComment]
-        .into_iter()
-        .filter_map(|t| field(&exif, t))
-        .find_map(|f| match &f.value {
+    meta.nonce = [Tag::ImageDescription, Tag::UserComment].into_iter().filter_map(|t| field(&exif, t)).find_map(|f| {
+        match &f.value {
             Value::Ascii(parts) => parts.iter().find_map(|p| find_nonce(p)),
             Value::Undefined(bytes, _) => find_nonce(bytes),
             _ => None,
-        });
+        }
+    });
     Ok(meta)
 }
 
@@ -60,10 +55,7 @@ fn read(bytes: &[u8]) -> Result<Option<Exif>> {
         Ok(exif) => Ok(Some(exif)),
         Err(exif::Error::PartialResult(partial)) => Ok(Some(partial.into_inner().0)),
         Err(exif::Error::NotFound(_)) => Ok(None),
-        Err(e) => Err(Error::refused(
-            ReasonCode::EvidenceMalformed,
-            format!("EXIF: {e}"),
-        )),
+        Err(e) => Err(Error::refused(ReasonCode::EvidenceMalformed, format!("EXIF: {e}"))),
     }
 }
 
@@ -109,9 +101,7 @@ pub(super) fn find_nonce(bytes: &[u8]) -> Option<String> {
         .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
         .take(129)
         .collect();
-    (8..=128)
-        .contains(&token.len())
-        .then(|| String::from_utf8(token).expect("ascii"))
+    (8..=128).contains(&token.len()).then(|| String::from_utf8(token).expect("ascii"))
 }
 
 fn capture_time(exif: &Exif) -> Option<CaptureTime> {
@@ -123,16 +113,12 @@ fn capture_time(exif: &Exif) -> Option<CaptureTime> {
         .and_then(|o| dt.parse_offset(o).ok())
         .and(dt.offset)
         .and_then(|m| UtcOffset::from_whole_seconds(i32::from(m) * 60).ok());
-    let date =
-        Date::from_calendar_date(i32::from(dt.year), Month::try_from(dt.month).ok()?, dt.day)
-            .ok()?;
+    let date = Date::from_calendar_date(i32::from(dt.year), Month::try_from(dt.month).ok()?, dt.day).ok()?;
     let nanos = dt.nanosecond.unwrap_or(0);
     let clock = Time::from_hms_nano(dt.hour, dt.minute, dt.second, nanos).ok()?;
     let local = PrimitiveDateTime::new(date, clock);
-    let mut local_text = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second
-    );
+    let mut local_text =
+        format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second);
     if nanos > 0 {
         let frac = format!("{nanos:09}");
         local_text.push('.');
@@ -142,12 +128,7 @@ fn capture_time(exif: &Exif) -> Option<CaptureTime> {
         local: local_text,
         offset: offset.map(|o| {
             let m = o.whole_minutes();
-            format!(
-                "{}{:02}:{:02}",
-                if m < 0 { '-' } else { '+' },
-                m.abs() / 60,
-                m.abs() % 60
-            )
+            format!("{}{:02}:{:02}", if m < 0 { '-' } else { '+' }, m.abs() / 60, m.abs() % 60)
         }),
         instant: offset.map(|o| local.assume_offset(o).to_offset(UtcOffset::UTC)),
     })
@@ -169,23 +150,15 @@ fn gps(exif: &Exif) -> Option<GpsFix> {
     if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
         return None;
     }
-    let altitude_m = rationals(exif, Tag::GPSAltitude)
-        .and_then(|v| v.first().copied())
-        .map(|a| {
-            let below = matches!(
-                field(exif, Tag::GPSAltitudeRef).map(|f| &f.value),
-                Some(Value::Byte(b)) if b.first() == Some(&1)
-            );
-            if below { -a } else { a }
-        });
+    let altitude_m = rationals(exif, Tag::GPSAltitude).and_then(|v| v.first().copied()).map(|a| {
+        let below = matches!(
+            field(exif, Tag::GPSAltitudeRef).map(|f| &f.value),
+            Some(Value::Byte(b)) if b.first() == Some(&1)
+        );
+        if below { -a } else { a }
+    });
     let h_accuracy_m = rationals(exif, Tag::GPSHPositioningError).and_then(|v| v.first().copied());
-    Some(GpsFix {
-        latitude: lat,
-        longitude: lon,
-        altitude_m,
-        time: gps_time(exif),
-        h_accuracy_m,
-    })
+    Some(GpsFix { latitude: lat, longitude: lon, altitude_m, time: gps_time(exif), h_accuracy_m })
 }
 
 fn dms(v: &[f64]) -> Option<f64> {
@@ -201,11 +174,7 @@ fn gps_time(exif: &Exif) -> Option<OffsetDateTime> {
     let date = ascii(exif, Tag::GPSDateStamp)?;
     let date = std::str::from_utf8(date).ok()?;
     let mut parts = date.trim_end_matches('\0').split(':');
-    let (y, m, d) = (
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse::<u8>().ok()?,
-        parts.next()?.parse().ok()?,
-    );
+    let (y, m, d) = (parts.next()?.parse().ok()?, parts.next()?.parse::<u8>().ok()?, parts.next()?.parse().ok()?);
     let date = Date::from_calendar_date(y, Month::try_from(m).ok()?, d).ok()?;
     let hms = rationals(exif, Tag::GPSTimeStamp)?;
     let [h, mi, s] = hms[..] else { return None };
@@ -213,13 +182,7 @@ fn gps_time(exif: &Exif) -> Option<OffsetDateTime> {
         return None;
     }
     let nanos = ((s.fract()) * 1e9).round() as u32;
-    let clock = Time::from_hms_nano(
-        h as u8,
-        mi as u8,
-        (s.trunc() as u8).min(59),
-        nanos.min(999_999_999),
-    )
-    .ok()?;
+    let clock = Time::from_hms_nano(h as u8, mi as u8, (s.trunc() as u8).min(59), nanos.min(999_999_999)).ok()?;
     Some(PrimitiveDateTime::new(date, clock).assume_utc())
 }
 
@@ -229,10 +192,7 @@ mod tests {
 
     #[test]
     fn nonce_token_bounds() {
-        assert_eq!(
-            find_nonce(b"x jejak-nonce:abcDEF12_- y").as_deref(),
-            Some("abcDEF12_-")
-        );
+        assert_eq!(find_nonce(b"x jejak-nonce:abcDEF12_- y").as_deref(), Some("abcDEF12_-"));
         assert_eq!(find_nonce(b"jejak-nonce:short"), None);
         assert_eq!(find_nonce(b"no marker here"), None);
         let long = format!("jejak-nonce:{}", "a".repeat(200));

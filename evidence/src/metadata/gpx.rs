@@ -32,20 +32,12 @@ enum Collect {
 
 pub(super) fn parse(bytes: &[u8], limits: &ParseLimits) -> Result<TrackMetadata> {
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        refused(
-            ReasonCode::EvidenceXmlMalformed,
-            format!("GPX is not UTF-8: {e}"),
-        )
-    })?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| refused(ReasonCode::EvidenceXmlMalformed, format!("GPX is not UTF-8: {e}")))?;
     let mut reader = Reader::from_str(text);
     reader.config_mut().check_end_names = true;
 
-    let mut track = TrackMetadata {
-        creator: None,
-        nonce: None,
-        points: Vec::new(),
-    };
+    let mut track = TrackMetadata { creator: None, nonce: None, points: Vec::new() };
     // Element names from the root down, as local names.
     let mut path: Vec<String> = Vec::new();
     let mut point: Option<TrackPoint> = None;
@@ -55,10 +47,7 @@ pub(super) fn parse(bytes: &[u8], limits: &ParseLimits) -> Result<TrackMetadata>
 
     loop {
         let event = reader.read_event().map_err(|e| {
-            refused(
-                ReasonCode::EvidenceXmlMalformed,
-                format!("GPX at byte {}: {e}", reader.error_position()),
-            )
+            refused(ReasonCode::EvidenceXmlMalformed, format!("GPX at byte {}: {e}", reader.error_position()))
         })?;
         match event {
             Event::DocType(_) => {
@@ -79,10 +68,7 @@ pub(super) fn parse(bytes: &[u8], limits: &ParseLimits) -> Result<TrackMetadata>
                 let name = e.local_name().as_ref().to_owned();
                 if path.is_empty() {
                     if saw_root || name != "gpx" {
-                        return Err(refused(
-                            ReasonCode::EvidenceNotGpx,
-                            format!("root element <{name}>"),
-                        ));
+                        return Err(refused(ReasonCode::EvidenceNotGpx, format!("root element <{name}>")));
                     }
                     saw_root = true;
                     track.creator = attribute(e, "creator")?.map(|c| c.chars().take(256).collect());
@@ -122,10 +108,8 @@ pub(super) fn parse(bytes: &[u8], limits: &ParseLimits) -> Result<TrackMetadata>
                 match collect {
                     Collect::Ele => {
                         if let Some(p) = point.as_mut() {
-                            let ele: f64 = buf
-                                .trim()
-                                .parse()
-                                .map_err(|_| bad_point(format!("elevation `{}`", short(&buf))))?;
+                            let ele: f64 =
+                                buf.trim().parse().map_err(|_| bad_point(format!("elevation `{}`", short(&buf))))?;
                             if !ele.is_finite() || ele.abs() > 100_000.0 {
                                 return Err(bad_point(format!("elevation {ele}")));
                             }
@@ -174,10 +158,7 @@ pub(super) fn parse(bytes: &[u8], limits: &ParseLimits) -> Result<TrackMetadata>
                     }
                 };
                 let Some(ch) = ch else {
-                    return Err(refused(
-                        ReasonCode::EvidenceXmlMalformed,
-                        "invalid character reference",
-                    ));
+                    return Err(refused(ReasonCode::EvidenceXmlMalformed, "invalid character reference"));
                 };
                 if collect != Collect::None {
                     push_text(&mut buf, ch.encode_utf8(&mut [0; 4]))?;
@@ -191,10 +172,7 @@ pub(super) fn parse(bytes: &[u8], limits: &ParseLimits) -> Result<TrackMetadata>
         return Err(refused(ReasonCode::EvidenceNotGpx, "no root element"));
     }
     if !path.is_empty() {
-        return Err(refused(
-            ReasonCode::EvidenceXmlMalformed,
-            "unclosed elements at end of file",
-        ));
+        return Err(refused(ReasonCode::EvidenceXmlMalformed, "unclosed elements at end of file"));
     }
     Ok(track)
 }
@@ -205,10 +183,7 @@ fn parent_is(path: &[String], name: &str) -> bool {
 
 fn push_text(buf: &mut String, s: &str) -> Result<()> {
     if buf.len() + s.len() > MAX_TEXT {
-        return Err(refused(
-            ReasonCode::EvidenceXmlMalformed,
-            format!("text longer than {MAX_TEXT} bytes"),
-        ));
+        return Err(refused(ReasonCode::EvidenceXmlMalformed, format!("text longer than {MAX_TEXT} bytes")));
     }
     buf.push_str(s);
     Ok(())
@@ -220,21 +195,11 @@ fn short(s: &str) -> String {
 
 fn attribute(e: &BytesStart<'_>, name: &str) -> Result<Option<String>> {
     for a in e.attributes() {
-        let a = a.map_err(|err| {
-            refused(
-                ReasonCode::EvidenceXmlMalformed,
-                format!("attribute: {err}"),
-            )
-        })?;
+        let a = a.map_err(|err| refused(ReasonCode::EvidenceXmlMalformed, format!("attribute: {err}")))?;
         if a.key.local_name().as_ref() == name {
             let v = a
                 .normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                .map_err(|err| {
-                    refused(
-                        ReasonCode::EvidenceXmlMalformed,
-                        format!("attribute {name}: {err}"),
-                    )
-                })?;
+                .map_err(|err| refused(ReasonCode::EvidenceXmlMalformed, format!("attribute {name}: {err}")))?;
             return Ok(Some(v.into_owned()));
         }
     }
@@ -242,12 +207,8 @@ fn attribute(e: &BytesStart<'_>, name: &str) -> Result<Option<String>> {
 }
 
 fn coordinate(e: &BytesStart<'_>, name: &str, bound: f64) -> Result<f64> {
-    let raw =
-        attribute(e, name)?.ok_or_else(|| bad_point(format!("track point without {name}")))?;
-    let v: f64 = raw
-        .trim()
-        .parse()
-        .map_err(|_| bad_point(format!("{name} `{}`", short(&raw))))?;
+    let raw = attribute(e, name)?.ok_or_else(|| bad_point(format!("track point without {name}")))?;
+    let v: f64 = raw.trim().parse().map_err(|_| bad_point(format!("{name} `{}`", short(&raw))))?;
     if !v.is_finite() || v.abs() > bound {
         return Err(bad_point(format!("{name} {v} out of range")));
     }
@@ -292,11 +253,7 @@ mod tests {
         let laughs = r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]><gpx>&lol2;</gpx>"#;
         assert_eq!(code(laughs), ReasonCode::EvidenceXmlDoctype);
         assert_eq!(code("<gpx>&xxe;</gpx>"), ReasonCode::EvidenceXmlMalformed);
-        let deep = format!(
-            "<gpx>{}{}</gpx>",
-            "<a>".repeat(10_000),
-            "</a>".repeat(10_000)
-        );
+        let deep = format!("<gpx>{}{}</gpx>", "<a>".repeat(10_000), "</a>".repeat(10_000));
         assert_eq!(code(&deep), ReasonCode::EvidenceXmlTooDeep);
         assert_eq!(code("<kml></kml>"), ReasonCode::EvidenceNotGpx);
         assert_eq!(code("<gpx><trk>"), ReasonCode::EvidenceXmlMalformed);
@@ -313,10 +270,7 @@ mod tests {
 
     #[test]
     fn point_count_is_capped() {
-        let limits = ParseLimits {
-            track_max_points: 3,
-            ..ParseLimits::default()
-        };
+        let limits = ParseLimits { track_max_points: 3, ..ParseLimits::default() };
         let pts = r#"<trkpt lat="1" lon="1"/>"#.repeat(4);
         let doc = format!("<gpx><trk><trkseg>{pts}</trkseg></trk></gpx>");
         let err = parse(doc.as_bytes(), &limits).unwrap_err();

@@ -146,11 +146,7 @@ pub struct TrackPoint {
 ///
 /// Refuses truncated or malformed containers, images declaring dimensions beyond `limits`, and
 /// hostile XML (DTDs, entities, deep nesting), each with its [`ReasonCode`].
-pub fn extract_metadata(
-    media_type: MediaType,
-    bytes: &[u8],
-    limits: &ParseLimits,
-) -> Result<Metadata> {
+pub fn extract_metadata(media_type: MediaType, bytes: &[u8], limits: &ParseLimits) -> Result<Metadata> {
     let info = container::inspect(media_type, bytes)?;
     if let Some((w, h)) = info.dimensions {
         check_dimensions(w, h, limits)?;
@@ -162,14 +158,10 @@ pub fn extract_metadata(
 }
 
 pub(crate) fn check_dimensions(w: u32, h: u32, limits: &ParseLimits) -> Result<()> {
-    if w > limits.max_side || h > limits.max_side || u64::from(w) * u64::from(h) > limits.max_pixels
-    {
+    if w > limits.max_side || h > limits.max_side || u64::from(w) * u64::from(h) > limits.max_pixels {
         return Err(Error::refused(
             ReasonCode::EvidenceImageTooLarge,
-            format!(
-                "{w}x{h} pixels exceeds the limits ({} per side, {} pixels)",
-                limits.max_side, limits.max_pixels
-            ),
+            format!("{w}x{h} pixels exceeds the limits ({} per side, {} pixels)", limits.max_side, limits.max_pixels),
         ));
     }
     Ok(())

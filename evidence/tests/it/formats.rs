@@ -1,8 +1,8 @@
 //! Metadata extraction from every supported format, and streaming hashes.
 
 use jejak_evidence::{
-    EvidenceKind, MediaType, Metadata, ParseLimits, SizeLimits, UploadDigest, extract_metadata,
-    metadata_hash, sha256, sniff,
+    EvidenceKind, MediaType, Metadata, ParseLimits, SizeLimits, UploadDigest, extract_metadata, metadata_hash, sha256,
+    sniff,
 };
 
 use crate::support::*;
@@ -25,11 +25,7 @@ fn jpeg_exif_fields_are_extracted() {
     assert_eq!(c.offset.as_deref(), Some("+07:00"));
     assert_eq!(c.instant, Some(minutes(20)));
     let g = p.gps.expect("gps");
-    assert!(
-        (g.latitude - north(10.0).lat).abs() < 1e-6,
-        "{}",
-        g.latitude
-    );
+    assert!((g.latitude - north(10.0).lat).abs() < 1e-6, "{}", g.latitude);
     assert!((g.longitude - place().lon).abs() < 1e-6);
     assert!(g.latitude < 0.0, "southern hemisphere");
     assert_eq!(g.altitude_m, Some(8.0));
@@ -48,34 +44,23 @@ fn subseconds_and_missing_offset() {
     spec.captured = Some((at + time::Duration::milliseconds(250), off));
     let c = photo_meta(&spec.jpeg()).captured.unwrap();
     assert_eq!(c.local, "2026-03-01T10:20:00.25");
-    assert_eq!(
-        c.instant,
-        Some(minutes(20) + time::Duration::milliseconds(250))
-    );
+    assert_eq!(c.instant, Some(minutes(20) + time::Duration::milliseconds(250)));
 
     spec.write_offset = false;
     let c = photo_meta(&spec.jpeg()).captured.unwrap();
     assert_eq!(c.offset, None);
-    assert_eq!(
-        c.instant, None,
-        "a wall-clock time without offset is no instant"
-    );
+    assert_eq!(c.instant, None, "a wall-clock time without offset is no instant");
 }
 
 #[test]
 fn png_webp_and_heif_carry_the_same_exif_as_jpeg() {
     let spec = honest_photo(1, 20);
     let jpeg = photo_meta(&spec.jpeg());
-    for (bytes, media) in [
-        (spec.png(), MediaType::Png),
-        (spec.webp(), MediaType::Webp),
-        (spec.heif(), MediaType::Heif),
-    ] {
+    for (bytes, media) in [(spec.png(), MediaType::Png), (spec.webp(), MediaType::Webp), (spec.heif(), MediaType::Heif)]
+    {
         assert_eq!(sniff(&bytes).unwrap(), media);
         let a = analyze_ok(&bytes);
-        let Metadata::Photo(p) = &a.metadata else {
-            panic!()
-        };
+        let Metadata::Photo(p) = &a.metadata else { panic!() };
         assert_eq!(p.captured, jpeg.captured, "{media:?}");
         assert_eq!(p.gps, jpeg.gps, "{media:?}");
         assert_eq!(p.nonce, jpeg.nonce, "{media:?}");
@@ -85,10 +70,7 @@ fn png_webp_and_heif_carry_the_same_exif_as_jpeg() {
         } else {
             assert_eq!(p.dimensions, Some((320, 240)));
             // Same pixels: lossless formats hash like the JPEG to within its compression.
-            let d = a
-                .perceptual_hash
-                .unwrap()
-                .distance(analyze_ok(&spec.jpeg()).perceptual_hash.unwrap());
+            let d = a.perceptual_hash.unwrap().distance(analyze_ok(&spec.jpeg()).perceptual_hash.unwrap());
             assert!(d <= 4, "{media:?} distance {d}");
         }
     }
@@ -98,10 +80,7 @@ fn png_webp_and_heif_carry_the_same_exif_as_jpeg() {
 fn photo_without_exif_has_empty_metadata() {
     let bare = jejak_evidence::testkit::encode_jpeg(&jejak_evidence::testkit::scene(1, 64, 48), 80);
     let p = photo_meta(&bare);
-    assert_eq!(
-        (p.captured, p.gps, p.make, p.nonce),
-        (None, None, None, None)
-    );
+    assert_eq!((p.captured, p.gps, p.make, p.nonce), (None, None, None, None));
 }
 
 #[test]
@@ -110,9 +89,7 @@ fn gpx_points_are_extracted() {
     assert_eq!(a.media_type, MediaType::Gpx);
     assert_eq!(a.media_type.kind(), EvidenceKind::Track);
     assert_eq!(a.perceptual_hash, None);
-    let Metadata::Track(t) = &a.metadata else {
-        panic!()
-    };
+    let Metadata::Track(t) = &a.metadata else { panic!() };
     assert_eq!(t.points.len(), honest_track_points().len());
     assert_eq!(t.nonce.as_deref(), Some(NONCE));
     assert_eq!(t.creator.as_deref(), Some("Jejak Courier 2.3"));
@@ -131,8 +108,7 @@ fn metadata_hash_is_of_the_canonical_json_and_survives_a_round_trip() {
     let back: Metadata = serde_json::from_str(&stored).unwrap();
     assert_eq!(metadata_hash(&back).unwrap(), a.metadata_hash);
     let t = analyze_ok(&honest_track());
-    let back: Metadata =
-        serde_json::from_str(&serde_json::to_string(&t.metadata).unwrap()).unwrap();
+    let back: Metadata = serde_json::from_str(&serde_json::to_string(&t.metadata).unwrap()).unwrap();
     assert_eq!(metadata_hash(&back).unwrap(), t.metadata_hash);
     assert_ne!(t.metadata_hash, a.metadata_hash);
 }

@@ -6,29 +6,20 @@ use std::time::{Duration, Instant};
 
 use jejak_evidence::testkit::{encode_jpeg, scene};
 use jejak_evidence::{
-    Error, EvidenceKind, MediaType, ParseLimits, ReasonCode, SizeLimits, analyze, digest_reader,
-    perceptual_hash,
+    Error, EvidenceKind, MediaType, ParseLimits, ReasonCode, SizeLimits, analyze, digest_reader, perceptual_hash,
 };
 
 use crate::support::*;
 
 fn refused(bytes: &[u8]) -> ReasonCode {
-    analyze(bytes, &SizeLimits::default(), &ParseLimits::default())
-        .expect_err("refused")
-        .reason()
+    analyze(bytes, &SizeLimits::default(), &ParseLimits::default()).expect_err("refused").reason()
 }
 
 #[test]
 fn truncated_jpeg_is_refused() {
     let jpeg = honest_photo(1, 20).jpeg();
-    assert_eq!(
-        refused(&jpeg[..jpeg.len() * 6 / 10]),
-        ReasonCode::EvidenceTruncated
-    );
-    assert_eq!(
-        refused(&jpeg[..jpeg.len() - 2]),
-        ReasonCode::EvidenceTruncated
-    );
+    assert_eq!(refused(&jpeg[..jpeg.len() * 6 / 10]), ReasonCode::EvidenceTruncated);
+    assert_eq!(refused(&jpeg[..jpeg.len() - 2]), ReasonCode::EvidenceTruncated);
     // Cut inside the EXIF segment.
     assert_eq!(refused(&jpeg[..40]), ReasonCode::EvidenceTruncated);
 }
@@ -45,15 +36,9 @@ fn every_strict_prefix_of_every_format_is_refused() {
         ("gpx", honest_track(), 1),
     ] {
         let n = bytes.len();
-        let cuts: Vec<usize> = (1..64.min(n))
-            .chain((64..n - tail_ok).step_by(((n - 64) / 200).max(1)))
-            .collect();
+        let cuts: Vec<usize> = (1..64.min(n)).chain((64..n - tail_ok).step_by(((n - 64) / 200).max(1))).collect();
         for cut in cuts {
-            let result = analyze(
-                &bytes[..cut],
-                &SizeLimits::default(),
-                &ParseLimits::default(),
-            );
+            let result = analyze(&bytes[..cut], &SizeLimits::default(), &ParseLimits::default());
             assert!(result.is_err(), "{name} cut at {cut} of {n} was accepted");
         }
     }
@@ -70,10 +55,7 @@ fn zip_bomb_is_never_unpacked() {
     zip.extend_from_slice(b"photo.jpg");
     zip.extend_from_slice(&[0x78; 1000]);
     assert_eq!(refused(&zip), ReasonCode::EvidenceCompressedUnsupported);
-    assert_eq!(
-        refused(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"),
-        ReasonCode::EvidenceCompressedUnsupported
-    );
+    assert_eq!(refused(b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"), ReasonCode::EvidenceCompressedUnsupported);
 }
 
 fn png_chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
@@ -81,20 +63,10 @@ fn png_chunk(kind: &[u8], data: &[u8]) -> Vec<u8> {
     for &b in kind.iter().chain(data) {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
         }
     }
-    [
-        &(data.len() as u32).to_be_bytes()[..],
-        kind,
-        data,
-        &(!crc).to_be_bytes(),
-    ]
-    .concat()
+    [&(data.len() as u32).to_be_bytes()[..], kind, data, &(!crc).to_be_bytes()].concat()
 }
 
 #[test]
@@ -105,10 +77,7 @@ fn decompression_bomb_png_is_refused_by_its_declared_size() {
     ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.extend(png_chunk(b"IHDR", &ihdr));
-    png.extend(png_chunk(
-        b"IDAT",
-        &[0x78, 0xda, 0xed, 0xc1, 0x01, 0x0d, 0x00, 0x00],
-    ));
+    png.extend(png_chunk(b"IDAT", &[0x78, 0xda, 0xed, 0xc1, 0x01, 0x0d, 0x00, 0x00]));
     png.extend(png_chunk(b"IEND", &[]));
     let start = Instant::now();
     assert_eq!(refused(&png), ReasonCode::EvidenceImageTooLarge);
@@ -118,10 +87,7 @@ fn decompression_bomb_png_is_refused_by_its_declared_size() {
 #[test]
 fn enormous_jpeg_dimensions_are_refused_before_decoding() {
     let mut jpeg = honest_photo(1, 20).jpeg();
-    let sof = jpeg
-        .windows(2)
-        .position(|w| w == [0xff, 0xc0])
-        .expect("baseline frame header");
+    let sof = jpeg.windows(2).position(|w| w == [0xff, 0xc0]).expect("baseline frame header");
     jpeg[sof + 5..sof + 9].copy_from_slice(&[0xff, 0xff, 0xff, 0xff]);
     assert_eq!(refused(&jpeg), ReasonCode::EvidenceImageTooLarge);
 }
@@ -129,10 +95,7 @@ fn enormous_jpeg_dimensions_are_refused_before_decoding() {
 #[test]
 fn decoder_allocation_is_capped() {
     let jpeg = honest_photo(1, 20).jpeg();
-    let tight = ParseLimits {
-        max_decode_alloc: 64 << 10,
-        ..ParseLimits::default()
-    };
+    let tight = ParseLimits { max_decode_alloc: 64 << 10, ..ParseLimits::default() };
     let err = perceptual_hash(MediaType::Jpeg, &jpeg, &tight).unwrap_err();
     assert_eq!(err.reason(), ReasonCode::EvidenceImageTooLarge);
 }
@@ -140,25 +103,13 @@ fn decoder_allocation_is_capped() {
 #[test]
 fn file_claiming_to_be_a_jpeg_is_refused() {
     // A name or Content-Type of image/jpeg changes nothing: only bytes count.
-    assert_eq!(
-        refused(b"<html><body>definitely a photo.jpg</body></html>"),
-        ReasonCode::EvidenceTypeUnsupported
-    );
-    assert_eq!(
-        refused(b"GIF89a\x01\x00\x01\x00"),
-        ReasonCode::EvidenceTypeUnsupported
-    );
+    assert_eq!(refused(b"<html><body>definitely a photo.jpg</body></html>"), ReasonCode::EvidenceTypeUnsupported);
+    assert_eq!(refused(b"GIF89a\x01\x00\x01\x00"), ReasonCode::EvidenceTypeUnsupported);
     // JPEG magic, then garbage.
     let mut fake = vec![0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10];
     fake.extend_from_slice(b"JFIF\0 not really a jpeg at all, just text");
     let code = refused(&fake);
-    assert!(
-        matches!(
-            code,
-            ReasonCode::EvidenceMalformed | ReasonCode::EvidenceTruncated
-        ),
-        "{code}"
-    );
+    assert!(matches!(code, ReasonCode::EvidenceMalformed | ReasonCode::EvidenceTruncated), "{code}");
     // A structurally valid JPEG whose scan data is garbage decodes to nothing useful.
     let mut jpeg = encode_jpeg(&scene(1, 64, 64), 90);
     let sos = jpeg.windows(2).position(|w| w == [0xff, 0xda]).unwrap();
@@ -170,9 +121,7 @@ fn file_claiming_to_be_a_jpeg_is_refused() {
     if let Err(e) = result {
         assert!(matches!(
             e.reason(),
-            ReasonCode::EvidenceImageUndecodable
-                | ReasonCode::EvidenceTruncated
-                | ReasonCode::EvidenceMalformed
+            ReasonCode::EvidenceImageUndecodable | ReasonCode::EvidenceTruncated | ReasonCode::EvidenceMalformed
         ));
     }
 }
@@ -195,26 +144,14 @@ impl<R: Read> Read for Counting<R> {
 fn one_gigabyte_upload_is_cut_off_at_the_limit() {
     let head = honest_photo(1, 20).jpeg();
     let body = std::io::repeat(0x55).take(1 << 30);
-    let mut reader = Counting {
-        inner: std::io::Cursor::new(head).chain(body),
-        read: 0,
-    };
+    let mut reader = Counting { inner: std::io::Cursor::new(head).chain(body), read: 0 };
     let result = digest_reader(&mut reader, SizeLimits::default()).unwrap();
     let err = result.unwrap_err();
     assert_eq!(err.reason(), ReasonCode::EvidenceTooLarge);
-    assert!(
-        matches!(err, Error::TooLarge { kind: EvidenceKind::Photo, limit, .. } if limit == 25 << 20)
-    );
-    assert!(
-        reader.read <= (25 << 20) + (64 << 10),
-        "read {} bytes",
-        reader.read
-    );
+    assert!(matches!(err, Error::TooLarge { kind: EvidenceKind::Photo, limit, .. } if limit == 25 << 20));
+    assert!(reader.read <= (25 << 20) + (64 << 10), "read {} bytes", reader.read);
     // A complete file over the limit is refused by analyze too.
-    let small = SizeLimits {
-        photo_bytes: 1000,
-        track_bytes: 1000,
-    };
+    let small = SizeLimits { photo_bytes: 1000, track_bytes: 1000 };
     let e = analyze(&honest_photo(1, 20).jpeg(), &small, &ParseLimits::default()).unwrap_err();
     assert_eq!(e.reason(), ReasonCode::EvidenceTooLarge);
 }
@@ -232,21 +169,12 @@ fn hostile_gpx_is_refused() {
     assert_eq!(refused(laughs), ReasonCode::EvidenceXmlDoctype);
     let xxe = br#"<?xml version="1.0"?><!DOCTYPE gpx [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><gpx>&xxe;</gpx>"#;
     assert_eq!(refused(xxe), ReasonCode::EvidenceXmlDoctype);
-    let deep = format!(
-        "<?xml version=\"1.0\"?><gpx>{}</gpx>",
-        "<extensions>".repeat(100_000)
-    );
+    let deep = format!("<?xml version=\"1.0\"?><gpx>{}</gpx>", "<extensions>".repeat(100_000));
     let start = Instant::now();
     assert_eq!(refused(deep.as_bytes()), ReasonCode::EvidenceXmlTooDeep);
     assert!(start.elapsed() < Duration::from_secs(1));
-    assert_eq!(
-        refused(b"<?xml version=\"1.0\"?><kml></kml>"),
-        ReasonCode::EvidenceNotGpx
-    );
-    assert_eq!(
-        refused(b"<?xml version=\"1.0\"?>\xff\xfe<gpx/>"),
-        ReasonCode::EvidenceXmlMalformed
-    );
+    assert_eq!(refused(b"<?xml version=\"1.0\"?><kml></kml>"), ReasonCode::EvidenceNotGpx);
+    assert_eq!(refused(b"<?xml version=\"1.0\"?>\xff\xfe<gpx/>"), ReasonCode::EvidenceXmlMalformed);
 }
 
 /// xorshift64*, so failures reproduce.
@@ -269,13 +197,7 @@ fn random_mutations_never_panic_or_hang() {
     let spec = honest_photo(1, 20);
     let mut rng = Rng(0x6a65_6a61_6b21);
     let mut refusals = std::collections::BTreeMap::<&str, usize>::new();
-    for bytes in [
-        spec.jpeg(),
-        spec.png(),
-        spec.webp(),
-        spec.heif(),
-        honest_track(),
-    ] {
+    for bytes in [spec.jpeg(), spec.png(), spec.webp(), spec.heif(), honest_track()] {
         for round in 0..150 {
             let mut m = bytes.clone();
             match round % 3 {
@@ -302,11 +224,7 @@ fn random_mutations_never_panic_or_hang() {
             }
             let start = Instant::now();
             let result = analyze(&m, &SizeLimits::default(), &ParseLimits::default());
-            assert!(
-                start.elapsed() < Duration::from_secs(3),
-                "round {round} took {:?}",
-                start.elapsed()
-            );
+            assert!(start.elapsed() < Duration::from_secs(3), "round {round} took {:?}", start.elapsed());
             if let Err(e) = result {
                 *refusals.entry(e.reason().as_str()).or_default() += 1;
             }

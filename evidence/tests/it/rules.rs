@@ -4,9 +4,7 @@
 use std::collections::BTreeSet;
 
 use jejak_evidence::testkit::{gpx, insert_jpeg_exif, reencode_jpeg};
-use jejak_evidence::{
-    Outcome, PriorPhoto, ReasonCode, RuleConfig, RuleConfigs, Verdict, evaluate, public_key,
-};
+use jejak_evidence::{Outcome, PriorPhoto, ReasonCode, RuleConfig, RuleConfigs, Verdict, evaluate, public_key};
 
 use crate::support::*;
 
@@ -59,11 +57,7 @@ fn honest_submission_passes_every_rule() {
         assert!(codes.contains(&code), "{code} not evaluated");
     }
     // Two photos and one track each get the per-file rules.
-    let per_file = v
-        .results
-        .iter()
-        .filter(|r| r.code == ReasonCode::PorDuplicateFile)
-        .count();
+    let per_file = v.results.iter().filter(|r| r.code == ReasonCode::PorDuplicateFile).count();
     assert_eq!(per_file, 3);
     let json = serde_json::to_value(&v).unwrap();
     assert_eq!(json["outcome"], "pass");
@@ -89,10 +83,7 @@ fn distance_within_accuracy_only_warns() {
     gps.at = north(115.0);
     gps.accuracy_m = Some(25.0);
     let v = judge(&[&h.photo1, &analyze_ok(&spec.jpeg()), &h.track]);
-    assert_eq!(
-        problems(&v),
-        [(ReasonCode::PorLocationTooFar, Outcome::Warn)].into()
-    );
+    assert_eq!(problems(&v), [(ReasonCode::PorLocationTooFar, Outcome::Warn)].into());
     assert_eq!(v.outcome, Outcome::Warn);
 }
 
@@ -120,20 +111,12 @@ fn replayed_photo_fails_as_duplicate_file() {
     let h = honest();
     let mut seen = history();
     seen.files.push((h.photo1.sha256, "task-7".into()));
-    let v = evaluate(
-        &RuleConfig::default(),
-        &submission(&[&h.photo1, &h.photo2, &h.track]),
-        &seen,
-    );
+    let v = evaluate(&RuleConfig::default(), &submission(&[&h.photo1, &h.photo2, &h.track]), &seen);
     assert_eq!(problems(&v), only(ReasonCode::PorDuplicateFile));
     // The same file on the same task (a retried upload) is not a replay.
     let mut retried = history();
     retried.files.push((h.photo1.sha256, TASK_ID.into()));
-    let v = evaluate(
-        &RuleConfig::default(),
-        &submission(&[&h.photo1, &h.photo2, &h.track]),
-        &retried,
-    );
+    let v = evaluate(&RuleConfig::default(), &submission(&[&h.photo1, &h.photo2, &h.track]), &retried);
     assert_eq!(v.outcome, Outcome::Pass);
 }
 
@@ -143,20 +126,11 @@ fn reencoded_replayed_photo_fails_as_perceptual_duplicate() {
     // An old photo from task 7, recompressed, scaled to 80% and given fresh, plausible EXIF.
     let old = analyze_ok(&honest_photo(9, -600).jpeg());
     let spec = honest_photo(9, 22);
-    let replay = insert_jpeg_exif(
-        &reencode_jpeg(&honest_photo(9, -600).jpeg(), 60, 0.8),
-        &spec.exif_tiff(),
-    );
+    let replay = insert_jpeg_exif(&reencode_jpeg(&honest_photo(9, -600).jpeg(), 60, 0.8), &spec.exif_tiff());
     let replay = analyze_ok(&replay);
     assert_ne!(replay.sha256, old.sha256);
-    let d = replay
-        .perceptual_hash
-        .unwrap()
-        .distance(old.perceptual_hash.unwrap());
-    assert!(
-        d <= RuleConfig::default().phash_fail_distance,
-        "distance {d}"
-    );
+    let d = replay.perceptual_hash.unwrap().distance(old.perceptual_hash.unwrap());
+    assert!(d <= RuleConfig::default().phash_fail_distance, "distance {d}");
 
     let mut seen = history();
     seen.photos.push(PriorPhoto {
@@ -164,29 +138,16 @@ fn reencoded_replayed_photo_fails_as_perceptual_duplicate() {
         sha256: old.sha256,
         perceptual_hash: old.perceptual_hash.unwrap(),
     });
-    let v = evaluate(
-        &RuleConfig::default(),
-        &submission(&[&h.photo1, &replay, &h.track]),
-        &seen,
-    );
+    let v = evaluate(&RuleConfig::default(), &submission(&[&h.photo1, &replay, &h.track]), &seen);
     assert_eq!(problems(&v), only(ReasonCode::PorPerceptualDuplicate));
 }
 
 #[test]
 fn unrelated_scenes_are_far_apart_perceptually() {
-    let hashes: Vec<_> = (0..12)
-        .map(|s| {
-            analyze_ok(&honest_photo(s, 20).jpeg())
-                .perceptual_hash
-                .unwrap()
-        })
-        .collect();
+    let hashes: Vec<_> = (0..12).map(|s| analyze_ok(&honest_photo(s, 20).jpeg()).perceptual_hash.unwrap()).collect();
     for (i, a) in hashes.iter().enumerate() {
         for b in &hashes[i + 1..] {
-            assert!(
-                a.distance(*b) > RuleConfig::default().phash_warn_distance,
-                "{a} vs {b}"
-            );
+            assert!(a.distance(*b) > RuleConfig::default().phash_warn_distance, "{a} vs {b}");
         }
     }
 }
@@ -208,11 +169,7 @@ fn bad_witness_signature_fails() {
     let v = evaluate(&RuleConfig::default(), &sub, &history());
     assert_eq!(
         problems(&v),
-        [
-            (ReasonCode::PorWitnessBadSignature, Outcome::Fail),
-            (ReasonCode::PorWitnessQuorum, Outcome::Fail)
-        ]
-        .into()
+        [(ReasonCode::PorWitnessBadSignature, Outcome::Fail), (ReasonCode::PorWitnessQuorum, Outcome::Fail)].into()
     );
 }
 
@@ -223,11 +180,10 @@ fn worker_as_own_witness_fails() {
     let mut sub = submission(&files);
     sub.witnesses.push(witness(&WORKER_SECRET, &files, 31));
     // Even if the worker registered their key as a witness.
-    sub.registered_witnesses
-        .push(jejak_evidence::RegisteredWitness {
-            key: public_key(&WORKER_SECRET),
-            registered_at: start() - time::Duration::days(30),
-        });
+    sub.registered_witnesses.push(jejak_evidence::RegisteredWitness {
+        key: public_key(&WORKER_SECRET),
+        registered_at: start() - time::Duration::days(30),
+    });
     let v = evaluate(&RuleConfig::default(), &sub, &history());
     assert_eq!(problems(&v), only(ReasonCode::PorWitnessIsWorker));
 }
@@ -241,33 +197,18 @@ fn witness_registered_late_or_quorum_unmet_fails() {
     let v = evaluate(&RuleConfig::default(), &sub, &history());
     assert_eq!(
         problems(&v),
-        [
-            (ReasonCode::PorWitnessUnregistered, Outcome::Fail),
-            (ReasonCode::PorWitnessQuorum, Outcome::Fail)
-        ]
-        .into()
+        [(ReasonCode::PorWitnessUnregistered, Outcome::Fail), (ReasonCode::PorWitnessQuorum, Outcome::Fail)].into()
     );
 
     let sub = submission(&files);
-    let two = RuleConfig {
-        witness_quorum: 2,
-        ..RuleConfig::default()
-    };
-    assert_eq!(
-        problems(&evaluate(&two, &sub, &history())),
-        only(ReasonCode::PorWitnessQuorum)
-    );
+    let two = RuleConfig { witness_quorum: 2, ..RuleConfig::default() };
+    assert_eq!(problems(&evaluate(&two, &sub, &history())), only(ReasonCode::PorWitnessQuorum));
     // The same witness twice is still one witness.
     let mut twice = sub.clone();
     twice.witnesses.push(witness(&WITNESS_SECRET, &files, 32));
-    assert_eq!(
-        problems(&evaluate(&two, &twice, &history())),
-        only(ReasonCode::PorWitnessQuorum)
-    );
+    assert_eq!(problems(&evaluate(&two, &twice, &history())), only(ReasonCode::PorWitnessQuorum));
     let mut quorate = sub.clone();
-    quorate
-        .witnesses
-        .push(witness(&SECOND_WITNESS_SECRET, &files, 32));
+    quorate.witnesses.push(witness(&SECOND_WITNESS_SECRET, &files, 32));
     assert_eq!(evaluate(&two, &quorate, &history()).outcome, Outcome::Pass);
 }
 
@@ -284,11 +225,7 @@ fn missing_nonce_fails() {
 #[test]
 fn foreign_nonce_fails_as_mismatch() {
     let h = honest();
-    let track = analyze_ok(&gpx(
-        &honest_track_points(),
-        Some("other-task-nonce"),
-        "Jejak Courier 2.3",
-    ));
+    let track = analyze_ok(&gpx(&honest_track_points(), Some("other-task-nonce"), "Jejak Courier 2.3"));
     let v = judge(&[&h.photo1, &h.photo2, &track]);
     assert_eq!(problems(&v), only(ReasonCode::PorNonceMismatch));
 }
@@ -302,10 +239,7 @@ fn exif_and_gps_time_skew_warns_then_fails() {
         analyze_ok(&spec.jpeg())
     };
     let v = judge(&[&h.photo1, &skewed(300), &h.track]);
-    assert_eq!(
-        problems(&v),
-        [(ReasonCode::PorExifGpsTimeSkew, Outcome::Warn)].into()
-    );
+    assert_eq!(problems(&v), [(ReasonCode::PorExifGpsTimeSkew, Outcome::Warn)].into());
     let v = judge(&[&h.photo1, &skewed(3_000), &h.track]);
     assert_eq!(problems(&v), only(ReasonCode::PorExifGpsTimeSkew));
 }
@@ -329,10 +263,7 @@ fn short_dwell_fails_and_missing_track_warns() {
     assert_eq!(problems(&v), only(ReasonCode::PorDwellTooShort));
 
     let v = judge(&[&h.photo1, &h.photo2]);
-    assert_eq!(
-        problems(&v),
-        [(ReasonCode::PorTrackMissing, Outcome::Warn)].into()
-    );
+    assert_eq!(problems(&v), [(ReasonCode::PorTrackMissing, Outcome::Warn)].into());
 }
 
 #[test]
@@ -343,15 +274,8 @@ fn photos_far_apart_in_minutes_teleport() {
     // with a generous radius.
     spec.gps.as_mut().unwrap().at = north(60_000.0);
     let far = analyze_ok(&spec.jpeg());
-    let generous = RuleConfig {
-        radius_m: 100_000.0,
-        ..RuleConfig::default()
-    };
-    let v = evaluate(
-        &generous,
-        &submission(&[&h.photo1, &far, &h.track]),
-        &history(),
-    );
+    let generous = RuleConfig { radius_m: 100_000.0, ..RuleConfig::default() };
+    let v = evaluate(&generous, &submission(&[&h.photo1, &far, &h.track]), &history());
     assert_eq!(problems(&v), only(ReasonCode::PorTrackTeleport));
 }
 
@@ -360,19 +284,10 @@ fn no_evidence_and_no_nonce_issued() {
     let mut sub = submission(&[]);
     sub.nonce = None;
     sub.witnesses.clear();
-    let cfg = RuleConfig {
-        witness_quorum: 0,
-        ..RuleConfig::default()
-    };
+    let cfg = RuleConfig { witness_quorum: 0, ..RuleConfig::default() };
     let v = evaluate(&cfg, &sub, &history());
-    assert!(
-        v.problems()
-            .contains(&(ReasonCode::PorNoEvidence, Outcome::Fail))
-    );
-    assert!(
-        v.problems()
-            .contains(&(ReasonCode::PorNonceNotIssued, Outcome::Warn))
-    );
+    assert!(v.problems().contains(&(ReasonCode::PorNoEvidence, Outcome::Fail)));
+    assert!(v.problems().contains(&(ReasonCode::PorNonceNotIssued, Outcome::Warn)));
 }
 
 #[test]
@@ -388,14 +303,7 @@ fn configuration_per_task_type_from_toml_like_json() {
     assert_eq!(cleaning.min_dwell_s, 1800);
     assert_eq!(cleaning.radius_m, RuleConfig::default().radius_m);
     let h = honest();
-    let v = evaluate(
-        cleaning,
-        &submission(&[&h.photo1, &h.photo2, &h.track]),
-        &history(),
-    );
+    let v = evaluate(cleaning, &submission(&[&h.photo1, &h.photo2, &h.track]), &history());
     assert_eq!(problems(&v), only(ReasonCode::PorDwellTooShort));
-    assert!(
-        serde_json::from_value::<RuleConfigs>(serde_json::json!({"default": {"radius": 1}}))
-            .is_err()
-    );
+    assert!(serde_json::from_value::<RuleConfigs>(serde_json::json!({"default": {"radius": 1}})).is_err());
 }

@@ -2,8 +2,8 @@
 
 use jejak_evidence::testkit::{PhotoSpec, gpx, walk};
 use jejak_evidence::{
-    Analyzed, GeoPoint, MemoryHistory, ParseLimits, PriorPhoto, RegisteredWitness, SizeLimits,
-    Submission, TaskContext, WitnessStatement, analyze, evidence_root, public_key, sign_witness,
+    Analyzed, GeoPoint, MemoryHistory, ParseLimits, PriorPhoto, RegisteredWitness, SizeLimits, Submission, TaskContext,
+    WitnessStatement, analyze, evidence_root, public_key, sign_witness,
 };
 use time::{Duration, OffsetDateTime, macros::datetime};
 
@@ -14,10 +14,7 @@ pub(crate) const WITNESS_SECRET: [u8; 32] = [2; 32];
 pub(crate) const SECOND_WITNESS_SECRET: [u8; 32] = [3; 32];
 
 pub(crate) fn place() -> GeoPoint {
-    GeoPoint {
-        lat: -6.2001,
-        lon: 106.8167,
-    }
+    GeoPoint { lat: -6.2001, lon: 106.8167 }
 }
 
 pub(crate) fn start() -> OffsetDateTime {
@@ -41,10 +38,7 @@ pub(crate) fn minutes(m: i64) -> OffsetDateTime {
 
 /// `metres` north of the task location.
 pub(crate) fn north(metres: f64) -> GeoPoint {
-    GeoPoint {
-        lat: place().lat + metres / 111_195.0,
-        lon: place().lon,
-    }
+    GeoPoint { lat: place().lat + metres / 111_195.0, lon: place().lon }
 }
 
 pub(crate) fn analyze_ok(bytes: &[u8]) -> Analyzed {
@@ -68,22 +62,13 @@ pub(crate) fn honest_track() -> Vec<u8> {
 
 pub(crate) fn witness(secret: &[u8; 32], files: &[&Analyzed], minute: i64) -> WitnessStatement {
     let root = evidence_root(&files.iter().map(|f| f.sha256).collect::<Vec<_>>());
-    sign_witness(
-        secret,
-        TASK_ID,
-        &root,
-        NONCE,
-        minutes(minute).unix_timestamp(),
-    )
+    sign_witness(secret, TASK_ID, &root, NONCE, minutes(minute).unix_timestamp())
 }
 
 pub(crate) fn registry() -> Vec<RegisteredWitness> {
     [WITNESS_SECRET, SECOND_WITNESS_SECRET]
         .iter()
-        .map(|s| RegisteredWitness {
-            key: public_key(s),
-            registered_at: datetime!(2026-02-01 00:00 UTC),
-        })
+        .map(|s| RegisteredWitness { key: public_key(s), registered_at: datetime!(2026-02-01 00:00 UTC) })
         .collect()
 }
 
