@@ -8,14 +8,16 @@
 //!
 //! Modules group queries by what they serve: [`keys`] (API keys), [`attestations`] (accepted
 //! events and idempotency), [`batches`] (batches built by the node), [`chain`] (indexed contract
-//! events, the block window and the cursor), [`ipfs`] (the IPFS fetch queue). Query functions
-//! take a connection (`&mut AnyConnection`), so callers choose whether they run inside a
-//! transaction.
+//! events, the block window and the cursor), [`ipfs`] (the IPFS fetch queue), [`evidence`]
+//! (proof-of-reality tasks, files, the append-only evidence log, verdicts, checkpoints). Query
+//! functions take a connection (`&mut AnyConnection`), so callers choose whether they run inside
+//! a transaction.
 
 pub mod attestations;
 pub mod batches;
 pub mod chain;
 mod error;
+pub mod evidence;
 pub mod ipfs;
 pub mod keys;
 #[cfg(any(test, feature = "test-utils"))]

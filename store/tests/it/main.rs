@@ -2,5 +2,6 @@
 
 mod attestations;
 mod chain;
+mod evidence;
 mod ipfs;
 mod keys;
