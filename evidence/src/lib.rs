@@ -24,6 +24,8 @@
 //! 5. **Verify**: [`verify_receipt`] checks a file against its receipt offline;
 //!    [`check_anchor`] compares the receipt with the [`AnchoredRoot`] the caller read from the
 //!    chain.
+//! 6. **Audit**: each anchored head of the log has a public [`EvidenceCheckpoint`] document
+//!    (size, root, previous size and root, and the consistency proof between them).
 //!
 //! # Capture nonce
 //!
@@ -38,6 +40,7 @@
 //! - `test-utils`: [`testkit`], generators of JPEG/PNG/WebP photos with EXIF and of GPX tracks,
 //!   for this crate's tests and the API's.
 
+mod checkpoint;
 mod digest;
 mod error;
 mod geo;
@@ -53,6 +56,7 @@ mod witness;
 #[cfg(feature = "test-utils")]
 pub mod testkit;
 
+pub use checkpoint::{CHECKPOINT_KIND, CHECKPOINT_VERSION, EvidenceCheckpoint};
 pub use digest::{Digested, SizeLimits, UploadDigest, digest_reader, sha256};
 pub use error::{Error, Result};
 pub use geo::{GeoPoint, haversine_m};

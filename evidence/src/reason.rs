@@ -10,7 +10,7 @@ macro_rules! reason_codes {
         ///
         /// `EVIDENCE_*` codes refuse a file, `POR_*` codes name what a proof-of-reality rule looks
         /// for (the rule's outcome says whether it was found), `RECEIPT_*` codes say why a receipt
-        /// does not verify. Codes are never renamed or reused once shipped.
+        /// does not verify, `CHECKPOINT_*` codes why a published log head does not check. Codes are never renamed or reused once shipped.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum ReasonCode {
             $( $(#[$doc])* #[serde(rename = $code)] $variant, )*
@@ -116,6 +116,10 @@ reason_codes! {
     /// The anchor read from the chain differs from the receipt (root, size, chain, contract,
     /// transaction or block).
     ReceiptAnchorMismatch = "RECEIPT_ANCHOR_MISMATCH",
+
+    /// An evidence checkpoint document is malformed or its consistency proof does not lead from
+    /// the previous head to the new one.
+    CheckpointInvalid = "CHECKPOINT_INVALID",
 }
 
 impl fmt::Display for ReasonCode {
