@@ -15,6 +15,16 @@ pub enum Error {
     /// A batch could not be formed.
     #[error(transparent)]
     Domain(#[from] jejak_core::Error),
+    /// An evidence checkpoint could not be formed.
+    #[error(transparent)]
+    Evidence(#[from] jejak_evidence::Error),
+    /// The stored evidence log no longer extends its last anchored head: it was edited behind
+    /// the node's back, and is not anchored again.
+    #[error("evidence log rewritten: {0}")]
+    LogRewritten(String),
+    /// The evidence log contract holds a head this node's log cannot extend.
+    #[error("evidence log and chain diverged: {0}")]
+    ChainDiverged(String),
 }
 
 /// Result with [`Error`] as the default error.

@@ -6,8 +6,13 @@
 //! the leaf positions in one transaction, then calls `anchorBatch` with the platform's signer
 //! key. The transaction hash is recorded before the broadcast (see [`jejak_chain::Sender`]), so a
 //! crash at any point neither loses a batch nor anchors one twice.
+//!
+//! [`EvidenceAnchorer`] anchors the append-only evidence log: each time it grows, its root at the
+//! new size goes on chain with `anchorEvidence(root, size, cid)`, `cid` naming the public
+//! checkpoint document; see [`evidence`].
 
 mod error;
+pub mod evidence;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,6 +28,7 @@ use jejak_store::{Store, attestations, chain, now_secs};
 use tokio_util::sync::CancellationToken;
 
 pub use error::{Error, Result};
+pub use evidence::{EvidenceAnchorConfig, EvidenceAnchorer, EvidenceRound};
 
 /// How batches are made and anchored.
 #[derive(Debug, Clone)]
