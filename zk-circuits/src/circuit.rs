@@ -5,18 +5,20 @@
 //! | # | input | meaning |
 //! | - | ----- | ------- |
 //! | 1 | `root` | Poseidon root of the epoch's worker tree, published on chain |
-//! | 2 | `epoch` | the epoch the root and the leaf belong to |
-//! | 3 | `bounds` | `min_score + 2^64·min_gigs + 2^128·min_tier` ([`crate::range::pack_bounds`]) |
-//! | 4 | `scope` | the verifier's scope ([`crate::scope`]) |
-//! | 5 | `challenge` | the verifier's challenge or signal, bound to the proof |
-//! | 6 | `nullifier` | `Poseidon(secret, scope)` |
+//! | 2 | `epoch_bounds` | `min_score + 2^64·min_gigs + 2^128·min_tier + 2^192·epoch` ([`pack_epoch_bounds`]) |
+//! | 3 | `scope` | the verifier's scope ([`crate::scope`]) |
+//! | 4 | `challenge` | the verifier's challenge or signal, bound to the proof |
+//! | 5 | `nullifier` | `Poseidon(secret, scope)` |
+//!
+//! The epoch (the leaf's, so the root's) and the three minimums share one public input to save
+//! three elliptic-curve multiplications per on-chain verification; they are all public.
 //!
 //! Private: the identity secret, score, gigs, tier, salt and the Merkle path.
 //!
 //! Constraints: the leaf is in the tree of `root`; `score >= min_score`, `gigs >= min_gigs`,
 //! `tier >= min_tier` by 64-bit decompositions of the differences, with the bounds themselves
-//! range-checked by the 192-bit decomposition of `bounds`; the nullifier is the secret's for this
-//! scope. [`constraint_count`] gives the size: 1,198 + 242 × depth.
+//! range-checked by the 253-bit decomposition of `epoch_bounds`; the nullifier is the secret's for
+//! this scope. [`constraint_count`] gives the size: 1,259 + 242 × depth.
 
 use ark_r1cs_std::{
     alloc::AllocVar,
@@ -27,26 +29,24 @@ use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, Synthesis
 
 use crate::{
     Error, Fr, Result,
-    field::{fr_from_decimal, fr_to_decimal, fr_to_u64},
+    field::{fr_from_decimal, fr_to_decimal},
     merkle::{MAX_DEPTH, MerklePath, MerklePathVar},
-    range::{enforce_geq_gadget, is_geq, pack_bounds, unpack_bounds, unpack_bounds_gadget},
-    statement::{
-        identity_commitment, identity_commitment_gadget, nullifier, nullifier_gadget,
-        worker_leaf_gadget,
+    range::{
+        MAX_EPOCH, enforce_geq_gadget, is_geq, pack_epoch_bounds, unpack_epoch_bounds, unpack_epoch_bounds_gadget,
     },
+    statement::{identity_commitment, identity_commitment_gadget, nullifier, nullifier_gadget, worker_leaf_gadget},
 };
 
 /// Number of public inputs (without the constant 1).
-pub const NUM_PUBLIC_INPUTS: usize = 6;
+pub const NUM_PUBLIC_INPUTS: usize = 5;
 /// Names of the public inputs, in circuit order.
-pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] =
-    ["root", "epoch", "bounds", "scope", "challenge", "nullifier"];
+pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] = ["root", "epoch_bounds", "scope", "challenge", "nullifier"];
 /// Tree depth when none is given.
 pub const DEFAULT_DEPTH: usize = 20;
 /// Constraints that do not depend on the depth: Poseidon(1) 213, Poseidon(6) 354, Poseidon(2)
-/// for the nullifier 240, bounds 193, three comparisons 195, root and nullifier equalities 2,
-/// challenge binding 1.
-pub const CONSTRAINTS_BASE: usize = 1198;
+/// for the nullifier 240, epoch and bounds 254, three comparisons 195, root and nullifier
+/// equalities 2, challenge binding 1.
+pub const CONSTRAINTS_BASE: usize = 1259;
 /// Constraints per tree level: direction bit 1, selection 1, Poseidon(2) 240.
 pub const CONSTRAINTS_PER_LEVEL: usize = 242;
 
@@ -60,10 +60,8 @@ pub const fn constraint_count(depth: usize) -> usize {
 pub struct PublicInputs {
     /// Tree root.
     pub root: Fr,
-    /// Epoch.
-    pub epoch: Fr,
-    /// Packed lower bounds.
-    pub bounds: Fr,
+    /// Epoch and lower bounds, packed ([`pack_epoch_bounds`]).
+    pub epoch_bounds: Fr,
     /// Verifier scope.
     pub scope: Fr,
     /// Verifier challenge or signal.
@@ -75,41 +73,21 @@ pub struct PublicInputs {
 impl PublicInputs {
     /// In circuit order.
     pub fn to_array(&self) -> [Fr; NUM_PUBLIC_INPUTS] {
-        [
-            self.root,
-            self.epoch,
-            self.bounds,
-            self.scope,
-            self.challenge,
-            self.nullifier,
-        ]
+        [self.root, self.epoch_bounds, self.scope, self.challenge, self.nullifier]
     }
 
     /// From field elements in circuit order.
     pub fn from_slice(inputs: &[Fr]) -> Result<Self> {
-        let [root, epoch, bounds, scope, challenge, nullifier]: [Fr; NUM_PUBLIC_INPUTS] =
+        let [root, epoch_bounds, scope, challenge, nullifier]: [Fr; NUM_PUBLIC_INPUTS] =
             inputs.try_into().map_err(|_| {
-                Error::InvalidPublicInputs(format!(
-                    "expected {NUM_PUBLIC_INPUTS} inputs, got {}",
-                    inputs.len()
-                ))
+                Error::InvalidPublicInputs(format!("expected {NUM_PUBLIC_INPUTS} inputs, got {}", inputs.len()))
             })?;
-        Ok(Self {
-            root,
-            epoch,
-            bounds,
-            scope,
-            challenge,
-            nullifier,
-        })
+        Ok(Self { root, epoch_bounds, scope, challenge, nullifier })
     }
 
     /// From canonical decimal strings (snarkjs' `public.json`), each strictly below the modulus.
     pub fn from_decimal_strings<S: AsRef<str>>(inputs: &[S]) -> Result<Self> {
-        let values = inputs
-            .iter()
-            .map(|s| fr_from_decimal(s.as_ref()))
-            .collect::<Result<Vec<_>>>()?;
+        let values = inputs.iter().map(|s| fr_from_decimal(s.as_ref())).collect::<Result<Vec<_>>>()?;
         Self::from_slice(&values)
     }
 
@@ -141,25 +119,23 @@ pub struct Statement {
 }
 
 impl Statement {
-    /// The circuit's public inputs.
-    pub fn public_inputs(&self) -> PublicInputs {
-        PublicInputs {
+    /// The circuit's public inputs; fails for an epoch above [`MAX_EPOCH`].
+    pub fn public_inputs(&self) -> Result<PublicInputs> {
+        let epoch_bounds = pack_epoch_bounds(self.epoch, self.min_score, self.min_gigs, self.min_tier)
+            .ok_or_else(|| Error::InvalidPublicInputs(format!("epoch {} is above {MAX_EPOCH}", self.epoch)))?;
+        Ok(PublicInputs {
             root: self.root,
-            epoch: Fr::from(self.epoch),
-            bounds: pack_bounds(self.min_score, self.min_gigs, self.min_tier),
+            epoch_bounds,
             scope: self.scope,
             challenge: self.challenge,
             nullifier: self.nullifier,
-        }
+        })
     }
 
-    /// Decodes public inputs; fails if the epoch is not a 64-bit value or the bounds are not three.
+    /// Decodes public inputs; fails if `epoch_bounds` is not a packed epoch and three bounds.
     pub fn from_public_inputs(inputs: &PublicInputs) -> Result<Self> {
-        let epoch = fr_to_u64(&inputs.epoch)
-            .ok_or_else(|| Error::InvalidPublicInputs("epoch is not a 64-bit value".into()))?;
-        let (min_score, min_gigs, min_tier) = unpack_bounds(&inputs.bounds).ok_or_else(|| {
-            Error::InvalidPublicInputs("bounds are not three 64-bit values".into())
-        })?;
+        let (epoch, min_score, min_gigs, min_tier) = unpack_epoch_bounds(&inputs.epoch_bounds)
+            .ok_or_else(|| Error::InvalidPublicInputs("epoch_bounds is not an epoch and three 64-bit bounds".into()))?;
         Ok(Self {
             root: inputs.root,
             epoch,
@@ -215,14 +191,7 @@ impl WorkerRecord {
 
     /// The worker's leaf.
     pub fn leaf(&self) -> Fr {
-        crate::worker_leaf(
-            self.commitment(),
-            self.score,
-            self.gigs,
-            self.tier,
-            self.epoch,
-            self.salt,
-        )
+        crate::worker_leaf(self.commitment(), self.score, self.gigs, self.tier, self.epoch, self.salt)
     }
 }
 
@@ -266,25 +235,21 @@ pub fn build_statement(
         salt: record.salt,
         path: path.clone(),
     };
-    check(&statement.public_inputs(), &witness)?;
+    check(&statement.public_inputs()?, &witness)?;
     Ok((statement, witness))
 }
 
 /// Checks natively every condition the circuit enforces, naming the first that fails.
 pub fn check(public: &PublicInputs, witness: &Witness) -> Result<()> {
     let fail = |what: &str| Err(Error::Unsatisfied(what.to_owned()));
-    let Some((min_score, min_gigs, min_tier)) = unpack_bounds(&public.bounds) else {
-        return fail("bounds are not three 64-bit values");
+    let Some((epoch, min_score, min_gigs, min_tier)) = unpack_epoch_bounds(&public.epoch_bounds) else {
+        return fail("epoch_bounds is not an epoch and three 64-bit bounds");
     };
-    for (value, min, name) in [
-        (witness.score, min_score, "score"),
-        (witness.gigs, min_gigs, "gigs"),
-        (witness.tier, min_tier, "tier"),
-    ] {
+    for (value, min, name) in
+        [(witness.score, min_score, "score"), (witness.gigs, min_gigs, "gigs"), (witness.tier, min_tier, "tier")]
+    {
         if !is_geq(&value, &Fr::from(min)) {
-            return Err(Error::Unsatisfied(format!(
-                "{name} below the minimum {min}"
-            )));
+            return Err(Error::Unsatisfied(format!("{name} below the minimum {min}")));
         }
     }
     let leaf = crate::poseidon::hash(&[
@@ -292,13 +257,11 @@ pub fn check(public: &PublicInputs, witness: &Witness) -> Result<()> {
         witness.score,
         witness.gigs,
         witness.tier,
-        public.epoch,
+        Fr::from(epoch),
         witness.salt,
     ]);
     if !witness.path.verify(leaf, public.root) {
-        return fail(
-            "the leaf is not in the tree of this root (wrong secret, record, epoch or path)",
-        );
+        return fail("the leaf is not in the tree of this root (wrong secret, record, epoch or path)");
     }
     if nullifier(witness.secret, public.scope) != public.nullifier {
         return fail("the nullifier is not Poseidon(secret, scope)");
@@ -318,11 +281,7 @@ impl ReputationCircuit {
     /// The shape of the circuit, for key generation and constraint matrices.
     pub fn setup(depth: usize) -> Result<Self> {
         check_depth(depth)?;
-        Ok(Self {
-            depth,
-            public: None,
-            witness: None,
-        })
+        Ok(Self { depth, public: None, witness: None })
     }
 
     /// The circuit with its assignment. Nothing is checked here beyond the path's length: a
@@ -330,16 +289,9 @@ impl ReputationCircuit {
     pub fn new(depth: usize, public: PublicInputs, witness: Witness) -> Result<Self> {
         check_depth(depth)?;
         if witness.path.depth() != depth {
-            return Err(Error::Merkle(format!(
-                "path has {} levels, circuit {depth}",
-                witness.path.depth()
-            )));
+            return Err(Error::Merkle(format!("path has {} levels, circuit {depth}", witness.path.depth())));
         }
-        Ok(Self {
-            depth,
-            public: Some(public),
-            witness: Some(witness),
-        })
+        Ok(Self { depth, public: Some(public), witness: Some(witness) })
     }
 
     /// Tree depth.
@@ -353,12 +305,11 @@ impl ReputationCircuit {
         let inputs = (0..NUM_PUBLIC_INPUTS)
             .map(|i| FpVar::new_input(cs.clone(), || public.map(|p| p[i]).ok_or_else(missing)))
             .collect::<Result<Vec<_>, _>>()?;
-        let [root, epoch, bounds, scope, challenge, nullifier_in]: [FpVar<Fr>; NUM_PUBLIC_INPUTS] =
-            inputs.try_into().expect("six inputs");
+        let [root, epoch_bounds, scope, challenge, nullifier_in]: [FpVar<Fr>; NUM_PUBLIC_INPUTS] =
+            inputs.try_into().expect("five inputs");
 
         let w = self.witness.as_ref();
-        let witness =
-            |f: fn(&Witness) -> Fr| FpVar::new_witness(cs.clone(), || w.map(f).ok_or_else(missing));
+        let witness = |f: fn(&Witness) -> Fr| FpVar::new_witness(cs.clone(), || w.map(f).ok_or_else(missing));
         let secret = witness(|w| w.secret)?;
         let score = witness(|w| w.score)?;
         let gigs = witness(|w| w.gigs)?;
@@ -366,7 +317,7 @@ impl ReputationCircuit {
         let salt = witness(|w| w.salt)?;
         let path = MerklePathVar::new_witness(cs.clone(), self.depth, w.map(|w| &w.path))?;
 
-        let [min_score, min_gigs, min_tier] = unpack_bounds_gadget(&bounds)?;
+        let [epoch, min_score, min_gigs, min_tier] = unpack_epoch_bounds_gadget(&epoch_bounds)?;
         enforce_geq_gadget(&score, &min_score)?;
         enforce_geq_gadget(&gigs, &min_gigs)?;
         enforce_geq_gadget(&tier, &min_tier)?;
@@ -394,10 +345,7 @@ impl ConstraintSynthesizer<Fr> for ReputationCircuit {
 
 fn check_depth(depth: usize) -> Result<()> {
     if depth == 0 || depth > MAX_DEPTH {
-        return Err(Error::InvalidDepth {
-            depth,
-            max: MAX_DEPTH,
-        });
+        return Err(Error::InvalidDepth { depth, max: MAX_DEPTH });
     }
     Ok(())
 }

@@ -38,8 +38,8 @@ pub enum Error {
     /// A leaf index beyond the tree's capacity or a path of the wrong length.
     #[error("merkle: {0}")]
     Merkle(String),
-    /// Public inputs that do not decode into a statement (wrong count, bounds not packed
-    /// as three 64-bit values, epoch above 64 bits).
+    /// Public inputs that do not decode into a statement (wrong count, `epoch_bounds` not an
+    /// epoch and three 64-bit bounds).
     #[error("invalid public inputs: {0}")]
     InvalidPublicInputs(String),
     /// The witness does not satisfy the statement; the string says which condition fails.

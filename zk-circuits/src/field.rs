@@ -12,16 +12,12 @@ use crate::{Error, Result};
 pub use ark_bn254::Fr;
 
 /// The scalar field modulus r of BN254, in decimal.
-pub const MODULUS_DECIMAL: &str =
-    "21888242871839275222246405745257275088548364400416034343698204186575808495617";
+pub const MODULUS_DECIMAL: &str = "21888242871839275222246405745257275088548364400416034343698204186575808495617";
 
 /// Parses the canonical decimal form of a field element: ASCII digits only, no sign, no leading
 /// zeros (except `"0"` itself), and strictly below the modulus.
 pub fn fr_from_decimal(s: &str) -> Result<Fr> {
-    let reject = |reason| Error::InvalidFieldElement {
-        value: truncate(s),
-        reason,
-    };
+    let reject = |reason| Error::InvalidFieldElement { value: truncate(s), reason };
     if s.is_empty() {
         return Err(reject("empty"));
     }
@@ -76,11 +72,7 @@ pub fn fr_to_u64(x: &Fr) -> Option<u64> {
 }
 
 fn truncate(s: &str) -> String {
-    if s.chars().count() > 90 {
-        format!("{}...", s.chars().take(90).collect::<String>())
-    } else {
-        s.to_owned()
-    }
+    if s.chars().count() > 90 { format!("{}...", s.chars().take(90).collect::<String>()) } else { s.to_owned() }
 }
 
 fn hex_string(bytes: &[u8]) -> String {
@@ -111,9 +103,7 @@ mod tests {
         let x = -Fr::from(5u64);
         assert_eq!(fr_from_be_bytes(&fr_to_be_bytes(&x)).unwrap(), x);
         let mut modulus = [0u8; 32];
-        let m = BigUint::parse_bytes(MODULUS_DECIMAL.as_bytes(), 10)
-            .unwrap()
-            .to_bytes_be();
+        let m = BigUint::parse_bytes(MODULUS_DECIMAL.as_bytes(), 10).unwrap().to_bytes_be();
         modulus.copy_from_slice(&m);
         assert!(fr_from_be_bytes(&modulus).is_err());
         assert_eq!(fr_from_be_bytes_mod_order(&modulus), Fr::from(0u64));

@@ -25,14 +25,15 @@
 //! - Field elements: [`fr_from_decimal`]/[`fr_to_decimal`] (canonical decimal, strictly below the
 //!   modulus), [`fr_from_be_bytes`]/[`fr_to_be_bytes`] (32-byte words, strict).
 //! - The circuit: [`ReputationCircuit`], its [`Statement`] (typed public side), [`PublicInputs`]
-//!   (the six field elements), [`Witness`], [`WorkerRecord`], [`Requirement`],
-//!   [`build_statement`] and [`constraint_count`] (1,198 + 242 × depth).
+//!   (the five field elements), [`Witness`], [`WorkerRecord`], [`Requirement`],
+//!   [`build_statement`] and [`constraint_count`] (1,259 + 242 × depth).
 //!
 //! # Modules
 //!
 //! - [`poseidon`]: parameters, native permutation, gadget.
 //! - [`merkle`]: the tree, paths and the path gadget.
-//! - [`range`]: 64-bit range checks and comparisons by bit decomposition; packing of the bounds.
+//! - [`range`]: 64-bit range checks and comparisons by bit decomposition; packing of the epoch
+//!   and the bounds into one public input.
 //! - [`statement`]: commitments, leaves, nullifiers, scopes and their gadgets.
 //! - [`circuit`]: the R1CS circuit and the native check of the same statement.
 //! - [`field`]: strict conversions of field elements.
@@ -50,9 +51,8 @@ pub mod range;
 pub mod statement;
 
 pub use circuit::{
-    CONSTRAINTS_BASE, CONSTRAINTS_PER_LEVEL, DEFAULT_DEPTH, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES,
-    PublicInputs, ReputationCircuit, Requirement, Statement, Witness, WorkerRecord,
-    build_statement, check, constraint_count,
+    CONSTRAINTS_BASE, CONSTRAINTS_PER_LEVEL, DEFAULT_DEPTH, NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES, PublicInputs,
+    ReputationCircuit, Requirement, Statement, Witness, WorkerRecord, build_statement, check, constraint_count,
 };
 pub use error::{Error, Result};
 pub use field::{Fr, fr_from_be_bytes, fr_from_decimal, fr_to_be_bytes, fr_to_decimal};

@@ -10,9 +10,7 @@
 use std::sync::OnceLock;
 
 use ark_ff::AdditiveGroup;
-use ark_r1cs_std::{
-    alloc::AllocVar, boolean::Boolean, fields::fp::FpVar, select::CondSelectGadget,
-};
+use ark_r1cs_std::{alloc::AllocVar, boolean::Boolean, fields::fp::FpVar, select::CondSelectGadget};
 use ark_relations::gr1cs::{ConstraintSystemRef, SynthesisError};
 use rayon::prelude::*;
 
@@ -44,10 +42,7 @@ pub fn zero_hashes() -> &'static [Fr; MAX_DEPTH + 1] {
 
 fn check_depth(depth: usize) -> Result<()> {
     if depth == 0 || depth > MAX_DEPTH {
-        return Err(Error::InvalidDepth {
-            depth,
-            max: MAX_DEPTH,
-        });
+        return Err(Error::InvalidDepth { depth, max: MAX_DEPTH });
     }
     Ok(())
 }
@@ -77,10 +72,7 @@ impl PoseidonTree {
     pub fn from_leaves(depth: usize, leaves: Vec<Fr>) -> Result<Self> {
         check_depth(depth)?;
         if leaves.len() as u128 > capacity(depth) {
-            return Err(Error::TooManyLeaves {
-                leaves: leaves.len(),
-                depth,
-            });
+            return Err(Error::TooManyLeaves { leaves: leaves.len(), depth });
         }
         let zeros = zero_hashes();
         let mut levels = Vec::with_capacity(depth + 1);
@@ -115,10 +107,7 @@ impl PoseidonTree {
 
     /// The root.
     pub fn root(&self) -> Fr {
-        self.levels[self.depth]
-            .first()
-            .copied()
-            .unwrap_or(zero_hashes()[self.depth])
+        self.levels[self.depth].first().copied().unwrap_or(zero_hashes()[self.depth])
     }
 
     /// Leaf `index` (0 for an empty slot), or `None` beyond the tree's capacity.
@@ -132,23 +121,15 @@ impl PoseidonTree {
     }
 
     fn node(&self, height: usize, index: u64) -> Fr {
-        usize::try_from(index)
-            .ok()
-            .and_then(|i| self.levels[height].get(i).copied())
-            .unwrap_or(zero_hashes()[height])
+        usize::try_from(index).ok().and_then(|i| self.levels[height].get(i).copied()).unwrap_or(zero_hashes()[height])
     }
 
     /// The authentication path of leaf `index`.
     pub fn path(&self, index: u64) -> Result<MerklePath> {
         if u128::from(index) >= capacity(self.depth) {
-            return Err(Error::Merkle(format!(
-                "leaf index {index} beyond a tree of depth {}",
-                self.depth
-            )));
+            return Err(Error::Merkle(format!("leaf index {index} beyond a tree of depth {}", self.depth)));
         }
-        let siblings = (0..self.depth)
-            .map(|h| self.node(h, (index >> h) ^ 1))
-            .collect();
+        let siblings = (0..self.depth).map(|h| self.node(h, (index >> h) ^ 1)).collect();
         Ok(MerklePath { index, siblings })
     }
 }
@@ -170,23 +151,14 @@ impl MerklePath {
 
     /// Direction bits, leaf level first (`true`: the node is a right child).
     pub fn index_bits(&self) -> Vec<bool> {
-        (0..self.depth())
-            .map(|h| h < 64 && (self.index >> h) & 1 == 1)
-            .collect()
+        (0..self.depth()).map(|h| h < 64 && (self.index >> h) & 1 == 1).collect()
     }
 
     /// The root reached from `leaf`.
     pub fn root(&self, leaf: Fr) -> Fr {
-        self.siblings
-            .iter()
-            .zip(self.index_bits())
-            .fold(leaf, |node, (sibling, right)| {
-                if right {
-                    hash_pair(*sibling, node)
-                } else {
-                    hash_pair(node, *sibling)
-                }
-            })
+        self.siblings.iter().zip(self.index_bits()).fold(leaf, |node, (sibling, right)| {
+            if right { hash_pair(*sibling, node) } else { hash_pair(node, *sibling) }
+        })
     }
 
     /// Whether `leaf` at this path hashes to `root`.
@@ -206,33 +178,18 @@ pub struct MerklePathVar {
 
 impl MerklePathVar {
     /// Allocates a path of `depth` levels; `path` is `None` at setup. Siblings first, then bits.
-    pub fn new_witness(
-        cs: ConstraintSystemRef<Fr>,
-        depth: usize,
-        path: Option<&MerklePath>,
-    ) -> Result<Self> {
+    pub fn new_witness(cs: ConstraintSystemRef<Fr>, depth: usize, path: Option<&MerklePath>) -> Result<Self> {
         if let Some(p) = path
             && p.depth() != depth
         {
-            return Err(Error::Merkle(format!(
-                "path has {} levels, circuit {depth}",
-                p.depth()
-            )));
+            return Err(Error::Merkle(format!("path has {} levels, circuit {depth}", p.depth())));
         }
         let missing = || SynthesisError::AssignmentMissing;
         let siblings = (0..depth)
-            .map(|h| {
-                FpVar::new_witness(cs.clone(), || {
-                    path.map(|p| p.siblings[h]).ok_or_else(missing)
-                })
-            })
+            .map(|h| FpVar::new_witness(cs.clone(), || path.map(|p| p.siblings[h]).ok_or_else(missing)))
             .collect::<Result<Vec<_>, _>>()?;
         let bits = (0..depth)
-            .map(|h| {
-                Boolean::new_witness(cs.clone(), || {
-                    path.map(|p| p.index_bits()[h]).ok_or_else(missing)
-                })
-            })
+            .map(|h| Boolean::new_witness(cs.clone(), || path.map(|p| p.index_bits()[h]).ok_or_else(missing)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self { siblings, bits })
     }

@@ -54,10 +54,7 @@ static PARAMS: [OnceLock<Params>; MAX_INPUTS] = [const { OnceLock::new() }; MAX_
 /// Parameters for `n_inputs` inputs, converted once per process.
 pub(crate) fn params(n_inputs: usize) -> Result<&'static Params> {
     if n_inputs == 0 || n_inputs > MAX_INPUTS {
-        return Err(Error::PoseidonArity {
-            got: n_inputs,
-            max: MAX_INPUTS,
-        });
+        return Err(Error::PoseidonArity { got: n_inputs, max: MAX_INPUTS });
     }
     Ok(PARAMS[n_inputs - 1].get_or_init(|| {
         let width = u8::try_from(n_inputs + 1).expect("width <= 13");
@@ -89,10 +86,7 @@ pub fn try_hash(inputs: &[Fr]) -> Result<Fr> {
     let mut next = [Fr::ZERO; MAX_INPUTS + 1];
     state[1..t].copy_from_slice(inputs);
     for round in 0..p.rounds() {
-        for (s, c) in state[..t]
-            .iter_mut()
-            .zip(&p.ark[round * t..(round + 1) * t])
-        {
+        for (s, c) in state[..t].iter_mut().zip(&p.ark[round * t..(round + 1) * t]) {
             *s += c;
         }
         if p.is_full_round(round) {
@@ -124,13 +118,9 @@ pub fn hash_gadget(inputs: &[FpVar<Fr>]) -> Result<FpVar<Fr>> {
     let mut state: Vec<FpVar<Fr>> = Vec::with_capacity(t);
     state.push(FpVar::zero());
     state.extend(inputs.iter().cloned());
-    let identity: Vec<Fr> = (0..t * t)
-        .map(|k| if k % (t + 1) == 0 { Fr::ONE } else { Fr::ZERO })
-        .collect();
+    let identity: Vec<Fr> = (0..t * t).map(|k| if k % (t + 1) == 0 { Fr::ONE } else { Fr::ZERO }).collect();
     // Round 0's constants on their own; later rounds' constants ride with the previous MDS mix.
-    state = (0..t)
-        .map(|i| linear(&cs, &identity[i * t..(i + 1) * t], &state, p.ark[i]))
-        .collect::<Result<_, _>>()?;
+    state = (0..t).map(|i| linear(&cs, &identity[i * t..(i + 1) * t], &state, p.ark[i])).collect::<Result<_, _>>()?;
     for round in 0..p.rounds() {
         if p.is_full_round(round) {
             for s in state.iter_mut() {
@@ -139,8 +129,7 @@ pub fn hash_gadget(inputs: &[FpVar<Fr>]) -> Result<FpVar<Fr>> {
         } else {
             state[0] = sbox_gadget(&state[0])?;
         }
-        let next_constants =
-            (round + 1 < p.rounds()).then(|| &p.ark[(round + 1) * t..(round + 2) * t]);
+        let next_constants = (round + 1 < p.rounds()).then(|| &p.ark[(round + 1) * t..(round + 2) * t]);
         state = (0..t)
             .map(|i| {
                 let constant = next_constants.map_or(Fr::ZERO, |c| c[i]);
@@ -203,10 +192,8 @@ mod tests {
     #[test]
     fn design_vector() {
         // ../shared/DESIGN.md: Poseidon([1,2]).
-        let expected = fr_from_decimal(
-            "7853200120776062878684798364095072458815029376092732009249414926327459813530",
-        )
-        .unwrap();
+        let expected =
+            fr_from_decimal("7853200120776062878684798364095072458815029376092732009249414926327459813530").unwrap();
         assert_eq!(hash(&[Fr::from(1u64), Fr::from(2u64)]), expected);
     }
 

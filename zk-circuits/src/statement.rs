@@ -26,14 +26,7 @@ pub fn identity_commitment(secret: Fr) -> Fr {
 /// node that holds only commitments can build the tree. `tier` is numeric with higher meaning
 /// better (the scoring engine maps credit tiers A-E onto it), so "tier >= min" reads naturally.
 pub fn worker_leaf(commitment: Fr, score: u64, gigs: u64, tier: u64, epoch: u64, salt: Fr) -> Fr {
-    hash(&[
-        commitment,
-        Fr::from(score),
-        Fr::from(gigs),
-        Fr::from(tier),
-        Fr::from(epoch),
-        salt,
-    ])
+    hash(&[commitment, Fr::from(score), Fr::from(gigs), Fr::from(tier), Fr::from(epoch), salt])
 }
 
 /// `Poseidon(secret, scope)`.
@@ -75,14 +68,7 @@ pub fn worker_leaf_gadget(
     epoch: &FpVar<Fr>,
     salt: &FpVar<Fr>,
 ) -> Result<FpVar<Fr>> {
-    hash_gadget(&[
-        commitment.clone(),
-        score.clone(),
-        gigs.clone(),
-        tier.clone(),
-        epoch.clone(),
-        salt.clone(),
-    ])
+    hash_gadget(&[commitment.clone(), score.clone(), gigs.clone(), tier.clone(), epoch.clone(), salt.clone()])
 }
 
 /// Gadget of [`nullifier`].

@@ -7,17 +7,13 @@ use std::{
 };
 
 use jejak_zk_circuits::{
-    Fr, PoseidonTree, fr_from_decimal, fr_to_decimal, identity_commitment, nullifier,
-    poseidon::hash, worker_leaf,
+    Fr, PoseidonTree, fr_from_decimal, fr_to_decimal, identity_commitment, nullifier, poseidon::hash, worker_leaf,
 };
 use serde_json::json;
 
 use crate::common::{random_fr, rng};
 
-const SCRIPT: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/it/circomlibjs_hashes.mjs"
-);
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/circomlibjs_hashes.mjs");
 
 /// Sends `request` to the node script and returns its JSON answer.
 fn circomlibjs(request: &serde_json::Value) -> serde_json::Value {
@@ -28,12 +24,7 @@ fn circomlibjs(request: &serde_json::Value) -> serde_json::Value {
         .stderr(Stdio::piped())
         .spawn()
         .expect("running `node` (Node.js must be installed for this test)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(request.to_string().as_bytes()).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
@@ -67,14 +58,7 @@ fn native_poseidon_matches_circomlibjs() {
     let commitment = identity_commitment(secret);
     let leaf = worker_leaf(commitment, 812, 140, 4, 9, salt);
     inputs.push(vec![secret]);
-    inputs.push(vec![
-        commitment,
-        Fr::from(812u64),
-        Fr::from(140u64),
-        Fr::from(4u64),
-        Fr::from(9u64),
-        salt,
-    ]);
+    inputs.push(vec![commitment, Fr::from(812u64), Fr::from(140u64), Fr::from(4u64), Fr::from(9u64), salt]);
     inputs.push(vec![secret, scope]);
 
     let leaves: Vec<Fr> = (0..11).map(|_| random_fr(&mut rng)).collect();
@@ -89,28 +73,11 @@ fn native_poseidon_matches_circomlibjs() {
     assert_eq!(hashes.len(), inputs.len());
     for (input, theirs) in inputs.iter().zip(hashes) {
         let theirs = fr_from_decimal(theirs.as_str().unwrap()).unwrap();
-        assert_eq!(
-            hash(input),
-            theirs,
-            "Poseidon({}) differs from circomlibjs",
-            input.len()
-        );
+        assert_eq!(hash(input), theirs, "Poseidon({}) differs from circomlibjs", input.len());
     }
     let n = inputs.len();
-    assert_eq!(
-        fr_from_decimal(hashes[n - 3].as_str().unwrap()).unwrap(),
-        commitment
-    );
-    assert_eq!(
-        fr_from_decimal(hashes[n - 2].as_str().unwrap()).unwrap(),
-        leaf
-    );
-    assert_eq!(
-        fr_from_decimal(hashes[n - 1].as_str().unwrap()).unwrap(),
-        nullifier(secret, scope)
-    );
-    assert_eq!(
-        fr_from_decimal(answer["tree_root"].as_str().unwrap()).unwrap(),
-        tree.root()
-    );
+    assert_eq!(fr_from_decimal(hashes[n - 3].as_str().unwrap()).unwrap(), commitment);
+    assert_eq!(fr_from_decimal(hashes[n - 2].as_str().unwrap()).unwrap(), leaf);
+    assert_eq!(fr_from_decimal(hashes[n - 1].as_str().unwrap()).unwrap(), nullifier(secret, scope));
+    assert_eq!(fr_from_decimal(answer["tree_root"].as_str().unwrap()).unwrap(), tree.root());
 }

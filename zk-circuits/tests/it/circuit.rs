@@ -2,27 +2,26 @@
 //! every way of cheating, with the native check agreeing each time.
 
 use jejak_zk_circuits::{
-    DEFAULT_DEPTH, Error, Fr, PoseidonTree, PublicInputs, ReputationCircuit, Requirement,
-    Statement, Witness, WorkerRecord, build_statement, check, constraint_count,
-    identity_commitment, nullifier, range::pack_bounds, scope,
+    DEFAULT_DEPTH, Error, Fr, PoseidonTree, PublicInputs, ReputationCircuit, Requirement, Statement, Witness,
+    WorkerRecord, build_statement, check, constraint_count, identity_commitment, nullifier, range::pack_epoch_bounds,
+    scope,
 };
 
 use crate::common::{CONTEXT, Scenario, VERIFIER, satisfied, setup_constraints};
 
-fn two192() -> Fr {
-    Fr::from(1u128 << 64) * Fr::from(1u128 << 64) * Fr::from(1u128 << 64)
+fn two253() -> Fr {
+    Fr::from(1u128 << 64) * Fr::from(1u128 << 64) * Fr::from(1u128 << 64) * Fr::from(1u128 << 61)
+}
+
+/// The scenario's epoch (7) with these bounds.
+fn eb(min_score: u64, min_gigs: u64, min_tier: u64) -> Fr {
+    pack_epoch_bounds(7, min_score, min_gigs, min_tier).unwrap()
 }
 
 /// Runs one cheat through the native check and the circuit; both must reject it.
 fn rejected(s: &Scenario, what: &str, public: PublicInputs, witness: Witness) {
-    assert!(
-        check(&public, &witness).is_err(),
-        "native check accepted: {what}"
-    );
-    assert!(
-        !satisfied(s.depth, public, witness),
-        "circuit accepted: {what}"
-    );
+    assert!(check(&public, &witness).is_err(), "native check accepted: {what}");
+    assert!(!satisfied(s.depth, public, witness), "circuit accepted: {what}");
 }
 
 #[test]
@@ -36,9 +35,10 @@ fn honest_witness_satisfies() {
 
 #[test]
 fn constraint_count_is_pinned() {
-    // 1,198 + 242 x depth (DESIGN.md estimated ~880 + 245 x depth; the difference is the three
-    // 65-constraint comparisons and the 193-constraint bounds check, see circuit.rs).
-    assert_eq!(constraint_count(20), 6038);
+    // 1,259 + 242 x depth. DESIGN.md estimated ~880 + 245 x depth; the difference is the three
+    // 65-constraint comparisons and the 254-constraint decomposition of epoch_bounds (see
+    // circuit.rs), and a Poseidon round cheaper by 3 than estimated.
+    assert_eq!(constraint_count(20), 6099);
     for depth in [1, 16, 20, 32] {
         assert_eq!(
             setup_constraints(ReputationCircuit::setup(depth).unwrap()),
@@ -53,16 +53,8 @@ fn constraint_count_is_pinned() {
         cs.clone(),
     )
     .unwrap();
-    assert_eq!(
-        cs.num_constraints(),
-        constraint_count(20),
-        "proving and setup shapes differ"
-    );
-    assert_eq!(
-        cs.num_instance_variables(),
-        7,
-        "constant one + six public inputs"
-    );
+    assert_eq!(cs.num_constraints(), constraint_count(20), "proving and setup shapes differ");
+    assert_eq!(cs.num_instance_variables(), 6, "constant one + five public inputs");
 }
 
 #[test]
@@ -81,9 +73,9 @@ fn wrong_root() {
 fn score_below_threshold() {
     let s = Scenario::new(8);
     let mut p = s.public();
-    p.bounds = pack_bounds(s.record.score + 1, 50, 2);
+    p.epoch_bounds = eb(s.record.score + 1, 50, 2);
     rejected(&s, "score below min", p, s.witness.clone());
-    p.bounds = pack_bounds(s.record.score, 50, 2);
+    p.epoch_bounds = eb(s.record.score, 50, 2);
     assert!(satisfied(8, p, s.witness.clone()), "score == min must pass");
 }
 
@@ -91,7 +83,7 @@ fn score_below_threshold() {
 fn gigs_below_minimum() {
     let s = Scenario::new(8);
     let mut p = s.public();
-    p.bounds = pack_bounds(700, s.record.gigs + 1, 2);
+    p.epoch_bounds = eb(700, s.record.gigs + 1, 2);
     rejected(&s, "gigs below min", p, s.witness.clone());
 }
 
@@ -99,7 +91,7 @@ fn gigs_below_minimum() {
 fn tier_below_minimum() {
     let s = Scenario::new(8);
     let mut p = s.public();
-    p.bounds = pack_bounds(700, 50, s.record.tier + 1);
+    p.epoch_bounds = eb(700, 50, s.record.tier + 1);
     rejected(&s, "tier below min", p, s.witness.clone());
 }
 
@@ -123,20 +115,13 @@ fn score_wrapping_around_the_field() {
     let scope = scope(1, VERIFIER, CONTEXT);
     let public = PublicInputs {
         root: tree.root(),
-        epoch: Fr::from(7u64),
-        bounds: pack_bounds(700, 50, 2),
+        epoch_bounds: eb(700, 50, 2),
         scope,
         challenge: Fr::from(1u64),
         nullifier: nullifier(secret, scope),
     };
-    let witness = Witness {
-        secret,
-        score: huge,
-        gigs: Fr::from(60u64),
-        tier: Fr::from(3u64),
-        salt,
-        path: tree.path(0).unwrap(),
-    };
+    let witness =
+        Witness { secret, score: huge, gigs: Fr::from(60u64), tier: Fr::from(3u64), salt, path: tree.path(0).unwrap() };
     assert!(witness.path.verify(leaf, tree.root()));
     let s = Scenario::new(depth);
     rejected(&s, "score r - 1", public, witness);
@@ -165,21 +150,25 @@ fn scope_of_another_verifier() {
 }
 
 #[test]
-fn bounds_that_are_not_three_64_bit_values() {
+fn epoch_bounds_that_do_not_unpack() {
     let s = Scenario::new(8);
     let mut p = s.public();
-    // min_score = 700 + 2^64 k would alias through the packing if the bounds were not range-checked.
-    p.bounds = pack_bounds(700, 50, 2) + two192();
-    rejected(&s, "bounds >= 2^192", p, s.witness.clone());
-    p.bounds = -Fr::from(1u64);
-    rejected(&s, "bounds r - 1", p, s.witness.clone());
+    // Bits above 2^253 would let the epoch (or, through carries, a bound) take a value the
+    // verifier never asked for, were the word not range-checked.
+    p.epoch_bounds = eb(700, 50, 2) + two253();
+    rejected(&s, "epoch_bounds >= 2^253", p, s.witness.clone());
+    p.epoch_bounds = -Fr::from(1u64);
+    rejected(&s, "epoch_bounds r - 1", p, s.witness.clone());
+    // A negative bound (r - 1) can never be packed either.
+    p.epoch_bounds = eb(0, 50, 2) - Fr::from(1u64);
+    rejected(&s, "min_score r - 1", p, s.witness.clone());
 }
 
 #[test]
 fn wrong_epoch() {
     let s = Scenario::new(8);
     let mut p = s.public();
-    p.epoch = Fr::from(8u64);
+    p.epoch_bounds = pack_epoch_bounds(8, 700, 50, 2).unwrap();
     rejected(&s, "epoch other than the leaf's", p, s.witness.clone());
 }
 
@@ -192,9 +181,7 @@ fn wrong_private_inputs() {
     let p = s.public();
     let cheats: [Cheat; 7] = [
         ("other secret", |w| w.secret += Fr::from(1u64)),
-        ("higher score than the leaf", |w| {
-            w.score += Fr::from(100u64)
-        }),
+        ("higher score than the leaf", |w| w.score += Fr::from(100u64)),
         ("more gigs than the leaf", |w| w.gigs += Fr::from(1u64)),
         ("higher tier than the leaf", |w| w.tier += Fr::from(1u64)),
         ("other salt", |w| w.salt += Fr::from(1u64)),
@@ -220,32 +207,14 @@ fn another_workers_leaf_does_not_help() {
 #[test]
 fn build_statement_refuses_unmet_requirements() {
     let s = Scenario::new(8);
-    let req = Requirement {
-        min_score: 900,
-        ..s.requirement
-    };
+    let req = Requirement { min_score: 900, ..s.requirement };
     let err = build_statement(&s.record, &s.path(), &req).unwrap_err();
-    assert!(
-        matches!(err, Error::Unsatisfied(ref m) if m.contains("score")),
-        "{err}"
-    );
-    let req = Requirement {
-        min_gigs: 1000,
-        ..s.requirement
-    };
-    assert!(
-        matches!(build_statement(&s.record, &s.path(), &req), Err(Error::Unsatisfied(m)) if m.contains("gigs"))
-    );
-    let stranger = WorkerRecord {
-        secret: Fr::from(1u64),
-        ..s.record.clone()
-    };
+    assert!(matches!(err, Error::Unsatisfied(ref m) if m.contains("score")), "{err}");
+    let req = Requirement { min_gigs: 1000, ..s.requirement };
+    assert!(matches!(build_statement(&s.record, &s.path(), &req), Err(Error::Unsatisfied(m)) if m.contains("gigs")));
+    let stranger = WorkerRecord { secret: Fr::from(1u64), ..s.record.clone() };
     let (statement, _) = build_statement(&stranger, &s.path(), &s.requirement).unwrap();
-    assert_ne!(
-        statement.root,
-        s.tree.root(),
-        "a stranger's record must not reach the published root"
-    );
+    assert_ne!(statement.root, s.tree.root(), "a stranger's record must not reach the published root");
 }
 
 #[test]
@@ -254,14 +223,15 @@ fn statement_round_trips_through_public_inputs() {
     let decoded = Statement::from_public_inputs(&s.public()).unwrap();
     assert_eq!(decoded, s.statement);
     let strings = s.public().to_decimal_strings();
-    assert_eq!(
-        PublicInputs::from_decimal_strings(&strings).unwrap(),
-        s.public()
-    );
+    assert_eq!(PublicInputs::from_decimal_strings(&strings).unwrap(), s.public());
     let mut p = s.public();
-    p.epoch = Fr::from(1u128 << 64);
+    p.epoch_bounds += two253();
     assert!(Statement::from_public_inputs(&p).is_err());
-    assert!(PublicInputs::from_slice(&[Fr::from(1u64); 5]).is_err());
+    let mut too_late = s.statement;
+    too_late.epoch = jejak_zk_circuits::range::MAX_EPOCH + 1;
+    assert!(too_late.public_inputs().is_err());
+    assert!(PublicInputs::from_slice(&[Fr::from(1u64); 4]).is_err());
+    assert!(PublicInputs::from_slice(&[Fr::from(1u64); 6]).is_err());
 }
 
 #[test]
@@ -269,17 +239,10 @@ fn public_input_at_or_above_the_modulus_is_refused() {
     let s = Scenario::new(8);
     let mut strings = s.public().to_decimal_strings();
     // nullifier + r names the same field element; the parser must not reduce it.
-    let aliased = num_bigint::BigUint::parse_bytes(strings[5].as_bytes(), 10).unwrap()
-        + num_bigint::BigUint::parse_bytes(
-            jejak_zk_circuits::field::MODULUS_DECIMAL.as_bytes(),
-            10,
-        )
-        .unwrap();
-    strings[5] = aliased.to_string();
-    assert!(matches!(
-        PublicInputs::from_decimal_strings(&strings),
-        Err(Error::InvalidFieldElement { .. })
-    ));
-    strings[5] = jejak_zk_circuits::field::MODULUS_DECIMAL.to_owned();
+    let aliased = num_bigint::BigUint::parse_bytes(strings[4].as_bytes(), 10).unwrap()
+        + num_bigint::BigUint::parse_bytes(jejak_zk_circuits::field::MODULUS_DECIMAL.as_bytes(), 10).unwrap();
+    strings[4] = aliased.to_string();
+    assert!(matches!(PublicInputs::from_decimal_strings(&strings), Err(Error::InvalidFieldElement { .. })));
+    strings[4] = jejak_zk_circuits::field::MODULUS_DECIMAL.to_owned();
     assert!(PublicInputs::from_decimal_strings(&strings).is_err());
 }

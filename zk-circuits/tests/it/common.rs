@@ -1,12 +1,10 @@
 //! Shared helpers: deterministic randomness, constraint systems, a small scenario.
 
-use ark_relations::gr1cs::{
-    ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, SynthesisMode,
-};
+use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystem, ConstraintSystemRef, SynthesisMode};
 use ark_std::UniformRand;
 use jejak_zk_circuits::{
-    Fr, MerklePath, PoseidonTree, PublicInputs, ReputationCircuit, Requirement, Statement, Witness,
-    WorkerRecord, build_statement, scope,
+    Fr, MerklePath, PoseidonTree, PublicInputs, ReputationCircuit, Requirement, Statement, Witness, WorkerRecord,
+    build_statement, scope,
 };
 use rand_chacha::{ChaCha20Rng, rand_core::SeedableRng};
 
@@ -22,10 +20,7 @@ pub(crate) fn random_fr(rng: &mut ChaCha20Rng) -> Fr {
 /// A constraint system that records values and matrices.
 pub(crate) fn prove_cs() -> ConstraintSystemRef<Fr> {
     let cs = ConstraintSystem::<Fr>::new_ref();
-    cs.set_mode(SynthesisMode::Prove {
-        construct_matrices: true,
-        generate_lc_assignments: true,
-    });
+    cs.set_mode(SynthesisMode::Prove { construct_matrices: true, generate_lc_assignments: true });
     cs
 }
 
@@ -75,9 +70,7 @@ impl Scenario {
                 salt: random_fr(&mut rng),
             })
             .collect();
-        let tree =
-            PoseidonTree::from_leaves(depth, records.iter().map(WorkerRecord::leaf).collect())
-                .unwrap();
+        let tree = PoseidonTree::from_leaves(depth, records.iter().map(WorkerRecord::leaf).collect()).unwrap();
         let index = 6;
         let record = records[index as usize].clone(); // score 720, gigs 58, tier 2
         let requirement = Requirement {
@@ -90,19 +83,11 @@ impl Scenario {
         let path = tree.path(index).unwrap();
         let (statement, witness) = build_statement(&record, &path, &requirement).unwrap();
         assert_eq!(statement.root, tree.root());
-        Self {
-            depth,
-            tree,
-            record,
-            index,
-            requirement,
-            statement,
-            witness,
-        }
+        Self { depth, tree, record, index, requirement, statement, witness }
     }
 
     pub(crate) fn public(&self) -> PublicInputs {
-        self.statement.public_inputs()
+        self.statement.public_inputs().unwrap()
     }
 
     pub(crate) fn path(&self) -> MerklePath {

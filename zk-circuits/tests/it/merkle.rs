@@ -10,9 +10,7 @@ use crate::common::{prove_cs, random_fr, rng};
 
 /// Every leaf materialised, hashed pairwise up to the root.
 fn naive_root(depth: usize, leaves: &[Fr]) -> Fr {
-    let mut level: Vec<Fr> = (0..1usize << depth)
-        .map(|i| leaves.get(i).copied().unwrap_or(Fr::from(0u64)))
-        .collect();
+    let mut level: Vec<Fr> = (0..1usize << depth).map(|i| leaves.get(i).copied().unwrap_or(Fr::from(0u64))).collect();
     while level.len() > 1 {
         level = level.chunks(2).map(|p| hash_pair(p[0], p[1])).collect();
     }
@@ -22,23 +20,10 @@ fn naive_root(depth: usize, leaves: &[Fr]) -> Fr {
 #[test]
 fn sparse_tree_matches_naive_tree() {
     let mut rng = rng(3);
-    for (depth, n) in [
-        (1, 0),
-        (1, 1),
-        (1, 2),
-        (4, 0),
-        (4, 5),
-        (4, 16),
-        (8, 37),
-        (8, 256),
-    ] {
+    for (depth, n) in [(1, 0), (1, 1), (1, 2), (4, 0), (4, 5), (4, 16), (8, 37), (8, 256)] {
         let leaves: Vec<Fr> = (0..n).map(|_| random_fr(&mut rng)).collect();
         let tree = PoseidonTree::from_leaves(depth, leaves.clone()).unwrap();
-        assert_eq!(
-            tree.root(),
-            naive_root(depth, &leaves),
-            "depth {depth}, {n} leaves"
-        );
+        assert_eq!(tree.root(), naive_root(depth, &leaves), "depth {depth}, {n} leaves");
         assert_eq!(tree.len(), n);
     }
     assert_eq!(PoseidonTree::new(20).unwrap().root(), zero_hashes()[20]);
@@ -52,13 +37,7 @@ fn paths_verify_and_only_for_their_leaf() {
     for index in [0u64, 1, 2, 511, 998, 999, 1000, (1 << 20) - 1] {
         let path = tree.path(index).unwrap();
         let leaf = tree.leaf(index).unwrap();
-        assert_eq!(
-            leaf,
-            leaves
-                .get(index as usize)
-                .copied()
-                .unwrap_or(Fr::from(0u64))
-        );
+        assert_eq!(leaf, leaves.get(index as usize).copied().unwrap_or(Fr::from(0u64)));
         assert!(path.verify(leaf, tree.root()), "index {index}");
         assert!(!path.verify(leaf + Fr::from(1u64), tree.root()));
         let mut moved = path.clone();
@@ -71,20 +50,11 @@ fn paths_verify_and_only_for_their_leaf() {
 
 #[test]
 fn depth_and_capacity_are_checked() {
-    assert!(matches!(
-        PoseidonTree::new(0),
-        Err(Error::InvalidDepth { .. })
-    ));
-    assert!(matches!(
-        PoseidonTree::new(65),
-        Err(Error::InvalidDepth { .. })
-    ));
+    assert!(matches!(PoseidonTree::new(0), Err(Error::InvalidDepth { .. })));
+    assert!(matches!(PoseidonTree::new(65), Err(Error::InvalidDepth { .. })));
     assert!(matches!(
         PoseidonTree::from_leaves(2, vec![Fr::from(1u64); 5]),
-        Err(Error::TooManyLeaves {
-            leaves: 5,
-            depth: 2
-        })
+        Err(Error::TooManyLeaves { leaves: 5, depth: 2 })
     ));
     let full = PoseidonTree::from_leaves(2, vec![Fr::from(1u64); 4]).unwrap();
     assert_eq!(full.root(), naive_root(2, &[Fr::from(1u64); 4]));

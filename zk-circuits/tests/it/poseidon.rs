@@ -11,21 +11,14 @@ use crate::common::{prove_cs, random_fr, rng};
 
 #[test]
 fn shared_vector() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/vectors/poseidon.json"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/poseidon.json");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     let vectors = doc["vectors"].as_array().unwrap();
     assert!(!vectors.is_empty());
     for v in vectors {
-        let inputs: Vec<Fr> = v["inputs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| fr_from_decimal(x.as_str().unwrap()).unwrap())
-            .collect();
+        let inputs: Vec<Fr> =
+            v["inputs"].as_array().unwrap().iter().map(|x| fr_from_decimal(x.as_str().unwrap()).unwrap()).collect();
         let expected = fr_from_decimal(v["hash"].as_str().unwrap()).unwrap();
         assert_eq!(hash(&inputs), expected, "vector {v}");
     }
@@ -40,20 +33,8 @@ fn agrees_with_light_poseidon_for_every_arity() {
             let inputs: Vec<Fr> = (0..n).map(|_| random_fr(&mut rng)).collect();
             assert_eq!(hash(&inputs), reference.hash(&inputs).unwrap(), "arity {n}");
         }
-        let edge: Vec<Fr> = (0..n)
-            .map(|i| {
-                if i % 2 == 0 {
-                    -Fr::from(1u64)
-                } else {
-                    Fr::from(0u64)
-                }
-            })
-            .collect();
-        assert_eq!(
-            hash(&edge),
-            reference.hash(&edge).unwrap(),
-            "arity {n}, edge values"
-        );
+        let edge: Vec<Fr> = (0..n).map(|i| if i % 2 == 0 { -Fr::from(1u64) } else { Fr::from(0u64) }).collect();
+        assert_eq!(hash(&edge), reference.hash(&edge).unwrap(), "arity {n}, edge values");
     }
 }
 
@@ -65,10 +46,7 @@ fn gadget_agrees_with_native_and_costs_what_it_should() {
     for (n, constraints) in expected_constraints {
         let cs = prove_cs();
         let inputs: Vec<Fr> = (0..n).map(|_| random_fr(&mut rng)).collect();
-        let vars: Vec<FpVar<Fr>> = inputs
-            .iter()
-            .map(|x| FpVar::new_witness(cs.clone(), || Ok(*x)).unwrap())
-            .collect();
+        let vars: Vec<FpVar<Fr>> = inputs.iter().map(|x| FpVar::new_witness(cs.clone(), || Ok(*x)).unwrap()).collect();
         let out = hash_gadget(&vars).unwrap();
         assert_eq!(out.value().unwrap(), hash(&inputs), "arity {n}");
         assert!(cs.is_satisfied().unwrap());
@@ -80,10 +58,8 @@ fn gadget_agrees_with_native_and_costs_what_it_should() {
 fn gadget_output_is_constrained() {
     // A wrong S-box witness must break a constraint: flip one intermediate value.
     let cs = prove_cs();
-    let vars: Vec<FpVar<Fr>> = [1u64, 2]
-        .iter()
-        .map(|x| FpVar::new_witness(cs.clone(), || Ok(Fr::from(*x))).unwrap())
-        .collect();
+    let vars: Vec<FpVar<Fr>> =
+        [1u64, 2].iter().map(|x| FpVar::new_witness(cs.clone(), || Ok(Fr::from(*x))).unwrap()).collect();
     let _ = hash_gadget(&vars).unwrap();
     assert!(cs.is_satisfied().unwrap());
     let mut tampered = cs.borrow_mut().unwrap();

@@ -4,8 +4,8 @@ use ark_r1cs_std::{GR1CSVar, alloc::AllocVar, fields::fp::FpVar};
 use jejak_zk_circuits::{
     Fr,
     range::{
-        RANGE_BITS, enforce_bits_gadget, enforce_geq_gadget, fits_in_bits, is_geq, pack_bounds,
-        unpack_bounds, unpack_bounds_gadget,
+        EPOCH_BITS, MAX_EPOCH, RANGE_BITS, enforce_bits_gadget, enforce_geq_gadget, fits_in_bits, is_geq,
+        pack_epoch_bounds, unpack_epoch_bounds, unpack_epoch_bounds_gadget,
     },
 };
 
@@ -13,15 +13,7 @@ use crate::common::prove_cs;
 
 fn edge_values() -> Vec<Fr> {
     let two64 = Fr::from(1u128 << 64);
-    vec![
-        Fr::from(0u64),
-        Fr::from(1u64),
-        Fr::from(u64::MAX),
-        two64,
-        two64 + Fr::from(1u64),
-        -Fr::from(1u64),
-        -two64,
-    ]
+    vec![Fr::from(0u64), Fr::from(1u64), Fr::from(u64::MAX), two64, two64 + Fr::from(1u64), -Fr::from(1u64), -two64]
 }
 
 #[test]
@@ -32,11 +24,7 @@ fn bits_gadget_agrees_with_native() {
         let bits = enforce_bits_gadget(&var, RANGE_BITS).unwrap();
         assert_eq!(bits.len(), RANGE_BITS);
         assert_eq!(cs.num_constraints(), RANGE_BITS + 1);
-        assert_eq!(
-            cs.is_satisfied().unwrap(),
-            fits_in_bits(&x, RANGE_BITS),
-            "x = {x}"
-        );
+        assert_eq!(cs.is_satisfied().unwrap(), fits_in_bits(&x, RANGE_BITS), "x = {x}");
     }
 }
 
@@ -56,30 +44,29 @@ fn geq_gadget_agrees_with_native() {
 }
 
 #[test]
-fn bounds_gadget_unpacks_and_range_checks() {
+fn epoch_bounds_gadget_unpacks_and_range_checks() {
     let good = [
-        pack_bounds(700, 50, 3),
-        pack_bounds(u64::MAX, 0, u64::MAX),
-        pack_bounds(0, 0, 0),
+        pack_epoch_bounds(7, 700, 50, 3).unwrap(),
+        pack_epoch_bounds(MAX_EPOCH, u64::MAX, 0, u64::MAX).unwrap(),
+        pack_epoch_bounds(0, 0, 0, 0).unwrap(),
     ];
-    for bounds in good {
+    for word in good {
         let cs = prove_cs();
-        let var = FpVar::new_input(cs.clone(), || Ok(bounds)).unwrap();
-        let [s, g, t] = unpack_bounds_gadget(&var).unwrap();
-        let (es, eg, et) = unpack_bounds(&bounds).unwrap();
-        assert_eq!(
-            [s.value().unwrap(), g.value().unwrap(), t.value().unwrap()],
-            [es, eg, et].map(Fr::from)
-        );
-        assert_eq!(cs.num_constraints(), 193);
+        let var = FpVar::new_input(cs.clone(), || Ok(word)).unwrap();
+        let parts = unpack_epoch_bounds_gadget(&var).unwrap();
+        let (e, s, g, t) = unpack_epoch_bounds(&word).unwrap();
+        let values: Vec<Fr> = parts.iter().map(|p| p.value().unwrap()).collect();
+        assert_eq!(values, [e, s, g, t].map(Fr::from));
+        assert_eq!(cs.num_constraints(), 3 * RANGE_BITS + EPOCH_BITS + 1);
         assert!(cs.is_satisfied().unwrap());
     }
-    let two192 = Fr::from(1u128 << 64) * Fr::from(1u128 << 64) * Fr::from(1u128 << 64);
-    for bounds in [two192, two192 + pack_bounds(700, 50, 3), -Fr::from(1u64)] {
-        assert!(unpack_bounds(&bounds).is_none());
+    let two253 = Fr::from(1u128 << 64) * Fr::from(1u128 << 64) * Fr::from(1u128 << 64) * Fr::from(1u64 << 61);
+    let bad = [two253, two253 + pack_epoch_bounds(7, 700, 50, 3).unwrap(), -Fr::from(1u64)];
+    for word in bad {
+        assert!(unpack_epoch_bounds(&word).is_none());
         let cs = prove_cs();
-        let var = FpVar::new_input(cs.clone(), || Ok(bounds)).unwrap();
-        let _ = unpack_bounds_gadget(&var).unwrap();
-        assert!(!cs.is_satisfied().unwrap(), "bounds {bounds} accepted");
+        let var = FpVar::new_input(cs.clone(), || Ok(word)).unwrap();
+        let _ = unpack_epoch_bounds_gadget(&var).unwrap();
+        assert!(!cs.is_satisfied().unwrap(), "epoch_bounds {word} accepted");
     }
 }
