@@ -1,0 +1,257 @@
+//! One reputation epoch over many workers, phase by phase.
+//!
+//! `cargo bench -p jejak-scoring --bench epoch` runs 1,000,000 workers with 20 attestations each
+//! (`JEJAK_BENCH_WORKERS=N` for another size). The workload is canonical event bodies as the
+//! node stores them, spread over three platforms and two years: one `account_linked`, ten
+//! completed tasks with earnings, five reviews, a cancellation, a dispute, a savings
+//! contribution and a repayment per worker. Generating the bodies is not timed (the node reads
+//! them from its database); everything from parsing them to the manifest bytes is.
+//!
+//! Phases: parse (JSON to integers, every core), fold (sums per account, one core), score
+//! (per identity, every core), salts, leaves (Poseidon of six inputs, every core), tree
+//! (Poseidon of two, every core), pages (canonical JSON and CIDs of the snapshot blocks).
+
+// A benchmark binary reports on stdout; integers only, as everywhere in this crate.
+#![allow(clippy::print_stdout)]
+
+use std::time::{Duration, Instant};
+
+use jejak_scoring::snapshot::{self, Header, LeafInput};
+use jejak_scoring::{Engine, Params, input};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+const AS_OF: i64 = 1_790_000_000;
+const CHUNK: u64 = 25_000;
+
+fn splitmix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e3779b97f4a7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d049bb133111eb);
+    x ^ (x >> 31)
+}
+
+fn commitment(worker: u64) -> String {
+    let mut word = [0u8; 32];
+    for i in 0..4 {
+        word[i * 8..i * 8 + 8].copy_from_slice(&splitmix(worker * 4 + i as u64).to_be_bytes());
+    }
+    word[0] &= 0x0f;
+    alloy_primitives::U256::from_be_bytes(word).to_string()
+}
+
+fn time(t: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(t).unwrap().format(&Rfc3339).unwrap()
+}
+
+/// Twenty canonical bodies for one worker.
+fn worker_bodies(worker: u64, out: &mut Vec<(u64, String)>) {
+    let platform = worker % 3 + 1;
+    let wref = format!("w-{worker}");
+    let r = splitmix(worker);
+    let at = |k: u64| time(AS_OF - ((splitmix(r ^ k) % (730 * 86_400)) as i64));
+    out.push((
+        platform,
+        format!(
+            r#"{{"data":{{"identity_commitment":"{}"}},"occurred_at":"{}","type":"account_linked","worker":"{wref}"}}"#,
+            commitment(worker),
+            at(0)
+        ),
+    ));
+    for k in 1..=10 {
+        out.push((
+            platform,
+            format!(
+                r#"{{"data":{{"currency":"IDR","earnings_minor":{},"task_id":"t-{worker}-{k}"}},"occurred_at":"{}","type":"task_completed","worker":"{wref}"}}"#,
+                20_000 + splitmix(r + k) % 30_000,
+                at(k)
+            ),
+        ));
+    }
+    for k in 11..=15 {
+        let rating = ["4.2", "4.5", "4.8", "5", "3.9"][(splitmix(r + k) % 5) as usize];
+        out.push((
+            platform,
+            format!(
+                r#"{{"data":{{"rating":{rating},"task_id":"t-{worker}-{k}"}},"occurred_at":"{}","type":"review","worker":"{wref}"}}"#,
+                at(k)
+            ),
+        ));
+    }
+    let by = if r.is_multiple_of(4) { "worker" } else { "customer" };
+    out.push((
+        platform,
+        format!(
+            r#"{{"data":{{"cancelled_by":"{by}","task_id":"t-{worker}-16"}},"occurred_at":"{}","type":"task_cancelled","worker":"{wref}"}}"#,
+            at(16)
+        ),
+    ));
+    let outcome = if r.is_multiple_of(7) { "worker_lost" } else { "worker_won" };
+    out.push((
+        platform,
+        format!(
+            r#"{{"data":{{"outcome":"{outcome}","task_id":"t-{worker}-17"}},"occurred_at":"{}","type":"dispute_resolved","worker":"{wref}"}}"#,
+            at(17)
+        ),
+    ));
+    out.push((
+        platform,
+        format!(
+            r#"{{"data":{{"amount_minor":50000,"currency":"IDR"}},"occurred_at":"{}","type":"savings_contribution","worker":"{wref}"}}"#,
+            at(18)
+        ),
+    ));
+    out.push((
+        platform,
+        format!(
+            r#"{{"data":{{"amount_minor":100000,"currency":"IDR","loan_id":"l-{worker}","on_time":{}}},"occurred_at":"{}","type":"loan_repaid","worker":"{wref}"}}"#,
+            !r.is_multiple_of(5),
+            at(19)
+        ),
+    ));
+}
+
+/// `12.34 s`.
+fn secs(d: Duration) -> String {
+    let ms = d.as_millis();
+    format!("{}.{:02} s", ms / 1000, ms % 1000 / 10)
+}
+
+/// `part` as a percentage of `whole`, one decimal.
+fn pct(part: Duration, whole: Duration) -> String {
+    let permille = part.as_nanos() * 1000 / whole.as_nanos().max(1);
+    format!("{}.{}%", permille / 10, permille % 10)
+}
+
+/// Single-thread time per hash of this crate's Poseidon and of `jejak-zk-circuits`' (the same
+/// function), for six inputs and for two.
+fn compare_poseidon() {
+    use jejak_zk_circuits::Fr;
+    let n = 20_000u64;
+    let per = |f: &dyn Fn(&[Fr]) -> Fr, arity: u64| {
+        let t = Instant::now();
+        let mut acc = Fr::from(1u64);
+        for i in 0..n {
+            let inputs: Vec<Fr> = (0..arity).map(|k| acc + Fr::from(i + k)).collect();
+            acc = f(&inputs);
+        }
+        std::hint::black_box(acc);
+        t.elapsed() / n as u32
+    };
+    for arity in [6u64, 2] {
+        let ours = per(&jejak_scoring::poseidon::hash, arity);
+        let theirs = per(&jejak_zk_circuits::poseidon::hash, arity);
+        println!("poseidon({arity}) one thread: jejak-scoring {ours:?}, jejak-zk-circuits {theirs:?}");
+    }
+}
+
+fn main() {
+    if std::env::var("JEJAK_BENCH_COMPARE").is_ok() {
+        compare_poseidon();
+    }
+    let workers: u64 = std::env::var("JEJAK_BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let threads = rayon::current_num_threads();
+    println!("epoch benchmark: {workers} workers x 20 attestations, {threads} threads");
+
+    let params = Params::v1();
+    let mut engine = Engine::new(params.clone(), AS_OF);
+    let (mut t_parse, mut t_fold, mut t_gen) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let mut events = 0usize;
+    let mut start = 0;
+    while start < workers {
+        let end = (start + CHUNK).min(workers);
+        let t = Instant::now();
+        let mut bodies = Vec::with_capacity(((end - start) * 20) as usize);
+        for w in start..end {
+            worker_bodies(w, &mut bodies);
+        }
+        t_gen += t.elapsed();
+        let t = Instant::now();
+        let refs: Vec<(u64, &str)> = bodies.iter().map(|(p, b)| (*p, b.as_str())).collect();
+        let parsed: Vec<jejak_scoring::Attested> =
+            input::parse_all(&refs).into_iter().map(|p| p.expect("generated bodies are valid")).collect();
+        t_parse += t.elapsed();
+        let t = Instant::now();
+        engine.add_batch(&parsed);
+        t_fold += t.elapsed();
+        events += parsed.len();
+        start = end;
+    }
+
+    let t = Instant::now();
+    let (scores, totals) = engine.finish();
+    let t_score = t.elapsed();
+    assert_eq!(scores.len() as u64, workers, "every worker is linked");
+
+    let t = Instant::now();
+    let inputs: Vec<LeafInput> = scores
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let seed = splitmix(i as u64).to_be_bytes();
+            let mut salt = [0u8; 31];
+            for (k, b) in salt.iter_mut().enumerate() {
+                *b = seed[k % 8] ^ k as u8;
+            }
+            LeafInput {
+                commitment: s.commitment,
+                score: u64::from(s.card.reputation),
+                gigs: s.card.gigs,
+                tier: s.card.tier.leaf_value(),
+                salt: snapshot::salt_from_bytes(salt),
+            }
+        })
+        .collect();
+    let t_salts = t.elapsed();
+
+    let t = Instant::now();
+    let leaves = snapshot::leaves(7, &inputs);
+    let t_leaves = t.elapsed();
+
+    let t = Instant::now();
+    let tree = jejak_scoring::tree::Tree::new(snapshot::DEFAULT_DEPTH, leaves.clone()).unwrap();
+    let t_tree = t.elapsed();
+    let root = tree.root();
+    drop(tree);
+
+    let header = Header {
+        chain_id: 31337,
+        epoch: 7,
+        as_of: AS_OF,
+        as_of_block: 1,
+        params_version: params.version,
+        params_cid: jejak_core::cid::raw_cid(&params.to_bytes()).to_string(),
+        depth: snapshot::DEFAULT_DEPTH,
+        platforms: totals,
+    };
+    let t = Instant::now();
+    let built = snapshot::build(header, leaves).unwrap();
+    let t_build = t.elapsed();
+    assert_eq!(built.tree.root(), root);
+    // build() hashes the tree again; count only its page and manifest work.
+    let t_pages = t_build.saturating_sub(t_tree);
+
+    let total = t_parse + t_fold + t_score + t_salts + t_leaves + t_tree + t_pages;
+    let poseidon = t_leaves + t_tree;
+    let row = |name: &str, d: Duration| println!("  {name:<8} {:>9}  {:>6}", secs(d), pct(d, total));
+    println!(
+        "events {events}, leaves {}, pages {}, (generation, untimed: {})",
+        built.manifest.count,
+        built.pages.len(),
+        secs(t_gen)
+    );
+    row("parse", t_parse);
+    row("fold", t_fold);
+    row("score", t_score);
+    row("salts", t_salts);
+    row("leaves", t_leaves);
+    row("tree", t_tree);
+    row("pages", t_pages);
+    println!("  total    {:>9}; Poseidon (leaves + tree) {} = {}", secs(total), secs(poseidon), pct(poseidon, total));
+    let dist = |f: &dyn Fn(&jejak_scoring::ScoreCard) -> u32| {
+        let mut v: Vec<u32> = scores.iter().map(|s| f(&s.card)).collect();
+        v.sort_unstable();
+        (v[0], v[v.len() / 2], v[v.len() - 1])
+    };
+    println!("  reputation min/median/max {:?}, credit {:?}", dist(&|c| c.reputation), dist(&|c| c.credit));
+}
