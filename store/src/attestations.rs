@@ -115,6 +115,18 @@ pub async fn by_event_id(conn: &mut Conn, platform_id: i64, event_id: &str) -> R
         .transpose()
 }
 
+/// Every event of one worker account on a platform, in acceptance order.
+pub async fn by_worker(conn: &mut Conn, platform_id: i64, worker_ref: &str) -> Result<Vec<AttestationRow>> {
+    sqlx::query(select!("WHERE platform_id = $1 AND worker_ref = $2 ORDER BY seq"))
+        .bind(platform_id)
+        .bind(worker_ref)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
 /// Platforms with events not yet in a batch.
 pub async fn unbatched_platforms(conn: &mut Conn) -> Result<Vec<i64>> {
     Ok(sqlx::query_scalar("SELECT DISTINCT platform_id FROM attestations WHERE batch_id IS NULL ORDER BY platform_id")

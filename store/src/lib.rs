@@ -9,7 +9,8 @@
 //! Modules group queries by what they serve: [`keys`] (API keys), [`attestations`] (accepted
 //! events and idempotency), [`batches`] (batches built by the node), [`chain`] (indexed contract
 //! events, the block window and the cursor), [`ipfs`] (the IPFS fetch queue), [`evidence`]
-//! (proof-of-reality tasks, files, the append-only evidence log, verdicts, checkpoints). Query
+//! (proof-of-reality tasks, files, the append-only evidence log, verdicts, checkpoints), [`scores`]
+//! (reputation epochs, worker scores, the attestations an epoch counts). Query
 //! functions take a connection (`&mut AnyConnection`), so callers choose whether they run inside
 //! a transaction.
 
@@ -20,6 +21,7 @@ mod error;
 pub mod evidence;
 pub mod ipfs;
 pub mod keys;
+pub mod scores;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 

@@ -5,3 +5,4 @@ mod chain;
 mod evidence;
 mod ipfs;
 mod keys;
+mod scores;
