@@ -123,32 +123,7 @@ fn pct(part: Duration, whole: Duration) -> String {
     format!("{}.{}%", permille / 10, permille % 10)
 }
 
-/// Single-thread time per hash of this crate's Poseidon and of `jejak-zk-circuits`' (the same
-/// function), for six inputs and for two.
-fn compare_poseidon() {
-    use jejak_zk_circuits::Fr;
-    let n = 20_000u64;
-    let per = |f: &dyn Fn(&[Fr]) -> Fr, arity: u64| {
-        let t = Instant::now();
-        let mut acc = Fr::from(1u64);
-        for i in 0..n {
-            let inputs: Vec<Fr> = (0..arity).map(|k| acc + Fr::from(i + k)).collect();
-            acc = f(&inputs);
-        }
-        std::hint::black_box(acc);
-        t.elapsed() / n as u32
-    };
-    for arity in [6u64, 2] {
-        let ours = per(&jejak_scoring::poseidon::hash, arity);
-        let theirs = per(&jejak_zk_circuits::poseidon::hash, arity);
-        println!("poseidon({arity}) one thread: jejak-scoring {ours:?}, jejak-zk-circuits {theirs:?}");
-    }
-}
-
 fn main() {
-    if std::env::var("JEJAK_BENCH_COMPARE").is_ok() {
-        compare_poseidon();
-    }
     let workers: u64 = std::env::var("JEJAK_BENCH_WORKERS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let threads = rayon::current_num_threads();
     println!("epoch benchmark: {workers} workers x 20 attestations, {threads} threads");
@@ -209,7 +184,7 @@ fn main() {
     let t_leaves = t.elapsed();
 
     let t = Instant::now();
-    let tree = jejak_scoring::tree::Tree::new(snapshot::DEFAULT_DEPTH, leaves.clone()).unwrap();
+    let tree = jejak_zk_circuits::PoseidonTree::from_leaves(snapshot::DEFAULT_DEPTH, leaves.clone()).unwrap();
     let t_tree = t.elapsed();
     let root = tree.root();
     drop(tree);

@@ -5,10 +5,8 @@ mod error;
 pub mod fixed;
 pub mod input;
 pub mod params;
-pub mod poseidon;
 pub mod reasons;
 pub mod snapshot;
-pub mod tree;
 
 pub use engine::{CreditComponents, Engine, Money, PlatformBreakdown, PlatformTotals, ScoreCard, Tier, WorkerScore};
 pub use error::{Error, Result};

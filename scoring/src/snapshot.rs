@@ -13,13 +13,12 @@
 use std::collections::BTreeMap;
 
 use jejak_core::cid::{self, Cid};
-use jejak_zk_circuits::{Fr, fr_from_be_bytes, fr_to_be_bytes};
+use jejak_zk_circuits::{Fr, PoseidonTree, fr_from_be_bytes, fr_to_be_bytes};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::PlatformTotals;
 use crate::input::Commitment;
-use crate::tree::Tree;
 use crate::{Error, Result};
 
 /// Manifest kind tag.
@@ -82,17 +81,9 @@ pub struct LeafInput {
 }
 
 impl LeafInput {
-    /// `Poseidon(commitment, score, gigs, tier, epoch, salt)`, as
-    /// [`jejak_zk_circuits::worker_leaf`] defines it (computed with [`crate::poseidon`]).
+    /// `Poseidon(commitment, score, gigs, tier, epoch, salt)` ([`jejak_zk_circuits::worker_leaf`]).
     pub fn leaf(&self, epoch: u64) -> Fr {
-        crate::poseidon::hash(&[
-            self.commitment.to_fr(),
-            Fr::from(self.score),
-            Fr::from(self.gigs),
-            Fr::from(self.tier),
-            Fr::from(epoch),
-            self.salt,
-        ])
+        jejak_zk_circuits::worker_leaf(self.commitment.to_fr(), self.score, self.gigs, self.tier, epoch, self.salt)
     }
 }
 
@@ -199,7 +190,7 @@ pub struct Header {
 #[derive(Debug)]
 pub struct Built {
     /// The tree.
-    pub tree: Tree,
+    pub tree: PoseidonTree,
     /// The manifest.
     pub manifest: Manifest,
     /// Its canonical bytes.
@@ -212,7 +203,7 @@ pub struct Built {
 
 /// Builds the tree of `leaves` and the documents describing it.
 pub fn build(header: Header, leaves: Vec<Fr>) -> Result<Built> {
-    let tree = Tree::new(header.depth, leaves)?;
+    let tree = PoseidonTree::from_leaves(header.depth, leaves)?;
     let pages: Vec<(Cid, Vec<u8>)> = tree
         .leaves()
         .par_chunks(LEAVES_PER_PAGE)
@@ -322,11 +313,11 @@ impl Manifest {
     }
 
     /// Rebuilds the tree from all leaves and checks the root.
-    pub fn check_leaves(&self, leaves: Vec<Fr>) -> Result<Tree> {
+    pub fn check_leaves(&self, leaves: Vec<Fr>) -> Result<PoseidonTree> {
         if leaves.len() as u64 != self.count {
             return Err(Error::InvalidSnapshot(format!("{} leaves, manifest says {}", leaves.len(), self.count)));
         }
-        let tree = Tree::new(self.depth as usize, leaves)?;
+        let tree = PoseidonTree::from_leaves(self.depth as usize, leaves)?;
         if tree.root() != self.root.0 {
             return Err(Error::InvalidSnapshot("the leaves do not hash to the manifest's root".into()));
         }
