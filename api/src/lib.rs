@@ -8,10 +8,15 @@
 //!
 //! Routes: `POST /v1/events` (platform work events, idempotent), `GET /v1/attestations/{id}`
 //! (receipt with inclusion proof and anchor), `GET /v1/index/status`, `GET /ipfs/{cid}` (IPFS
-//! trustless gateway for the blocks this node holds), `GET /healthz`.
+//! trustless gateway for the blocks this node holds), `GET /healthz`; proof of reality
+//! ([`evidence`]): `POST /v1/witnesses`, `POST /v1/tasks`, `GET /v1/tasks/{id}`,
+//! `POST /v1/tasks/{id}/nonce`, `POST /v1/tasks/{id}/evidence` (streaming multipart),
+//! `POST /v1/tasks/{id}/witnesses`, `GET /v1/evidence/{sha256}/receipt`,
+//! `GET /v1/evidence/consistency`, `GET /v1/evidence/checkpoints`.
 
 pub mod auth;
 mod error;
+pub mod evidence;
 mod routes;
 
 use std::sync::Arc;
@@ -27,6 +32,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use error::{ApiError, ApiResult};
+pub use evidence::{BlobStore, EvidenceSettings};
 
 /// Limits the API enforces.
 #[derive(Debug, Clone)]
@@ -60,6 +66,8 @@ pub struct AppState {
     pub indexer: Arc<IndexerStatus>,
     /// Limits.
     pub limits: Limits,
+    /// Proof-of-reality evidence: blob store, limits, rules, the evidence log contract.
+    pub evidence: Arc<EvidenceSettings>,
 }
 
 /// All routes.
@@ -71,11 +79,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/attestations/{id}", get(routes::attestations::get_attestation))
         .route("/v1/index/status", get(routes::status::index_status))
         .route("/ipfs/{cid}", get(routes::gateway::get_block).head(routes::gateway::head_block))
+        .merge(routes::tasks::routes())
+        .merge(routes::evidence::routes())
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             limits.request_timeout,
         ))
+        // Evidence uploads stream past the JSON body limit and timeout, under their own.
+        .merge(routes::evidence::upload_routes(state.evidence.upload_timeout))
         .with_state(state)
 }
 

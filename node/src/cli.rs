@@ -41,6 +41,9 @@ pub enum Command {
     Index(IndexCommand),
     /// Print the resolved configuration (preset, file, environment), secrets redacted.
     Config(ConfigArg),
+    /// Check evidence receipts and the evidence log against the chain.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
 }
 
 /// `--config FILE`.
@@ -124,6 +127,34 @@ pub enum IndexCommand {
     Status(ConfigArg),
 }
 
+/// `jejak evidence ...`.
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Check a file against its receipt and the chain, with no node involved.
+    Verify {
+        /// The evidence file (photo or GPX track).
+        file: PathBuf,
+        /// The receipt: the JSON of `GET /v1/evidence/{sha256}/receipt`, or its `receipt` member.
+        receipt: PathBuf,
+        /// JSON-RPC endpoint of the chain the receipt names.
+        #[arg(long, env = "JEJAK_RPC")]
+        rpc: String,
+    },
+    /// Check that a node never rewrote its evidence log: a consistency proof between every
+    /// consecutive pair of anchored sizes, against the roots on chain.
+    Audit {
+        /// JSON-RPC endpoint of the chain.
+        #[arg(long, env = "JEJAK_RPC")]
+        rpc: String,
+        /// The node's API.
+        #[arg(long, default_value = "http://127.0.0.1:7420")]
+        node: String,
+        /// The evidence log contract (default: the one the node names).
+        #[arg(long)]
+        contract: Option<Address>,
+    },
+}
+
 fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s).ok_or_else(|| format!("`{s}`: one of admin, platform, worker, auditor"))
 }
@@ -195,6 +226,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(cmd) => keys_command(cmd).await,
+        Command::Evidence(cmd) => evidence_command(cmd).await,
         Command::Index(IndexCommand::Status(arg)) => {
             let cfg = load(&arg)?;
             let store = open_store(&cfg).await?;
@@ -230,6 +262,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn evidence_command(cmd: EvidenceCommand) -> anyhow::Result<()> {
+    match cmd {
+        EvidenceCommand::Verify { file, receipt, rpc } => {
+            let bytes = std::fs::read(&receipt).with_context(|| format!("reading {}", receipt.display()))?;
+            let receipt = crate::evidence::parse_receipt(&bytes)?;
+            let v = crate::evidence::verify(&file, &receipt, &rpc).await?;
+            let a = &v.anchored;
+            line(format!("file       {}  matches the receipt", hex::encode(v.file_sha256)));
+            line(format!(
+                "inclusion  leaf {} of {}: path leads to root {}",
+                v.leaf_index,
+                v.tree_size,
+                hex::encode(v.root)
+            ));
+            line(format!(
+                "anchored   chain {} contract 0x{} tx 0x{} block {}: root at size {} matches",
+                a.chain_id,
+                hex::encode(a.contract),
+                hex::encode(a.tx_hash),
+                a.block_number,
+                a.size
+            ));
+            line("ok");
+        }
+        EvidenceCommand::Audit { rpc, node, contract } => {
+            let r = crate::evidence::audit(&rpc, &node, contract).await?;
+            line(format!("chain {} contract {}: {} anchored heads", r.chain_id, r.contract, r.heads.len()));
+            for h in &r.heads {
+                line(format!("  #{:<4} size {:<10} root {}", h.index, h.size, hex::encode(h.root)));
+            }
+            line(format!(
+                "{} consecutive pairs consistent; the node's log ({} leaves) extends the last",
+                r.pairs_checked, r.node_log_size
+            ));
+            line("ok");
+        }
+    }
+    Ok(())
 }
 
 async fn keys_command(cmd: KeysCommand) -> anyhow::Result<()> {

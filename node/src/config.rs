@@ -49,6 +49,8 @@ pub struct Config {
     pub operator: OperatorConfig,
     /// Logging.
     pub log: LogConfig,
+    /// Proof-of-reality evidence: files, limits, rules, anchoring of the evidence log.
+    pub evidence: EvidenceSection,
 }
 
 /// Chain access.
@@ -170,6 +172,47 @@ pub struct BatcherSection {
     pub max_batch: usize,
 }
 
+/// Proof-of-reality evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceSection {
+    /// Where evidence files are kept; default: `evidence` in the data directory. They are never
+    /// published (not on IPFS, not on chain) and never served.
+    pub blob_dir: Option<PathBuf>,
+    /// Largest photo and track accepted, bytes (`photo_bytes`, `track_bytes`).
+    pub size_limits: jejak_evidence::SizeLimits,
+    /// Bounds on parsing a file (pixels, decoder memory, XML depth, track points).
+    pub parse_limits: jejak_evidence::ParseLimits,
+    /// Rule thresholds: `[evidence.rules.default]` and `[evidence.rules.task_types.<type>]`.
+    pub rules: jejak_evidence::RuleConfigs,
+    /// Most files in one upload request.
+    pub max_files_per_upload: usize,
+    /// Largest upload request a `Content-Length` may announce, bytes.
+    pub max_upload_bytes: u64,
+    /// Longest an upload request may take, seconds.
+    pub upload_timeout_secs: u64,
+    /// How long before a task's window opens its capture nonce may be issued, seconds.
+    pub nonce_lead_secs: u64,
+    /// Seconds between anchoring rounds of the evidence log (one checkpoint per round at most).
+    pub anchor_interval_secs: u64,
+}
+
+impl Default for EvidenceSection {
+    fn default() -> Self {
+        Self {
+            blob_dir: None,
+            size_limits: jejak_evidence::SizeLimits::default(),
+            parse_limits: jejak_evidence::ParseLimits::default(),
+            rules: jejak_evidence::RuleConfigs::default(),
+            max_files_per_upload: 16,
+            max_upload_bytes: 256 << 20,
+            upload_timeout_secs: 600,
+            nonce_lead_secs: 3600,
+            anchor_interval_secs: 10,
+        }
+    }
+}
+
 /// The node's transaction key.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -239,6 +282,7 @@ impl Config {
             batcher: BatcherSection { interval_secs: 5, max_batch: 10_000 },
             operator: OperatorConfig::default(),
             log: LogConfig { format: "text".into(), filter: "info".into() },
+            evidence: EvidenceSection::default(),
         }
     }
 
@@ -274,6 +318,11 @@ impl Config {
         self.data_dir.join("blocks")
     }
 
+    /// Where evidence files are kept (apart from the public blockstore).
+    pub fn evidence_blob_dir(&self) -> PathBuf {
+        self.evidence.blob_dir.clone().unwrap_or_else(|| self.data_dir.join("evidence"))
+    }
+
     /// Checks values that would otherwise fail later and obscurely.
     pub fn validate(&self) -> Result<(), String> {
         if self.chain.rpc_urls.is_empty() {
@@ -287,6 +336,18 @@ impl Config {
         }
         if self.batcher.max_batch == 0 || self.batcher.max_batch > jejak_core::batch::MAX_BATCH_LEAVES {
             return Err(format!("batcher.max_batch: 1 to {}", jejak_core::batch::MAX_BATCH_LEAVES));
+        }
+        let e = &self.evidence;
+        if e.size_limits.photo_bytes == 0 || e.size_limits.track_bytes == 0 {
+            return Err("evidence.size_limits: photo_bytes and track_bytes must be positive".into());
+        }
+        if e.max_files_per_upload == 0 || e.max_upload_bytes == 0 || e.upload_timeout_secs == 0 {
+            return Err(
+                "evidence: max_files_per_upload, max_upload_bytes and upload_timeout_secs must be positive".into()
+            );
+        }
+        if e.blob_dir.as_ref().is_some_and(|d| d.starts_with(self.blockstore_dir())) {
+            return Err("evidence.blob_dir: must not be inside the public blockstore".into());
         }
         Ok(())
     }

@@ -1,12 +1,12 @@
-//! Composition: opens the store and blockstore, starts the indexer, the document fetcher, the
-//! batcher (when an operator key is configured) and the API, each as a named task tied to one
-//! shutdown signal. A task that fails takes the node down with its error.
+//! Composition: opens the store, blockstore and evidence blob store, starts the indexer, the
+//! document fetcher, the batcher and evidence anchorer (when an operator key is configured) and
+//! the API, each as a named task tied to one shutdown signal. A task that fails takes the node down with its error.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use jejak_anchor::{Batcher, BatcherConfig};
+use jejak_anchor::{Batcher, BatcherConfig, EvidenceAnchorConfig, EvidenceAnchorer};
 use jejak_chain::Sender;
 use jejak_indexer::rpc::RpcClient;
 use jejak_indexer::{DocumentConfig, DocumentFetcher, Indexer, IndexerStatus};
@@ -88,6 +88,9 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
             .with_context(|| format!("opening {}", jejak_store::redact(&cfg.database_url())))?,
     };
     let blockstore = Blockstore::open(cfg.blockstore_dir())?;
+    let evidence_dir = cfg.evidence_blob_dir();
+    let blobs = jejak_api::BlobStore::open(&evidence_dir)
+        .with_context(|| format!("opening the evidence blob store {}", evidence_dir.display()))?;
     let status = Arc::new(IndexerStatus::default());
     let rpc = RpcClient::new(cfg.rpc_config())?;
 
@@ -126,9 +129,16 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
         let mut bcfg = BatcherConfig::new(cfg.chain.chain_id, contracts.attestations);
         bcfg.interval = Duration::from_secs(cfg.batcher.interval_secs.max(1));
         bcfg.max_batch = cfg.batcher.max_batch;
-        let batcher = Batcher::new(bcfg, store.clone(), blockstore.clone(), kubo, sender);
+        let batcher = Batcher::new(bcfg, store.clone(), blockstore.clone(), kubo.clone(), sender.clone());
         let token = shutdown.clone();
         tasks.spawn(async move { ("batcher", batcher.run(token).await.map_err(Into::into)) });
+
+        // The same sender, so the two jobs' transactions take nonces in order.
+        let mut ecfg = EvidenceAnchorConfig::new(cfg.chain.chain_id, contracts.evidence_log);
+        ecfg.interval = Duration::from_secs(cfg.evidence.anchor_interval_secs.max(1));
+        let anchorer = EvidenceAnchorer::new(ecfg, store.clone(), blockstore.clone(), kubo, sender);
+        let token = shutdown.clone();
+        tasks.spawn(async move { ("evidence-anchorer", anchorer.run(token).await.map_err(Into::into)) });
     } else {
         tracing::info!(target: "jejak::node", "no operator key: indexing and serving only, not anchoring");
     }
@@ -144,6 +154,16 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
             max_events_per_request: cfg.api.max_events_per_request,
             request_timeout: Duration::from_secs(cfg.api.request_timeout_secs),
         },
+        evidence: Arc::new(jejak_api::EvidenceSettings {
+            size_limits: cfg.evidence.size_limits,
+            parse_limits: cfg.evidence.parse_limits,
+            rules: cfg.evidence.rules.clone(),
+            max_files_per_upload: cfg.evidence.max_files_per_upload,
+            max_upload_bytes: cfg.evidence.max_upload_bytes,
+            upload_timeout: Duration::from_secs(cfg.evidence.upload_timeout_secs),
+            nonce_lead: Duration::from_secs(cfg.evidence.nonce_lead_secs),
+            ..jejak_api::EvidenceSettings::new(blobs, contracts.evidence_log)
+        }),
     };
     let token = shutdown.clone();
     tasks.spawn(async move { ("api", jejak_api::serve(listener, state, token).await.map_err(Into::into)) });

@@ -4,12 +4,14 @@
 //! [`launch`]: store, blockstore, indexer, document fetcher, batcher and API as named tasks tied
 //! to one shutdown signal. [`config`] resolves presets, the config file and `JEJAK_*`
 //! variables; [`dev`] runs the whole system locally on anvil with a demo workload; [`anvil`]
-//! starts the pinned anvil from `node_modules` (also used by the tests).
+//! starts the pinned anvil from `node_modules` (also used by the tests); [`evidence`] checks
+//! evidence receipts and the evidence log against the chain (`jejak evidence verify|audit`).
 
 pub mod anvil;
 pub mod cli;
 pub mod config;
 pub mod dev;
+pub mod evidence;
 pub mod launch;
 pub mod ops;
 mod output;

@@ -27,15 +27,16 @@ pub struct WitnessKeyRow {
 }
 
 /// Registers a witness key for a platform. Registering it again changes nothing: the first
-/// registration time is what the rules compare with task windows. Returns the stored row.
+/// registration time is what the rules compare with task windows. Returns the stored row and
+/// whether this call created it.
 pub async fn register_witness(
     conn: &mut Conn,
     platform_id: i64,
     key: &[u8; 32],
     label: &str,
     now: i64,
-) -> Result<WitnessKeyRow> {
-    sqlx::query(
+) -> Result<(WitnessKeyRow, bool)> {
+    let done = sqlx::query(
         "INSERT INTO evidence_witnesses (platform_id, witness_key, label, registered_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (platform_id, witness_key) DO NOTHING",
     )
@@ -53,7 +54,7 @@ pub async fn register_witness(
     .bind(key.to_vec())
     .fetch_one(conn)
     .await?;
-    witness_from_row(r)
+    Ok((witness_from_row(r)?, done.rows_affected() == 1))
 }
 
 /// Every witness key of a platform, oldest first.
@@ -389,6 +390,19 @@ pub async fn task_files(conn: &mut Conn, task_id: &str) -> Result<Vec<Submission
             })
         })
         .collect()
+}
+
+/// Every task `sha256` was submitted on, in submission order.
+pub async fn tasks_with_file(conn: &mut Conn, sha256: &[u8; 32]) -> Result<Vec<TaskRow>> {
+    sqlx::query(select_task!(
+        "WHERE id IN (SELECT task_id FROM evidence_submissions WHERE sha256 = $1) ORDER BY created_at, id"
+    ))
+    .bind(sha256.to_vec())
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(task_from_row)
+    .collect()
 }
 
 /// Tasks other than `task_id` on which `sha256` was submitted before submission `before_seq`.

@@ -58,7 +58,7 @@ pub(crate) async fn post_events(
 
 /// The platform the events are for: a platform key's own, or `platform_id` in the body for an
 /// admin key.
-fn platform_of(who: &Principal, body: &Value) -> ApiResult<i64> {
+pub(crate) fn platform_of(who: &Principal, body: &Value) -> ApiResult<i64> {
     let named = body
         .get("platform_id")
         .map(|v| {
@@ -151,7 +151,7 @@ fn validate(st: &AppState, body: &Value) -> ApiResult<Vec<WorkEvent>> {
     Ok(events)
 }
 
-async fn check_platform(st: &AppState, platform_id: i64) -> ApiResult<()> {
+pub(crate) async fn check_platform(st: &AppState, platform_id: i64) -> ApiResult<()> {
     let mut c = st.store.conn().await?;
     match jejak_store::chain::platform(&mut c, st.chain_id as i64, platform_id).await? {
         None => Err(ApiError::forbidden(

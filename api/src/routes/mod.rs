@@ -2,5 +2,7 @@
 
 pub(crate) mod attestations;
 pub(crate) mod events;
+pub(crate) mod evidence;
 pub(crate) mod gateway;
 pub(crate) mod status;
+pub(crate) mod tasks;

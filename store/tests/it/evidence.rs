@@ -59,10 +59,10 @@ jejak_store::both_backends! {
 jejak_store::both_backends! {
     async fn witness_keys_keep_their_first_registration_time(db: TestDb) {
         let mut c = db.store.conn().await.unwrap();
-        let a = evidence::register_witness(&mut c, 1, &[1; 32], "shop", 100).await.unwrap();
-        assert_eq!(a.registered_at, 100);
-        let again = evidence::register_witness(&mut c, 1, &[1; 32], "renamed", 500).await.unwrap();
-        assert_eq!((again.registered_at, again.label.as_str()), (100, "shop"));
+        let (a, created) = evidence::register_witness(&mut c, 1, &[1; 32], "shop", 100).await.unwrap();
+        assert_eq!((a.registered_at, created), (100, true));
+        let (again, created) = evidence::register_witness(&mut c, 1, &[1; 32], "renamed", 500).await.unwrap();
+        assert_eq!((again.registered_at, again.label.as_str(), created), (100, "shop", false));
         evidence::register_witness(&mut c, 2, &[2; 32], "other platform", 200).await.unwrap();
         let keys = evidence::witness_keys(&mut c, 1).await.unwrap();
         assert_eq!(keys.iter().map(|k| k.key).collect::<Vec<_>>(), vec![[1; 32]]);
@@ -134,6 +134,8 @@ jejak_store::both_backends! {
         let far = evidence::earlier_similar_photos(&mut c, !photo, 8, "t3", s4).await.unwrap();
         assert!(far.is_empty());
 
+        let on = evidence::tasks_with_file(&mut c, &[1; 32]).await.unwrap();
+        assert_eq!(on.iter().map(|t| t.task.id.as_str()).collect::<Vec<_>>(), vec!["t1", "t2"]);
         let files = evidence::task_files(&mut c, "t2").await.unwrap();
         assert_eq!(files.iter().map(|s| (s.seq, s.file.file.sha256[0])).collect::<Vec<_>>(), vec![(s2, 1), (s3, 2)]);
     }
