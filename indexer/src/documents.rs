@@ -2,8 +2,8 @@
 //!
 //! Each CID the chain names is queued with the block range that named it. This worker takes
 //! due CIDs, fetches them through the configured sources, checks every byte against the CID and
-//! the document against the chain (a batch document must carry the anchored root and count),
-//! stores good ones in the blockstore and records a status: fetched, invalid (never stored) or,
+//! the document against the chain (a batch document must carry the anchored root and count, an
+//! evidence checkpoint the anchored root and size and a valid consistency proof), stores good ones in the blockstore and records a status: fetched, invalid (never stored) or,
 //! after the last attempt, gave up. Failures are retried with capped exponential backoff.
 
 use std::time::Duration;
@@ -150,6 +150,9 @@ impl DocumentFetcher {
     /// Checks a document against what the chain says about it. `Ok(Err(reason))` means the
     /// content is wrong for the events that name it.
     async fn check(&self, obj: &QueuedObject, bytes: &[u8]) -> Result<std::result::Result<(), String>> {
+        if obj.kind == "evidence" {
+            return self.check_evidence(obj, bytes).await;
+        }
         if obj.kind != "batch" {
             return Ok(Ok(()));
         }
@@ -166,6 +169,30 @@ impl DocumentFetcher {
                 return Ok(Err(format!(
                     "document does not match batch {} anchored on chain (root, count or platform differ)",
                     b.batch_id
+                )));
+            }
+        }
+        Ok(Ok(()))
+    }
+}
+
+impl DocumentFetcher {
+    /// An evidence checkpoint must be internally consistent (its consistency proof leads from
+    /// the previous head to its own) and carry the root and size the chain anchored with it.
+    async fn check_evidence(&self, obj: &QueuedObject, bytes: &[u8]) -> Result<std::result::Result<(), String>> {
+        let doc = match jejak_evidence::EvidenceCheckpoint::from_bytes(bytes) {
+            Ok(d) => d,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        if doc.chain_id != self.cfg.chain_id {
+            return Ok(Err(format!("checkpoint is for chain {}, not {}", doc.chain_id, self.cfg.chain_id)));
+        }
+        let mut c = self.store.conn().await?;
+        for a in jejak_store::evidence::anchors_by_cid(&mut c, self.cfg.chain_id as i64, &obj.cid).await? {
+            if a.root != doc.root || a.size != doc.size as i64 || a.contract != doc.log_contract {
+                return Ok(Err(format!(
+                    "checkpoint does not match evidence anchor {} on chain (root, size or contract differ)",
+                    a.checkpoint
                 )));
             }
         }

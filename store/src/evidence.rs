@@ -800,6 +800,41 @@ pub async fn first_anchor_covering(
         .transpose()
 }
 
+/// An indexed anchor with the contract that emitted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EvidenceAnchorBy {
+    /// The evidence log contract.
+    pub contract: [u8; 20],
+    /// Checkpoint index in the contract.
+    pub checkpoint: i64,
+    /// Anchored root.
+    pub root: [u8; 32],
+    /// Anchored size.
+    pub size: i64,
+}
+
+/// Every indexed evidence anchor naming the document `cid`, from any contract.
+pub async fn anchors_by_cid(conn: &mut Conn, chain_id: i64, cid: &str) -> Result<Vec<EvidenceAnchorBy>> {
+    sqlx::query("SELECT contract, checkpoint, root, size FROM chain_evidence WHERE chain_id = $1 AND cid = $2")
+        .bind(chain_id)
+        .bind(cid)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let contract: Vec<u8> = r.try_get("contract")?;
+            Ok(EvidenceAnchorBy {
+                contract: contract
+                    .try_into()
+                    .map_err(|b: Vec<u8>| Error::Corrupt(format!("contract of {} bytes", b.len())))?,
+                checkpoint: r.try_get("checkpoint")?,
+                root: digest(r.try_get("root")?)?,
+                size: r.try_get("size")?,
+            })
+        })
+        .collect()
+}
+
 /// Every indexed anchor of the evidence log `contract`, smallest size first.
 pub async fn anchors(conn: &mut Conn, chain_id: i64, contract: &[u8; 20]) -> Result<Vec<EvidenceAnchor>> {
     sqlx::query(select_anchor!("ORDER BY size"))

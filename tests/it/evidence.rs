@@ -13,10 +13,16 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use alloy::primitives::B256;
 use jejak_api::auth::{self, Role};
+use jejak_chain::bindings::JejakEvidenceLog;
+use jejak_core::merkle::{MerkleTree, leaf_hash};
 use jejak_evidence::testkit::{PhotoSpec, gpx, insert_jpeg_exif, reencode_jpeg, walk};
-use jejak_evidence::{EvidenceReceipt, GeoPoint, ReasonCode, evidence_root, public_key, sha256, sign_witness};
+use jejak_evidence::{
+    EvidenceCheckpoint, EvidenceReceipt, GeoPoint, ReasonCode, evidence_root, public_key, sha256, sign_witness,
+};
 use jejak_node::evidence::{CheckError, audit, parse_receipt, verify};
+use jejak_store::ipfs::FetchStatus;
 use jejak_store::test_utils::TestDb;
 use jejak_tests::{Backend, TestChain, TestNode, init_logs};
 use serde_json::{Value, json};
@@ -666,7 +672,7 @@ async fn receipts_and_audit(backend: Backend) {
     // The checkpoint document is public and proves the growth.
     let cid = second["anchored"][1]["cid"].as_str().unwrap();
     let doc = env.node.http.get(format!("{}/ipfs/{cid}", env.node.api)).send().await.unwrap().bytes().await.unwrap();
-    let doc = jejak_evidence::EvidenceCheckpoint::from_bytes(&doc).unwrap();
+    let doc = EvidenceCheckpoint::from_bytes(&doc).unwrap();
     assert_eq!((doc.previous_size, doc.size), (2, 3));
 
     // Consistency proofs are public; bad ranges get a clear error.
@@ -699,6 +705,37 @@ async fn receipts_and_audit(backend: Backend) {
     let (_, after) = env.get(&env.platform_key, "/v1/evidence/checkpoints").await;
     assert_eq!(after["anchored"].as_array().unwrap().len(), 2, "{after}");
     assert_eq!(after["log_size"], 4);
+
+    // The indexer checked the genuine checkpoint documents against the chain; one that does not
+    // carry what was anchored with it is recorded as invalid.
+    let status_of = |cid: String| {
+        let store = env.node.db.store.clone();
+        async move { jejak_store::ipfs::get(&mut *store.conn().await.ok()?, &cid).await.ok()?.map(|o| o.status) }
+    };
+    for a in second["anchored"].as_array().unwrap() {
+        let cid = a["cid"].as_str().unwrap().to_string();
+        TestNode::eventually(30, "the checkpoint document to be fetched and checked", || {
+            let f = status_of(cid.clone());
+            async move { (f.await? == FetchStatus::Fetched).then_some(()) }
+        })
+        .await;
+    }
+    let other_log = MerkleTree::from_leaf_hashes((0..5u64).map(|i| leaf_hash(&i.to_be_bytes())).collect());
+    let doc = EvidenceCheckpoint::new(31337, env.chain.deployment.evidence_log.into(), &other_log, 0).unwrap();
+    let cid = env.node.node.blockstore.put(&doc.to_bytes()).await.unwrap().to_string();
+    JejakEvidenceLog::new(env.chain.deployment.evidence_log, &env.chain.provider)
+        .anchorEvidence(B256::repeat_byte(7), 100, cid.clone())
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    TestNode::eventually(30, "the mismatched checkpoint document to be found invalid", || {
+        let f = status_of(cid.clone());
+        async move { (f.await? == FetchStatus::Invalid).then_some(()) }
+    })
+    .await;
 
     env.node.node.stop().await.unwrap();
 }
