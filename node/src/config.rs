@@ -433,6 +433,40 @@ mod tests {
     }
 
     #[test]
+    fn evidence_limits_and_rules_per_task_type_from_the_file() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "jejak.toml",
+                r#"
+                [evidence]
+                size_limits = { photo_bytes = 1000, track_bytes = 2000 }
+                anchor_interval_secs = 60
+                [evidence.rules.task_types.cleaning]
+                min_dwell_s = 1800
+                witness_quorum = 0
+                "#,
+            )?;
+            jail.set_env("JEJAK_EVIDENCE__RULES__DEFAULT__RADIUS_M", "250");
+            let cfg = Config::load(Some(Path::new("jejak.toml"))).expect("loads");
+            cfg.validate().unwrap();
+            let e = &cfg.evidence;
+            assert_eq!(
+                (e.size_limits.photo_bytes, e.size_limits.track_bytes, e.anchor_interval_secs),
+                (1000, 2000, 60)
+            );
+            let cleaning = e.rules.for_task_type("cleaning");
+            assert_eq!((cleaning.min_dwell_s, cleaning.witness_quorum), (1800, 0));
+            assert_eq!(cleaning.max_speed_mps, jejak_evidence::RuleConfig::default().max_speed_mps, "unnamed: default");
+            assert_eq!(e.rules.for_task_type("delivery").radius_m, 250.0, "from the environment");
+            assert_eq!(cfg.evidence_blob_dir(), cfg.data_dir.join("evidence"));
+            Ok(())
+        });
+        let mut cfg = Config::preset(Preset::Local);
+        cfg.evidence.blob_dir = Some(cfg.blockstore_dir().join("x"));
+        assert!(cfg.validate().is_err(), "evidence files must not go into the public blockstore");
+    }
+
+    #[test]
     fn unknown_keys_are_refused() {
         figment::Jail::expect_with(|jail| {
             jail.create_file("jejak.toml", "[api]\nlisten = \"127.0.0.1:1\"\nlisen = 3\n")?;
