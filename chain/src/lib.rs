@@ -2,8 +2,7 @@
 //!
 //! - [`bindings`]: typed contract bindings (`alloy::sol!` over the committed ABI files).
 //! - [`Deployment`]: where the jejak contracts live on a chain, and [`deploy`] to put them there.
-//! - [`connect`]: an alloy provider over HTTP, with a local signer when the node sends
-//!   transactions (nonces cached so concurrent jobs do not collide).
+//! - [`connect`], [`connect_signing`]: alloy providers over HTTP, read-only or with a local signer.
 
 pub mod bindings;
 mod error;
@@ -65,11 +64,12 @@ pub fn connect(url: &str) -> Result<DynProvider> {
 }
 
 /// A provider that signs and sends transactions with `signer`, filling gas, fees, chain id and
-/// (cached) nonces.
+/// nonces (asked of the node each time: for one-off operator actions; long-running jobs use
+/// [`Sender`]).
 pub fn connect_signing(url: &str, signer: PrivateKeySigner) -> Result<DynProvider> {
     let url = url.parse().map_err(|e| Error::Config(format!("RPC URL `{url}`: {e}")))?;
     Ok(ProviderBuilder::new()
-        .with_cached_nonce_management()
+        .with_simple_nonce_management()
         .wallet(EthereumWallet::from(signer))
         .connect_http(url)
         .erased())

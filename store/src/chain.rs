@@ -521,16 +521,8 @@ pub struct ChainBatch {
 }
 
 fn batch_from_row(r: AnyRow) -> Result<ChainBatch> {
-    let contract: Vec<u8> = r.try_get("contract")?;
     Ok(ChainBatch {
-        key: LogKey {
-            chain_id: r.try_get("chain_id")?,
-            block_number: r.try_get("block_number")?,
-            block_hash: digest(r.try_get("block_hash")?)?,
-            log_index: r.try_get("log_index")?,
-            tx_hash: digest(r.try_get("tx_hash")?)?,
-            contract: contract.try_into().map_err(|_| Error::Corrupt("contract is not 20 bytes".into()))?,
-        },
+        key: key_from_row(&r)?,
         batch_id: r.try_get("batch_id")?,
         platform_id: r.try_get("platform_id")?,
         root: digest(r.try_get("root")?)?,
@@ -615,4 +607,98 @@ pub async fn batches_by_cid(conn: &mut Conn, chain_id: i64, cid: &str) -> Result
     .into_iter()
     .map(batch_from_row)
     .collect()
+}
+
+/// Every recorded event of a chain in chain order: what an audit or a test compares with the
+/// canonical chain, row by row.
+pub async fn all_logs(conn: &mut Conn, chain_id: i64) -> Result<Vec<IndexedLog>> {
+    let mut out = Vec::new();
+    let key_cols = "chain_id, block_number, block_hash, log_index, tx_hash, contract";
+    let sql = format!(
+        "SELECT {key_cols}, platform_id, kind, signer, profile_cid, reason_code FROM chain_platform_events WHERE chain_id = $1"
+    );
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql)).bind(chain_id).fetch_all(&mut *conn).await? {
+        let signer: Option<Vec<u8>> = r.try_get("signer")?;
+        out.push(IndexedLog {
+            key: key_from_row(&r)?,
+            event: ChainEvent::Platform {
+                platform_id: r.try_get("platform_id")?,
+                kind: PlatformEventKind::parse(&r.try_get::<String, _>("kind")?)?,
+                signer: signer.map(|s| s.try_into().map_err(|_| Error::Corrupt("signer is not 20 bytes".into()))).transpose()?,
+                profile_cid: r.try_get("profile_cid")?,
+                reason_code: r.try_get("reason_code")?,
+            },
+        });
+    }
+    for b in batches_after(conn, chain_id, (-1, -1), i64::MAX).await? {
+        out.push(IndexedLog {
+            key: b.key,
+            event: ChainEvent::Batch {
+                batch_id: b.batch_id,
+                platform_id: b.platform_id,
+                root: b.root,
+                count: b.count,
+                cid: b.cid,
+            },
+        });
+    }
+    let sql = format!("SELECT {key_cols}, batch_id, leaf, reason_code FROM chain_revocations WHERE chain_id = $1");
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql)).bind(chain_id).fetch_all(&mut *conn).await? {
+        out.push(IndexedLog {
+            key: key_from_row(&r)?,
+            event: ChainEvent::Revocation {
+                batch_id: r.try_get("batch_id")?,
+                leaf: digest(r.try_get("leaf")?)?,
+                reason_code: r.try_get("reason_code")?,
+            },
+        });
+    }
+    let sql = format!(
+        "SELECT {key_cols}, epoch, kind, root, snapshot_cid, params_version, expires_at FROM chain_roots WHERE chain_id = $1"
+    );
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql)).bind(chain_id).fetch_all(&mut *conn).await? {
+        let kind: String = r.try_get("kind")?;
+        let event = match kind.as_str() {
+            "published" => {
+                let root: Option<Vec<u8>> = r.try_get("root")?;
+                ChainEvent::RootPublished {
+                    epoch: r.try_get("epoch")?,
+                    root: digest(root.ok_or_else(|| Error::Corrupt("published root without root".into()))?)?,
+                    snapshot_cid: r.try_get::<Option<String>, _>("snapshot_cid")?.unwrap_or_default(),
+                    params_version: r.try_get::<Option<i64>, _>("params_version")?.unwrap_or_default(),
+                }
+            }
+            _ => ChainEvent::RootReplaced {
+                epoch: r.try_get("epoch")?,
+                expires_at: r.try_get::<Option<i64>, _>("expires_at")?.unwrap_or_default(),
+            },
+        };
+        out.push(IndexedLog { key: key_from_row(&r)?, event });
+    }
+    let sql = format!("SELECT {key_cols}, checkpoint, root, size, cid FROM chain_evidence WHERE chain_id = $1");
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql)).bind(chain_id).fetch_all(&mut *conn).await? {
+        out.push(IndexedLog {
+            key: key_from_row(&r)?,
+            event: ChainEvent::Evidence {
+                checkpoint: r.try_get("checkpoint")?,
+                root: digest(r.try_get("root")?)?,
+                size: r.try_get("size")?,
+                cid: r.try_get("cid")?,
+            },
+        });
+    }
+    out.sort_by_key(|l| (l.key.block_number, l.key.log_index));
+    Ok(out)
+}
+
+fn key_from_row(r: &AnyRow) -> Result<LogKey> {
+    let contract: Vec<u8> = r.try_get("contract")?;
+    Ok(LogKey {
+        chain_id: r.try_get("chain_id")?,
+        block_number: r.try_get("block_number")?,
+        block_hash: digest(r.try_get("block_hash")?)?,
+        log_index: r.try_get("log_index")?,
+        tx_hash: digest(r.try_get("tx_hash")?)?,
+        contract: contract.try_into().map_err(|_| Error::Corrupt("contract is not 20 bytes".into()))?,
+    })
 }

@@ -1,5 +1,8 @@
 //! End-to-end tests: real anvil, real databases, real HTTP.
 
 mod bad_input;
+mod crash;
 mod evidence;
+mod faults;
 mod first_flow;
+mod reorg;

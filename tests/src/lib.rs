@@ -17,6 +17,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use jejak_store::Backend;
 
+pub mod fault_proxy;
+
 /// Logs for a failing test (`RUST_LOG=jejak=debug`).
 pub fn init_logs() {
     let _ = tracing_subscriber::fmt()
@@ -168,4 +170,103 @@ impl TestNode {
         })
         .await;
     }
+}
+
+/// An indexer for `chain` writing to `store`, with the local preset's settings adjusted by
+/// `tune`; driven step by step by the test.
+pub fn indexer(
+    chain: &TestChain,
+    store: &jejak_store::Store,
+    tune: impl FnOnce(&mut jejak_indexer::IndexerConfig),
+) -> jejak_indexer::Indexer {
+    let rpc = jejak_indexer::rpc::RpcConfig { urls: vec![chain.anvil.endpoint()], ..Default::default() };
+    indexer_via(chain, store, rpc, tune)
+}
+
+/// An indexer talking to the chain through the given RPC settings (a fault proxy, several
+/// endpoints...).
+pub fn indexer_via(
+    chain: &TestChain,
+    store: &jejak_store::Store,
+    rpc: jejak_indexer::rpc::RpcConfig,
+    tune: impl FnOnce(&mut jejak_indexer::IndexerConfig),
+) -> jejak_indexer::Indexer {
+    let contracts: jejak_node::config::ContractsConfig = chain.deployment.into();
+    let mut icfg = Config::preset(Preset::Local).indexer_config(&contracts);
+    icfg.poll_interval = Duration::from_millis(50);
+    tune(&mut icfg);
+    let rpc = jejak_indexer::rpc::RpcClient::new(rpc).unwrap();
+    jejak_indexer::Indexer::new(icfg, store.clone(), rpc, std::sync::Arc::new(jejak_indexer::IndexerStatus::default()))
+}
+
+/// What the canonical chain says: every jejak event from the deployment block to the head,
+/// decoded the way the indexer decodes.
+pub async fn canonical_logs(chain: &TestChain) -> Vec<jejak_store::chain::IndexedLog> {
+    canonical_logs_for(chain, &contracts_of(&chain.deployment)).await
+}
+
+/// [`canonical_logs`] for contracts at other addresses (a benchmark emitter standing in).
+pub async fn canonical_logs_for(
+    chain: &TestChain,
+    contracts: &jejak_indexer::Contracts,
+) -> Vec<jejak_store::chain::IndexedLog> {
+    let rpc =
+        jejak_indexer::rpc::RpcClient::new(jejak_indexer::rpc::RpcConfig { urls: vec![chain.anvil.endpoint()], ..Default::default() })
+            .unwrap();
+    let d = chain.deployment;
+    let head = rpc.block_number().await.unwrap();
+    let mut out = Vec::new();
+    let mut from = d.start_block;
+    while from <= head {
+        let to = head.min(from + 999);
+        let logs = rpc.logs(&contracts.addresses(), from, to).await.unwrap();
+        out.extend(logs.iter().filter_map(|l| jejak_indexer::decode::decode(d.chain_id, contracts, l).ok()));
+        from = to + 1;
+    }
+    out.sort_by_key(|l| (l.key.block_number, l.key.log_index));
+    out
+}
+
+/// Every event row the database holds for the chain, in chain order.
+pub async fn stored_logs(store: &jejak_store::Store, chain_id: u64) -> Vec<jejak_store::chain::IndexedLog> {
+    jejak_store::chain::all_logs(&mut store.conn().await.unwrap(), chain_id as i64).await.unwrap()
+}
+
+/// Runs a test body on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($(#[$meta:meta])* async fn $name:ident($backend:ident) $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn run($backend: $crate::Backend) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                run($crate::Backend::Sqlite).await
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                run($crate::Backend::Postgres).await
+            }
+        }
+    };
+}
+
+/// The contracts the indexer follows, as the indexer names them.
+pub fn contracts_of(d: &Deployment) -> jejak_indexer::Contracts {
+    jejak_indexer::Contracts {
+        registry: d.registry,
+        attestations: d.attestations,
+        reputation_roots: d.reputation_roots,
+        evidence_log: d.evidence_log,
+    }
+}
+
+/// The `jejak` binary next to the test executable (`make test` builds it first).
+pub fn jejak_bin() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(|d| d.parent()).unwrap();
+    let bin = dir.join("jejak");
+    assert!(bin.exists(), "{} is missing: build it with `cargo build -p jejak-node --bin jejak`", bin.display());
+    bin
 }

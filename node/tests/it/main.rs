@@ -1,0 +1,3 @@
+//! The `jejak` binary's command line.
+
+mod cli;
