@@ -1,11 +1,18 @@
 //! Proving and verification benchmarks (criterion). `cargo bench -p jejak-prover --bench prover`.
 //!
 //! - `prove/depth-{16,20,32}`: one proof with a development key (arkworks' reduction);
-//! - `prove-zkey/depth-20`: one proof from a snarkjs zkey (circom's reduction), when the zkey
-//!   exists (see `benches/snarkjs.sh`, which also times snarkjs on the same zkey and witness);
+//! - `prove-zkey/depth/20`: one proof from a snarkjs zkey (circom's reduction). The first run makes
+//!   the zkey with snarkjs (powers of tau 2^13, `groth16 setup`, one contribution: several
+//!   minutes, cached in `$CARGO_TARGET_DIR/zk-bench`); then snarkjs proves from the same zkey and
+//!   witness in-process (`benches/snarkjs_prove.mjs`) and the ratio is printed;
 //! - `verify/one`, `verify/batch-32`: native verification.
 
-use std::{path::PathBuf, sync::OnceLock};
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+    sync::OnceLock,
+    time::Instant,
+};
 
 use ark_bn254::Bn254;
 use ark_groth16::Proof;
@@ -66,26 +73,81 @@ fn bench_prove(c: &mut Criterion) {
     group.finish();
 }
 
-/// The zkey made by `benches/snarkjs.sh` (depth 20), if present.
-fn zkey_path() -> PathBuf {
-    std::env::var_os("JEJAK_BENCH_ZKEY")
+fn bench_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/zk-bench/circuit-20.zkey")))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
+    target.join("zk-bench")
 }
 
+fn snarkjs(dir: &Path, args: &[&str]) {
+    let bin = Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/.bin/snarkjs");
+    let out = Command::new(&bin).args(args).current_dir(dir).output().expect("running snarkjs (npm ci)");
+    assert!(out.status.success(), "snarkjs {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// `zk-bench/circuit-20.zkey`, made with snarkjs from our `.r1cs` unless already there.
+fn zkey(depth: usize) -> PathBuf {
+    let dir = bench_dir();
+    let zkey = dir.join(format!("circuit-{depth}.zkey"));
+    if zkey.exists() {
+        return zkey;
+    }
+    std::fs::create_dir_all(&dir).unwrap();
+    let shape = jejak_prover::CircuitShape::get(depth).unwrap();
+    let power = (shape.num_constraints + shape.num_instance).next_power_of_two().trailing_zeros().to_string();
+    let r1cs = format!("circuit-{depth}.r1cs");
+    std::fs::write(dir.join(&r1cs), jejak_prover::circom::r1cs_bytes(&shape)).unwrap();
+    let ptau = format!("pot{power}_final.ptau");
+    if !dir.join(&ptau).exists() {
+        snarkjs(&dir, &["powersoftau", "new", "bn128", &power, "pot_0.ptau"]);
+        snarkjs(&dir, &["powersoftau", "contribute", "pot_0.ptau", "pot_1.ptau", "--name=bench", "-e=bench entropy"]);
+        snarkjs(&dir, &["powersoftau", "prepare", "phase2", "pot_1.ptau", &ptau]);
+    }
+    let zkey0 = format!("circuit-{depth}_0.zkey");
+    snarkjs(&dir, &["groth16", "setup", &r1cs, &ptau, &zkey0]);
+    snarkjs(&dir, &["zkey", "contribute", &zkey0, zkey.to_str().unwrap(), "--name=bench", "-e=more entropy"]);
+    zkey
+}
+
+#[allow(clippy::print_stdout)]
 fn bench_prove_zkey(c: &mut Criterion) {
-    let path = zkey_path();
-    let Ok(bytes) = std::fs::read(&path) else {
-        return;
-    };
-    let p = Prover::new(jejak_prover::circom::import_zkey(&bytes).unwrap()).unwrap();
-    let case = case(p.depth(), 30);
+    let depth = 20;
+    let path = zkey(depth);
+    let p = Prover::new(jejak_prover::circom::import_zkey(&std::fs::read(&path).unwrap()).unwrap()).unwrap();
+    let case = case(depth, 30);
     let mut group = c.benchmark_group("prove-zkey");
     group.sample_size(20);
-    group.bench_function(BenchmarkId::new("depth", p.depth()), |b| {
+    group.bench_function(BenchmarkId::new("depth", depth), |b| {
         b.iter(|| p.prove(&case.public, &case.witness, &mut OsRng).unwrap())
     });
     group.finish();
+
+    // The same statement from the same zkey with snarkjs, and the ratio of the medians.
+    let wtns = bench_dir().join(format!("witness-{depth}.wtns"));
+    let z = p.assignment(&case.public, &case.witness).unwrap();
+    std::fs::write(&wtns, jejak_prover::circom::wtns_bytes(&z)).unwrap();
+    let runs = 11;
+    let mut ours: Vec<f64> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            p.prove(&case.public, &case.witness, &mut OsRng).unwrap();
+            start.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    ours.sort_by(f64::total_cmp);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/snarkjs_prove.mjs");
+    let out =
+        Command::new("node").arg(&script).arg(&path).arg(&wtns).arg(runs.to_string()).output().expect("running node");
+    assert!(out.status.success(), "snarkjs prove: {}", String::from_utf8_lossy(&out.stderr));
+    let theirs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let theirs_ms = theirs["median_ms"].as_f64().unwrap();
+    let ours_ms = ours[runs / 2];
+    println!(
+        "prove-zkey/depth/{depth}: jejak-prover median {ours_ms:.1} ms, snarkjs median {theirs_ms:.1} ms \
+         ({runs} runs each, same zkey and witness): snarkjs / jejak = {:.1}x",
+        theirs_ms / ours_ms
+    );
 }
 
 fn bench_verify(c: &mut Criterion) {

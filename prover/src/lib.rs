@@ -23,6 +23,7 @@ pub mod cli;
 pub mod error;
 pub mod fixtures;
 pub mod keys;
+pub mod msm;
 pub mod prover;
 pub mod qap;
 pub mod setup;

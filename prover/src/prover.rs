@@ -1,24 +1,33 @@
 //! Groth16 proving with cached constraint matrices.
 //!
-//! A [`Prover`] holds the proving key and the circuit's matrices ([`CircuitShape`], synthesised
-//! once per depth). Each proof only generates the witness (a synthesis that builds no matrices),
-//! then runs the QAP witness map and the multi-scalar multiplications, all parallel over rayon's
-//! pool (both cores).
+//! A [`Prover`] holds the proving key, its bases laid out for [`crate::msm`], and the circuit's
+//! matrices ([`CircuitShape`], synthesised once per depth). Each proof only generates the witness
+//! (a synthesis that builds no matrices), runs the QAP witness map, then the five multi-scalar
+//! multiplications at once, all over rayon's pool (both cores). The proof is exactly the one
+//! arkworks' `create_proof_with_reduction_and_matrices` makes from the same randomness (tested);
+//! the batch-affine MSM only makes it faster.
 
 use std::{path::Path, sync::Arc};
 
-use ark_bn254::{Bn254, Fr};
-use ark_groth16::{Groth16, Proof, r1cs_to_qap::LibsnarkReduction};
+use ark_bn254::{Bn254, Fr, G1Projective, G2Projective, g1, g2};
+use ark_ec::CurveGroup;
+use ark_ff::{PrimeField, Zero};
+use ark_groth16::{
+    Proof,
+    r1cs_to_qap::{LibsnarkReduction, R1CSToQAP},
+};
 use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
 use ark_std::{
     UniformRand,
     rand::{CryptoRng, Rng},
 };
 use jejak_zk_circuits::{MerklePath, PublicInputs, Requirement, Statement, Witness, WorkerRecord, build_statement};
+use rayon::prelude::*;
 
 use crate::{
     Error, Result,
     keys::{KeyInfo, ProvingKeyFile, Reduction, VerifyingKeyFile},
+    msm::Bases,
     qap::CircomReduction,
     shape::CircuitShape,
 };
@@ -28,6 +37,17 @@ use crate::{
 pub struct Prover {
     file: ProvingKeyFile,
     shape: Arc<CircuitShape>,
+    bases: KeyBases,
+}
+
+/// The proving key's queries laid out for the MSM.
+#[derive(Debug)]
+struct KeyBases {
+    a: Bases<g1::Config>,
+    b_g1: Bases<g1::Config>,
+    b_g2: Bases<g2::Config>,
+    l: Bases<g1::Config>,
+    h: Bases<g1::Config>,
 }
 
 impl Prover {
@@ -50,7 +70,14 @@ impl Prover {
         if file.info.origin.is_insecure() {
             tracing::warn!(target: "jejak::zk", depth = shape.depth, "proving with an INSECURE development key");
         }
-        Ok(Self { file, shape })
+        let bases = KeyBases {
+            a: Bases::new(&pk.a_query),
+            b_g1: Bases::new(&pk.b_g1_query),
+            b_g2: Bases::new(&pk.b_g2_query),
+            l: Bases::new(&pk.l_query),
+            h: Bases::new(&pk.h_query),
+        };
+        Ok(Self { file, shape, bases })
     }
 
     /// Reads a proving key file and prepares it.
@@ -101,30 +128,35 @@ impl Prover {
         let z = self.assignment(public, witness)?;
         debug_assert!(self.shape.is_satisfied(&z), "the native check and the circuit disagree");
         let (r, s) = (Fr::rand(rng), Fr::rand(rng));
+        self.prove_assignment(&z, r, s)
+    }
+
+    /// The proof for a full assignment with zero-knowledge randomness `r` and `s` (Groth16's
+    /// prover, as arkworks computes it).
+    pub fn prove_assignment(&self, z: &[Fr], r: Fr, s: Fr) -> Result<Proof<Bn254>> {
+        type D = GeneralEvaluationDomain<Fr>;
         let (m, n_inputs, n_constraints) =
             (&self.shape.matrices[..], self.shape.num_instance, self.shape.num_constraints);
-        let pk = &self.file.key;
-        let proof = match self.file.info.reduction {
-            Reduction::Libsnark => Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(
-                pk,
-                r,
-                s,
-                m,
-                n_inputs,
-                n_constraints,
-                &z,
-            )?,
-            Reduction::Circom => Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(
-                pk,
-                r,
-                s,
-                m,
-                n_inputs,
-                n_constraints,
-                &z,
-            )?,
+        let h = match self.file.info.reduction {
+            Reduction::Libsnark => {
+                LibsnarkReduction::witness_map_from_matrices::<Fr, D>(m, n_inputs, n_constraints, z)?
+            }
+            Reduction::Circom => CircomReduction::witness_map_from_matrices::<Fr, D>(m, n_inputs, n_constraints, z)?,
         };
-        Ok(proof)
+        let z_big: Vec<_> = z.par_iter().map(|x| x.into_bigint()).collect();
+        let h_big: Vec<_> = h.par_iter().map(|x| x.into_bigint()).collect();
+        let aux = &z_big[n_inputs..];
+        let b = &self.bases;
+        let ((a, b_g1), ((b_g2, l), h_acc)) = rayon::join(
+            || rayon::join(|| b.a.msm(&z_big), || if r.is_zero() { G1Projective::zero() } else { b.b_g1.msm(&z_big) }),
+            || rayon::join(|| rayon::join(|| b.b_g2.msm(&z_big), || b.l.msm(aux)), || b.h.msm(&h_big)),
+        );
+        let pk = &self.file.key;
+        let g_a = a + pk.vk.alpha_g1 + pk.delta_g1 * r;
+        let g_b: G2Projective = b_g2 + pk.vk.beta_g2 + pk.vk.delta_g2 * s;
+        let g1_b = if r.is_zero() { G1Projective::zero() } else { b_g1 + pk.beta_g1 + pk.delta_g1 * s };
+        let g_c = g_a * s + g1_b * r - pk.delta_g1 * (r * s) + l + h_acc;
+        Ok(Proof { a: g_a.into_affine(), b: g_b.into_affine(), c: g_c.into_affine() })
     }
 
     /// Builds the statement for `record` at `path` meeting `requirement` and proves it.

@@ -85,3 +85,33 @@ fn batch_verification_accepts_valid_batches_and_rejects_any_bad_proof() {
     pair[1].0.c = c0;
     assert!(!verifier.verify_batch(&pair, &mut rng(4)).unwrap());
 }
+
+#[test]
+fn the_fast_prover_makes_arkworks_proofs() {
+    use ark_bn254::Bn254;
+    use ark_groth16::{Groth16, r1cs_to_qap::LibsnarkReduction};
+    use jejak_prover::qap::CircomReduction;
+    let (statement, witness) = Epoch::new(7).statement(6, &requirement(42));
+    let public = statement.public_inputs().unwrap();
+    for reduction in [Reduction::Libsnark, Reduction::Circom] {
+        let p = prover(reduction);
+        let z = p.assignment(&public, &witness).unwrap();
+        let (shape, pk) = (p.shape(), &p.key_file().key);
+        let (m, n_in, n_c) = (&shape.matrices[..], shape.num_instance, shape.num_constraints);
+        for (r, s) in
+            [(Fr::from(3u64), Fr::from(5u64)), (Fr::from(0u64), Fr::from(7u64)), (-Fr::from(9u64), Fr::from(0u64))]
+        {
+            let ours = p.prove_assignment(&z, r, s).unwrap();
+            let theirs = match reduction {
+                Reduction::Libsnark => Groth16::<Bn254, LibsnarkReduction>::create_proof_with_reduction_and_matrices(
+                    pk, r, s, m, n_in, n_c, &z,
+                ),
+                Reduction::Circom => Groth16::<Bn254, CircomReduction>::create_proof_with_reduction_and_matrices(
+                    pk, r, s, m, n_in, n_c, &z,
+                ),
+            }
+            .unwrap();
+            assert_eq!(ours, theirs, "{reduction:?}, r = {r}, s = {s}");
+        }
+    }
+}
