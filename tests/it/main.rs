@@ -5,4 +5,5 @@ mod crash;
 mod evidence;
 mod faults;
 mod first_flow;
+mod ipfs;
 mod reorg;

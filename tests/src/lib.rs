@@ -17,7 +17,9 @@ use tokio_util::sync::CancellationToken;
 
 pub use jejak_store::Backend;
 
+
 pub mod fault_proxy;
+pub mod gateway;
 
 /// Logs for a failing test (`RUST_LOG=jejak=debug`).
 pub fn init_logs() {
