@@ -1,16 +1,16 @@
 //! Groth16 proving with cached constraint matrices.
 //!
-//! A [`Prover`] holds the proving key, its bases laid out for [`crate::msm`], and the circuit's
+//! A [`Prover`] holds the proving key, its G2 query laid out for [`crate::msm`], and the circuit's
 //! matrices ([`CircuitShape`], synthesised once per depth). Each proof only generates the witness
-//! (a synthesis that builds no matrices), runs the QAP witness map, then the five multi-scalar
-//! multiplications at once, all over rayon's pool (both cores). The proof is exactly the one
-//! arkworks' `create_proof_with_reduction_and_matrices` makes from the same randomness (tested);
-//! the batch-affine MSM only makes it faster.
+//! (a synthesis that builds no matrices), runs the QAP witness map, then the G2 multi-scalar
+//! multiplication (batch-affine) beside the four G1 ones (arkworks'), all on both cores. The proof
+//! is exactly the one arkworks' `create_proof_with_reduction_and_matrices` makes from the same
+//! randomness (tested).
 
 use std::{path::Path, sync::Arc};
 
-use ark_bn254::{Bn254, Fr, G1Projective, G2Projective, g1, g2};
-use ark_ec::CurveGroup;
+use ark_bn254::{Bn254, Fr, G1Projective, G2Projective, g2};
+use ark_ec::{CurveGroup, VariableBaseMSM};
 use ark_ff::{PrimeField, Zero};
 use ark_groth16::{
     Proof,
@@ -40,14 +40,11 @@ pub struct Prover {
     bases: KeyBases,
 }
 
-/// The proving key's queries laid out for the MSM.
+/// The proving key's G2 query laid out for the batch-affine MSM (for G1, arkworks' own MSM is as
+/// fast and is used directly on the key).
 #[derive(Debug)]
 struct KeyBases {
-    a: Bases<g1::Config>,
-    b_g1: Bases<g1::Config>,
     b_g2: Bases<g2::Config>,
-    l: Bases<g1::Config>,
-    h: Bases<g1::Config>,
 }
 
 impl Prover {
@@ -70,13 +67,7 @@ impl Prover {
         if file.info.origin.is_insecure() {
             tracing::warn!(target: "jejak::zk", depth = shape.depth, "proving with an INSECURE development key");
         }
-        let bases = KeyBases {
-            a: Bases::new(&pk.a_query),
-            b_g1: Bases::new(&pk.b_g1_query),
-            b_g2: Bases::new(&pk.b_g2_query),
-            l: Bases::new(&pk.l_query),
-            h: Bases::new(&pk.h_query),
-        };
+        let bases = KeyBases { b_g2: Bases::new(&pk.b_g2_query) };
         Ok(Self { file, shape, bases })
     }
 
@@ -146,12 +137,19 @@ impl Prover {
         let z_big: Vec<_> = z.par_iter().map(|x| x.into_bigint()).collect();
         let h_big: Vec<_> = h.par_iter().map(|x| x.into_bigint()).collect();
         let aux = &z_big[n_inputs..];
-        let b = &self.bases;
-        let ((a, b_g1), ((b_g2, l), h_acc)) = rayon::join(
-            || rayon::join(|| b.a.msm(&z_big), || if r.is_zero() { G1Projective::zero() } else { b.b_g1.msm(&z_big) }),
-            || rayon::join(|| rayon::join(|| b.b_g2.msm(&z_big), || b.l.msm(aux)), || b.h.msm(&h_big)),
-        );
         let pk = &self.file.key;
+        // The G2 MSM (the largest) runs beside the G1 ones, which arkworks parallelises itself.
+        let (b_g2, (a, b_g1, l, h_acc)) = rayon::join(
+            || self.bases.b_g2.msm(&z_big),
+            || {
+                let a = G1Projective::msm_bigint(&pk.a_query, &z_big);
+                let b_g1 =
+                    if r.is_zero() { G1Projective::zero() } else { G1Projective::msm_bigint(&pk.b_g1_query, &z_big) };
+                let l = G1Projective::msm_bigint(&pk.l_query, aux);
+                let h = G1Projective::msm_bigint(&pk.h_query, &h_big);
+                (a, b_g1, l, h)
+            },
+        );
         let g_a = a + pk.vk.alpha_g1 + pk.delta_g1 * r;
         let g_b: G2Projective = b_g2 + pk.vk.beta_g2 + pk.vk.delta_g2 * s;
         let g1_b = if r.is_zero() { G1Projective::zero() } else { b_g1 + pk.beta_g1 + pk.delta_g1 * s };
