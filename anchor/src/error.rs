@@ -15,6 +15,21 @@ pub enum Error {
     /// A batch could not be formed.
     #[error(transparent)]
     Domain(#[from] jejak_core::Error),
+    /// Scores or a snapshot could not be computed.
+    #[error(transparent)]
+    Scoring(#[from] jejak_scoring::Error),
+    /// A field element read back from the database is not canonical.
+    #[error(transparent)]
+    Field(#[from] jejak_zk_circuits::Error),
+    /// Stored epoch data contradicts itself (leaves and root, parameters, missing CID).
+    #[error("inconsistent epoch state: {0}")]
+    Inconsistent(String),
+    /// A blocking computation panicked or was cancelled.
+    #[error("background computation: {0}")]
+    Task(String),
+    /// A crash injected by a test at this point of the epoch job.
+    #[error("injected crash at {0:?}")]
+    Injected(crate::epoch::CrashPoint),
     /// An evidence checkpoint could not be formed.
     #[error(transparent)]
     Evidence(#[from] jejak_evidence::Error),

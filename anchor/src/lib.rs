@@ -7,10 +7,16 @@
 //! key. The transaction hash is recorded before the broadcast (see [`jejak_chain::Sender`]), so a
 //! crash at any point neither loses a batch nor anchors one twice.
 //!
+//! [`epoch::EpochJob`] scores every linked identity at each epoch from finalized attestations
+//! (`jejak-scoring`), builds the Poseidon tree of worker leaves, publishes the snapshot as IPFS
+//! blocks and the root with `publishRoot`; each step is recorded so a crash resumes where it
+//! stopped.
+//!
 //! [`EvidenceAnchorer`] anchors the append-only evidence log: each time it grows, its root at the
 //! new size goes on chain with `anchorEvidence(root, size, cid)`, `cid` naming the public
 //! checkpoint document; see [`evidence`].
 
+pub mod epoch;
 mod error;
 pub mod evidence;
 

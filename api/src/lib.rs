@@ -12,7 +12,9 @@
 //! ([`evidence`]): `POST /v1/witnesses`, `POST /v1/tasks`, `GET /v1/tasks/{id}`,
 //! `POST /v1/tasks/{id}/nonce`, `POST /v1/tasks/{id}/evidence` (streaming multipart),
 //! `POST /v1/tasks/{id}/witnesses`, `GET /v1/evidence/{sha256}/receipt`,
-//! `GET /v1/evidence/consistency`, `GET /v1/evidence/checkpoints`.
+//! `GET /v1/evidence/consistency`, `GET /v1/evidence/checkpoints`; reputation:
+//! `GET /v1/workers/{id}/reputation` (score, credit, tier, limit, reasons, per-platform breakdown,
+//! history per epoch).
 
 pub mod auth;
 mod error;
@@ -78,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/events", post(routes::events::post_events))
         .route("/v1/attestations/{id}", get(routes::attestations::get_attestation))
         .route("/v1/index/status", get(routes::status::index_status))
+        .route("/v1/workers/{id}/reputation", get(routes::workers::get_reputation))
         .route("/ipfs/{cid}", get(routes::gateway::get_block).head(routes::gateway::head_block))
         .merge(routes::tasks::routes())
         .merge(routes::evidence::routes())

@@ -44,6 +44,12 @@ pub enum Command {
     /// Check evidence receipts and the evidence log against the chain.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Replay published reputation roots from the chain and IPFS.
+    #[command(subcommand)]
+    Audit(crate::audit::AuditCommand),
+    /// Export or verify a worker's portable bundle.
+    #[command(subcommand)]
+    Bundle(crate::bundle::BundleCommand),
 }
 
 /// `--config FILE`.
@@ -159,13 +165,13 @@ fn parse_role(s: &str) -> Result<Role, String> {
     Role::parse(s).ok_or_else(|| format!("`{s}`: one of admin, platform, worker, auditor"))
 }
 
-fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
+pub(crate) fn load(arg: &ConfigArg) -> anyhow::Result<Config> {
     let cfg = Config::load(arg.config.as_deref()).context("loading configuration")?;
     cfg.validate().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     Ok(cfg)
 }
 
-async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
+pub(crate) async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
     std::fs::create_dir_all(&cfg.data_dir)?;
     Store::connect(&cfg.database_url())
         .await
@@ -227,6 +233,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys(cmd) => keys_command(cmd).await,
         Command::Evidence(cmd) => evidence_command(cmd).await,
+        Command::Audit(cmd) => crate::audit::command(cmd).await,
+        Command::Bundle(cmd) => crate::bundle::command(cmd).await,
         Command::Index(IndexCommand::Status(arg)) => {
             let cfg = load(&arg)?;
             let store = open_store(&cfg).await?;

@@ -51,6 +51,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Proof-of-reality evidence: files, limits, rules, anchoring of the evidence log.
     pub evidence: EvidenceSection,
+    /// Reputation epochs: when scores are computed and their roots published.
+    pub epochs: EpochsSection,
 }
 
 /// Chain access.
@@ -172,6 +174,29 @@ pub struct BatcherSection {
     pub max_batch: usize,
 }
 
+/// Reputation epochs. Epoch `e` is scored as of `genesis + e * length_secs` and published once
+/// it has ended (with the operator key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpochsSection {
+    /// Compute and publish epochs (only with an operator key).
+    pub enabled: bool,
+    /// Epoch length, seconds (a day by default).
+    pub length_secs: u64,
+    /// Unix time epoch 0 ends at.
+    pub genesis: i64,
+    /// Depth of the Poseidon tree of worker leaves (2^depth workers at most).
+    pub depth: usize,
+    /// Seconds between checks for a due or unfinished epoch.
+    pub interval_secs: u64,
+}
+
+impl Default for EpochsSection {
+    fn default() -> Self {
+        Self { enabled: true, length_secs: 86_400, genesis: 0, depth: 20, interval_secs: 60 }
+    }
+}
+
 /// Proof-of-reality evidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -283,6 +308,7 @@ impl Config {
             operator: OperatorConfig::default(),
             log: LogConfig { format: "text".into(), filter: "info".into() },
             evidence: EvidenceSection::default(),
+            epochs: EpochsSection::default(),
         }
     }
 
@@ -334,6 +360,9 @@ impl Config {
         if self.indexer.reorg_window < 2 {
             return Err("indexer.reorg_window: at least 2 blocks".into());
         }
+        if self.epochs.length_secs == 0 || !(1..=32).contains(&self.epochs.depth) {
+            return Err("epochs: length_secs must be positive and depth 1 to 32".into());
+        }
         if self.batcher.max_batch == 0 || self.batcher.max_batch > jejak_core::batch::MAX_BATCH_LEAVES {
             return Err(format!("batcher.max_batch: 1 to {}", jejak_core::batch::MAX_BATCH_LEAVES));
         }
@@ -375,6 +404,16 @@ impl Config {
         cfg.fetch_concurrency = i.fetch_concurrency;
         cfg.head_stall_alarm = Duration::from_secs(i.head_stall_alarm_secs);
         cfg
+    }
+
+    /// The epoch job's settings for the deployed contracts.
+    pub fn epoch_config(&self, contracts: &ContractsConfig) -> jejak_anchor::epoch::EpochConfig {
+        let mut e = jejak_anchor::epoch::EpochConfig::new(self.chain.chain_id, contracts.reputation_roots);
+        e.length_secs = self.epochs.length_secs;
+        e.genesis = self.epochs.genesis;
+        e.depth = self.epochs.depth;
+        e.interval = Duration::from_secs(self.epochs.interval_secs.max(1));
+        e
     }
 
     /// The RPC client settings.

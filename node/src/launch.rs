@@ -1,11 +1,13 @@
 //! Composition: opens the store, blockstore and evidence blob store, starts the indexer, the
-//! document fetcher, the batcher and evidence anchorer (when an operator key is configured) and
-//! the API, each as a named task tied to one shutdown signal. A task that fails takes the node down with its error.
+//! document fetcher, the batcher, evidence anchorer and reputation epoch job (when an operator key
+//! is configured) and the API, each as a named task tied to one shutdown signal. A task that fails
+//! takes the node down with its error.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use jejak_anchor::epoch::EpochJob;
 use jejak_anchor::{Batcher, BatcherConfig, EvidenceAnchorConfig, EvidenceAnchorer};
 use jejak_chain::Sender;
 use jejak_indexer::rpc::RpcClient;
@@ -29,6 +31,8 @@ pub struct RunningNode {
     pub blockstore: Blockstore,
     /// Live indexer figures.
     pub indexer_status: Arc<IndexerStatus>,
+    /// The operator's transaction sender, shared by every job that sends (None without a key).
+    pub sender: Option<Arc<Sender>>,
     shutdown: CancellationToken,
     tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
 }
@@ -121,11 +125,13 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
     let token = shutdown.clone();
     tasks.spawn(async move { ("documents", documents.run(token).await.map_err(Into::into)) });
 
+    let mut operator_sender = None;
     if let Some(key) = &cfg.operator.private_key {
         let signer = jejak_chain::signer_from_hex(key)?;
         let provider = jejak_chain::connect(&cfg.chain.rpc_urls[0])?;
         let sender = Arc::new(Sender::new(provider, signer).await.context("connecting the operator key to the chain")?);
         tracing::info!(target: "jejak::node", operator = %sender.address(), "anchoring enabled");
+        operator_sender = Some(sender.clone());
         let mut bcfg = BatcherConfig::new(cfg.chain.chain_id, contracts.attestations);
         bcfg.interval = Duration::from_secs(cfg.batcher.interval_secs.max(1));
         bcfg.max_batch = cfg.batcher.max_batch;
@@ -136,9 +142,22 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
         // The same sender, so the two jobs' transactions take nonces in order.
         let mut ecfg = EvidenceAnchorConfig::new(cfg.chain.chain_id, contracts.evidence_log);
         ecfg.interval = Duration::from_secs(cfg.evidence.anchor_interval_secs.max(1));
-        let anchorer = EvidenceAnchorer::new(ecfg, store.clone(), blockstore.clone(), kubo, sender);
+        let anchorer = EvidenceAnchorer::new(ecfg, store.clone(), blockstore.clone(), kubo.clone(), sender.clone());
         let token = shutdown.clone();
         tasks.spawn(async move { ("evidence-anchorer", anchorer.run(token).await.map_err(Into::into)) });
+
+        if cfg.epochs.enabled {
+            let job = EpochJob::new(
+                cfg.epoch_config(&contracts),
+                store.clone(),
+                blockstore.clone(),
+                kubo,
+                sender,
+                jejak_scoring::Params::v1(),
+            )?;
+            let token = shutdown.clone();
+            tasks.spawn(async move { ("epochs", job.run(token).await.map_err(Into::into)) });
+        }
     } else {
         tracing::info!(target: "jejak::node", "no operator key: indexing and serving only, not anchoring");
     }
@@ -168,5 +187,5 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
     let token = shutdown.clone();
     tasks.spawn(async move { ("api", jejak_api::serve(listener, state, token).await.map_err(Into::into)) });
 
-    Ok(RunningNode { api_addr, store, blockstore, indexer_status: status, shutdown, tasks })
+    Ok(RunningNode { api_addr, store, blockstore, indexer_status: status, sender: operator_sender, shutdown, tasks })
 }

@@ -6,8 +6,12 @@
 //! variables; [`dev`] runs the whole system locally on anvil with a demo workload; [`anvil`]
 //! starts the pinned anvil from `node_modules` (also used by the tests); [`evidence`] checks
 //! evidence receipts and the evidence log against the chain (`jejak evidence verify|audit`).
+//! [`audit`] replays published reputation roots from the chain and IPFS (`jejak audit replay`);
+//! [`bundle`] exports and verifies portable worker bundles (`jejak bundle export|verify`).
 
 pub mod anvil;
+pub mod audit;
+pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod dev;

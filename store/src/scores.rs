@@ -421,3 +421,95 @@ pub async fn account_attestations(
     out.sort_by_key(|a| a.seq);
     Ok(out)
 }
+
+/// A `RootPublished` event as indexed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedRoot {
+    /// Where it was emitted.
+    pub key: crate::chain::LogKey,
+    /// Epoch.
+    pub epoch: i64,
+    /// Root.
+    pub root: [u8; 32],
+    /// Manifest CID.
+    pub snapshot_cid: String,
+    /// Parameters version.
+    pub params_version: i64,
+}
+
+/// The indexed `RootPublished` event of an epoch (the earliest, should it appear twice).
+pub async fn published_root(conn: &mut Conn, chain_id: i64, epoch: i64) -> Result<Option<PublishedRoot>> {
+    let row = sqlx::query(
+        "SELECT chain_id, block_number, block_hash, log_index, tx_hash, contract, epoch, root, snapshot_cid, \
+         params_version FROM chain_roots WHERE chain_id = $1 AND epoch = $2 AND kind = 'published' \
+         ORDER BY block_number, log_index LIMIT 1",
+    )
+    .bind(chain_id)
+    .bind(epoch)
+    .fetch_optional(conn)
+    .await?;
+    row.map(|r| {
+        let contract: Vec<u8> = r.try_get("contract")?;
+        let root: Option<Vec<u8>> = r.try_get("root")?;
+        Ok(PublishedRoot {
+            key: crate::chain::LogKey {
+                chain_id: r.try_get("chain_id")?,
+                block_number: r.try_get("block_number")?,
+                block_hash: digest(r.try_get("block_hash")?)?,
+                log_index: r.try_get("log_index")?,
+                tx_hash: digest(r.try_get("tx_hash")?)?,
+                contract: contract.try_into().map_err(|_| Error::Corrupt("contract is not 20 bytes".into()))?,
+            },
+            epoch: r.try_get("epoch")?,
+            root: digest(root.ok_or_else(|| Error::Corrupt("published root without root".into()))?)?,
+            snapshot_cid: r.try_get::<Option<String>, _>("snapshot_cid")?.unwrap_or_default(),
+            params_version: r.try_get::<Option<i64>, _>("params_version")?.unwrap_or_default(),
+        })
+    })
+    .transpose()
+}
+
+/// An attestation as an auditor reads it: only what the leaf commits to, nothing the node
+/// could have bookkept wrongly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditInput {
+    /// Acceptance order (the pagination key).
+    pub seq: i64,
+    /// Public id.
+    pub id: String,
+    /// The platform the node filed it under.
+    pub platform_id: i64,
+    /// The worker reference the node filed it under.
+    pub worker_ref: String,
+    /// Canonical event body.
+    pub body: String,
+    /// The leaf salt.
+    pub salt: [u8; 32],
+    /// Whether the node put it in a batch.
+    pub batched: bool,
+}
+
+/// Up to `limit` attestations after `after_seq`, in `seq` order, batched or not.
+pub async fn audit_inputs(conn: &mut Conn, after_seq: i64, limit: i64) -> Result<Vec<AuditInput>> {
+    let rows = sqlx::query(
+        "SELECT seq, id, platform_id, worker_ref, body, salt, batch_id FROM attestations WHERE seq > $1 \
+         ORDER BY seq LIMIT $2",
+    )
+    .bind(after_seq)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(AuditInput {
+                seq: r.try_get("seq")?,
+                id: r.try_get("id")?,
+                platform_id: r.try_get("platform_id")?,
+                worker_ref: r.try_get("worker_ref")?,
+                body: r.try_get("body")?,
+                salt: digest(r.try_get("salt")?)?,
+                batched: r.try_get::<Option<i64>, _>("batch_id")?.is_some(),
+            })
+        })
+        .collect()
+}

@@ -5,5 +5,8 @@ mod crash;
 mod evidence;
 mod faults;
 mod first_flow;
+mod reputation;
+mod reputation_audit;
+mod reputation_crash;
 mod ipfs;
 mod reorg;

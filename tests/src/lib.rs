@@ -17,6 +17,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use jejak_store::Backend;
 
+pub mod reputation;
+
 
 pub mod fault_proxy;
 pub mod gateway;
@@ -111,6 +113,8 @@ impl TestNode {
         cfg.indexer.poll_interval_ms = 100;
         cfg.batcher.interval_secs = 1;
         cfg.ipfs.backoff_base_secs = 1;
+        // Tests that want reputation epochs drive the job themselves or turn it on in `tune`.
+        cfg.epochs.enabled = false;
         tune(&mut cfg);
         let node =
             jejak_node::launch(&cfg, Some(db.store.clone()), CancellationToken::new()).await.expect("node starts");

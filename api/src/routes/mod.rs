@@ -6,3 +6,4 @@ pub(crate) mod evidence;
 pub(crate) mod gateway;
 pub(crate) mod status;
 pub(crate) mod tasks;
+pub(crate) mod workers;

@@ -160,6 +160,12 @@ jejak_store::both_backends! {
         assert_eq!(scores::worker_score(&mut c, CHAIN, 2, &[9; 32]).await.unwrap().unwrap().leaf_index, 9);
         assert_eq!(scores::worker_score(&mut c, CHAIN, 2, &[8; 32]).await.unwrap(), None);
         assert_eq!(scores::epochs(&mut c, CHAIN).await.unwrap().len(), 2);
+
+        assert_eq!(scores::published_root(&mut c, CHAIN, 1).await.unwrap(), None);
+        let published = ChainEvent::RootPublished { epoch: 1, root: [1; 32], snapshot_cid: "bafk-snap".into(), params_version: 1 };
+        chain::insert_logs(&mut c, &[IndexedLog { key: key(30, 2), event: published }]).await.unwrap();
+        let p = scores::published_root(&mut c, CHAIN, 1).await.unwrap().unwrap();
+        assert_eq!((p.key.block_number, p.root, p.snapshot_cid.as_str(), p.params_version), (30, [1; 32], "bafk-snap", 1));
     }
 }
 

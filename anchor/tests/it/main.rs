@@ -1,0 +1,3 @@
+//! Tests of the anchoring jobs that need a database but no chain, each on SQLite and PostgreSQL.
+
+mod epoch_scores;
