@@ -19,7 +19,6 @@ pub use jejak_store::Backend;
 
 pub mod reputation;
 
-
 pub mod fault_proxy;
 pub mod gateway;
 
