@@ -5,6 +5,8 @@
 //! the document against the chain (a batch document must carry the anchored root and count, an
 //! evidence checkpoint the anchored root and size and a valid consistency proof), stores good ones in the blockstore and records a status: fetched, invalid (never stored) or,
 //! after the last attempt, gave up. Failures are retried with capped exponential backoff.
+//! A reputation snapshot manifest must carry the epoch, root and parameters version published
+//! with it; its pages and parameters document are queued in turn.
 
 use std::time::Duration;
 
@@ -153,6 +155,12 @@ impl DocumentFetcher {
         if obj.kind == "evidence" {
             return self.check_evidence(obj, bytes).await;
         }
+        if obj.kind == "snapshot" {
+            return self.check_snapshot(obj, bytes).await;
+        }
+        if obj.kind == SNAPSHOT_PAGE || obj.kind == SCORING_PARAMS {
+            return Ok(check_snapshot_part(&obj.kind, bytes));
+        }
         if obj.kind != "batch" {
             return Ok(Ok(()));
         }
@@ -198,6 +206,56 @@ impl DocumentFetcher {
         }
         Ok(Ok(()))
     }
+}
+
+/// Queue kind of the pages a snapshot manifest names.
+const SNAPSHOT_PAGE: &str = "snapshot_page";
+/// Queue kind of the scoring parameters a snapshot manifest names.
+const SCORING_PARAMS: &str = "scoring_params";
+
+impl DocumentFetcher {
+    /// A reputation snapshot manifest must be well formed and carry the epoch, root and
+    /// parameters version the chain published with its CID; its pages and parameters document
+    /// are then queued, so the node holds the whole snapshot.
+    async fn check_snapshot(&self, obj: &QueuedObject, bytes: &[u8]) -> Result<std::result::Result<(), String>> {
+        let m = match jejak_scoring::snapshot::Manifest::from_bytes(bytes) {
+            Ok(m) => m,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        if m.chain_id != self.cfg.chain_id {
+            return Ok(Err(format!("snapshot is for chain {}, not {}", m.chain_id, self.cfg.chain_id)));
+        }
+        let mut c = self.store.conn().await?;
+        let root = jejak_zk_circuits::fr_to_be_bytes(&m.root.0);
+        for (epoch, r, version) in
+            jejak_store::scores::published_roots_by_cid(&mut c, self.cfg.chain_id as i64, &obj.cid).await?
+        {
+            if epoch != m.epoch as i64 || r != root || version != i64::from(m.params_version) {
+                return Ok(Err(format!(
+                    "snapshot does not match the root published for epoch {epoch} (epoch, root or parameters version differ)"
+                )));
+            }
+        }
+        let now = now_secs();
+        queue::enqueue(&mut c, &m.params_cid, SCORING_PARAMS, now).await?;
+        for p in &m.pages {
+            queue::enqueue(&mut c, &p.cid, SNAPSHOT_PAGE, now).await?;
+        }
+        Ok(Ok(()))
+    }
+}
+
+/// A page or parameters document named by a manifest must at least be one.
+fn check_snapshot_part(kind: &str, bytes: &[u8]) -> std::result::Result<(), String> {
+    if kind == SCORING_PARAMS {
+        return jejak_scoring::Params::from_bytes(bytes).map(|_| ()).map_err(|e| e.to_string());
+    }
+    let page: jejak_scoring::snapshot::Page =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a snapshot page: {e}"))?;
+    if page.kind != jejak_scoring::snapshot::PAGE_KIND || page.version != jejak_scoring::snapshot::SNAPSHOT_VERSION {
+        return Err(format!("unsupported page {} v{}", page.kind, page.version));
+    }
+    Ok(())
 }
 
 fn jejak_store_err(e: jejak_ipfs::Error) -> crate::Error {

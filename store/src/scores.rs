@@ -513,3 +513,25 @@ pub async fn audit_inputs(conn: &mut Conn, after_seq: i64, limit: i64) -> Result
         })
         .collect()
 }
+
+/// Indexed `RootPublished` events naming a snapshot CID.
+pub async fn published_roots_by_cid(conn: &mut Conn, chain_id: i64, cid: &str) -> Result<Vec<(i64, [u8; 32], i64)>> {
+    let rows = sqlx::query(
+        "SELECT epoch, root, params_version FROM chain_roots WHERE chain_id = $1 AND snapshot_cid = $2 \
+         AND kind = 'published' ORDER BY block_number, log_index",
+    )
+    .bind(chain_id)
+    .bind(cid)
+    .fetch_all(conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            let root: Option<Vec<u8>> = r.try_get("root")?;
+            Ok((
+                r.try_get("epoch")?,
+                digest(root.ok_or_else(|| Error::Corrupt("published root without root".into()))?)?,
+                r.try_get::<Option<i64>, _>("params_version")?.unwrap_or_default(),
+            ))
+        })
+        .collect()
+}

@@ -7,6 +7,7 @@ use jejak_api::auth::Role;
 use jejak_chain::bindings::JejakReputationRoots;
 use jejak_node::bundle::{self, ChainView, Deployment};
 use jejak_scoring::snapshot::Manifest;
+use jejak_store::ipfs::FetchStatus;
 use jejak_store::scores::EpochStatus;
 use jejak_tests::reputation::{cancelled, commitment, completed, link, lost_dispute, repaid, review, savings};
 use jejak_tests::{Backend, TestChain, TestNode, init_logs};
@@ -146,6 +147,42 @@ async fn reputation_end_to_end(backend: Backend) {
         .map(|r| (r.status().as_u16(), ()))
         .unwrap();
     assert_eq!(s, 401);
+
+    // The indexer checks the manifest against the published root and mirrors its parts.
+    let status_of = |cid: String| {
+        let store = node.db.store.clone();
+        async move { jejak_store::ipfs::get(&mut *store.conn().await.ok()?, &cid).await.ok()?.map(|o| o.status) }
+    };
+    for part in [out.snapshot_cid.clone().unwrap(), manifest.params_cid.clone(), manifest.pages[0].cid.clone()] {
+        TestNode::eventually(60, &format!("{part} to be fetched and checked"), || {
+            let (status_of, part, chain) = (&status_of, part.clone(), &chain);
+            async move {
+                chain.mine(1).await;
+                (status_of(part).await? == FetchStatus::Fetched).then_some(())
+            }
+        })
+        .await;
+    }
+    // A root published with a manifest that names another epoch and root is recorded invalid.
+    let mut forged = manifest.clone();
+    forged.epoch = epoch + 1;
+    let forged_cid = node.node.blockstore.put(&forged.to_bytes()).await.unwrap().to_string();
+    roots
+        .publishRoot(epoch + 1, alloy::primitives::B256::repeat_byte(7), forged_cid.clone(), 1)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    TestNode::eventually(60, "the forged manifest to be recorded invalid", || {
+        let (status_of, part, chain) = (&status_of, forged_cid.clone(), &chain);
+        async move {
+            chain.mine(1).await;
+            (status_of(part).await? == FetchStatus::Invalid).then_some(())
+        }
+    })
+    .await;
 
     // The bundle, exported by the node...
     node.wait_root_indexed(&chain, epoch).await;

@@ -166,6 +166,8 @@ jejak_store::both_backends! {
         chain::insert_logs(&mut c, &[IndexedLog { key: key(30, 2), event: published }]).await.unwrap();
         let p = scores::published_root(&mut c, CHAIN, 1).await.unwrap().unwrap();
         assert_eq!((p.key.block_number, p.root, p.snapshot_cid.as_str(), p.params_version), (30, [1; 32], "bafk-snap", 1));
+        assert_eq!(scores::published_roots_by_cid(&mut c, CHAIN, "bafk-snap").await.unwrap(), vec![(1, [1; 32], 1)]);
+        assert!(scores::published_roots_by_cid(&mut c, CHAIN, "bafk-other").await.unwrap().is_empty());
     }
 }
 
