@@ -5,7 +5,10 @@
 //!   the zkey with snarkjs (powers of tau 2^13, `groth16 setup`, one contribution: several
 //!   minutes, cached in `$CARGO_TARGET_DIR/zk-bench`); then snarkjs proves from the same zkey and
 //!   witness in-process (`benches/snarkjs_prove.mjs`) and the ratio is printed;
-//! - `verify/one`, `verify/batch-32`: native verification.
+//! - `verify/one`, `verify/batch-32`: native verification;
+//! - then `cpu-time`: the CPU time (all threads, from `/proc/self/stat`) per proof and per
+//!   verification, which on a shared machine says more than wall time; on two free cores a proof's
+//!   wall time is a little over half its CPU time.
 
 use std::{
     path::{Path, PathBuf},
@@ -167,5 +170,44 @@ fn bench_verify(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_prove, bench_prove_zkey, bench_verify);
+/// Process CPU time (user + system, every thread that ever ran) in seconds.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").expect("/proc/self/stat");
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap().split_whitespace().collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    ticks / 100.0
+}
+
+fn cpu_ms_per<F: FnMut()>(runs: usize, mut f: F) -> f64 {
+    let start = cpu_seconds();
+    for _ in 0..runs {
+        f();
+    }
+    (cpu_seconds() - start) * 1e3 / runs as f64
+}
+
+#[allow(clippy::print_stdout)]
+fn cpu_time(_: &mut Criterion) {
+    for depth in [16, 20, 32] {
+        let p = prover(depth);
+        let case = case(depth, 30);
+        let ms = cpu_ms_per(20, || {
+            p.prove(&case.public, &case.witness, &mut OsRng).unwrap();
+        });
+        println!("cpu-time prove/depth/{depth}: {ms:.1} ms CPU per proof (all threads)");
+    }
+    let p = prover(20);
+    let verifier = Verifier::new(&p.verifying_key().key).unwrap();
+    let batch: Vec<(Proof<Bn254>, PublicInputs)> = (20..52)
+        .map(|w| {
+            let case = case(20, w);
+            (p.prove(&case.public, &case.witness, &mut OsRng).unwrap(), case.public)
+        })
+        .collect();
+    let one = cpu_ms_per(400, || assert!(verifier.verify(&batch[0].0, &batch[0].1).unwrap()));
+    let many = cpu_ms_per(40, || assert!(verifier.verify_batch(&batch, &mut OsRng).unwrap()));
+    println!("cpu-time verify/one: {one:.2} ms CPU; verify/batch-32: {:.3} ms CPU per proof", many / 32.0);
+}
+
+criterion_group!(benches, bench_prove, bench_prove_zkey, bench_verify, cpu_time);
 criterion_main!(benches);
