@@ -111,6 +111,51 @@ fn worker_bodies(worker: u64, out: &mut Vec<(u64, String)>) {
     ));
 }
 
+/// CPU time of this process so far (user + system), from `/proc/self/stat` (Linux, USER_HZ 100):
+/// with other work on the machine, wall time alone says little.
+fn cpu() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<i64> = after_name.split_whitespace().filter_map(|f| f.parse().ok()).collect();
+    // After the name: state (not a number, skipped), then ppid ... utime is field 14, stime 15.
+    let ticks = fields.get(10).copied().unwrap_or(0) + fields.get(11).copied().unwrap_or(0);
+    Duration::from_millis(ticks.max(0) as u64 * 10)
+}
+
+/// Wall and CPU time of a phase.
+#[derive(Debug, Clone, Copy, Default)]
+struct Span {
+    wall: Duration,
+    cpu: Duration,
+}
+
+impl std::ops::Add for Span {
+    type Output = Span;
+    fn add(self, o: Span) -> Span {
+        Span { wall: self.wall + o.wall, cpu: self.cpu + o.cpu }
+    }
+}
+
+impl std::ops::AddAssign for Span {
+    fn add_assign(&mut self, o: Span) {
+        *self = *self + o;
+    }
+}
+
+impl Span {}
+
+struct Clock(Instant, Duration);
+
+impl Clock {
+    fn now() -> Self {
+        Clock(Instant::now(), cpu())
+    }
+
+    fn elapsed(&self) -> Span {
+        Span { wall: self.0.elapsed(), cpu: cpu().saturating_sub(self.1) }
+    }
+}
+
 /// `12.34 s`.
 fn secs(d: Duration) -> String {
     let ms = d.as_millis();
@@ -130,35 +175,35 @@ fn main() {
 
     let params = Params::v1();
     let mut engine = Engine::new(params.clone(), AS_OF);
-    let (mut t_parse, mut t_fold, mut t_gen) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    let (mut t_parse, mut t_fold, mut t_gen) = (Span::default(), Span::default(), Span::default());
     let mut events = 0usize;
     let mut start = 0;
     while start < workers {
         let end = (start + CHUNK).min(workers);
-        let t = Instant::now();
+        let t = Clock::now();
         let mut bodies = Vec::with_capacity(((end - start) * 20) as usize);
         for w in start..end {
             worker_bodies(w, &mut bodies);
         }
         t_gen += t.elapsed();
-        let t = Instant::now();
+        let t = Clock::now();
         let refs: Vec<(u64, &str)> = bodies.iter().map(|(p, b)| (*p, b.as_str())).collect();
         let parsed: Vec<jejak_scoring::Attested> =
             input::parse_all(&refs).into_iter().map(|p| p.expect("generated bodies are valid")).collect();
         t_parse += t.elapsed();
-        let t = Instant::now();
+        let t = Clock::now();
         engine.add_batch(&parsed);
         t_fold += t.elapsed();
         events += parsed.len();
         start = end;
     }
 
-    let t = Instant::now();
+    let t = Clock::now();
     let (scores, totals) = engine.finish();
     let t_score = t.elapsed();
     assert_eq!(scores.len() as u64, workers, "every worker is linked");
 
-    let t = Instant::now();
+    let t = Clock::now();
     let inputs: Vec<LeafInput> = scores
         .iter()
         .enumerate()
@@ -179,15 +224,13 @@ fn main() {
         .collect();
     let t_salts = t.elapsed();
 
-    let t = Instant::now();
+    let t = Clock::now();
     let leaves = snapshot::leaves(7, &inputs);
     let t_leaves = t.elapsed();
 
-    let t = Instant::now();
-    let tree = jejak_zk_circuits::PoseidonTree::from_leaves(snapshot::DEFAULT_DEPTH, leaves.clone()).unwrap();
+    let t = Clock::now();
+    let tree = jejak_zk_circuits::PoseidonTree::from_leaves(snapshot::DEFAULT_DEPTH, leaves).unwrap();
     let t_tree = t.elapsed();
-    let root = tree.root();
-    drop(tree);
 
     let header = Header {
         chain_id: 31337,
@@ -199,22 +242,22 @@ fn main() {
         depth: snapshot::DEFAULT_DEPTH,
         platforms: totals,
     };
-    let t = Instant::now();
-    let built = snapshot::build(header, leaves).unwrap();
-    let t_build = t.elapsed();
-    assert_eq!(built.tree.root(), root);
-    // build() hashes the tree again; count only its page and manifest work.
-    let t_pages = t_build.saturating_sub(t_tree);
+    let t = Clock::now();
+    let built = snapshot::build_from_tree(header, tree).unwrap();
+    let t_pages = t.elapsed();
 
     let total = t_parse + t_fold + t_score + t_salts + t_leaves + t_tree + t_pages;
     let poseidon = t_leaves + t_tree;
-    let row = |name: &str, d: Duration| println!("  {name:<8} {:>9}  {:>6}", secs(d), pct(d, total));
+    let row = |name: &str, d: Span| {
+        println!("  {name:<8} {:>9}  {:>6}   cpu {:>9}", secs(d.wall), pct(d.wall, total.wall), secs(d.cpu))
+    };
     println!(
         "events {events}, leaves {}, pages {}, (generation, untimed: {})",
         built.manifest.count,
         built.pages.len(),
-        secs(t_gen)
+        secs(t_gen.wall)
     );
+    println!("  phase         wall  share   cpu (user + system, both cores)");
     row("parse", t_parse);
     row("fold", t_fold);
     row("score", t_score);
@@ -222,7 +265,14 @@ fn main() {
     row("leaves", t_leaves);
     row("tree", t_tree);
     row("pages", t_pages);
-    println!("  total    {:>9}; Poseidon (leaves + tree) {} = {}", secs(total), secs(poseidon), pct(poseidon, total));
+    row("total", total);
+    println!(
+        "  Poseidon (leaves + tree): {} wall = {} of the total; {} cpu = {}",
+        secs(poseidon.wall),
+        pct(poseidon.wall, total.wall),
+        secs(poseidon.cpu),
+        pct(poseidon.cpu, total.cpu)
+    );
     let dist = |f: &dyn Fn(&jejak_scoring::ScoreCard) -> u32| {
         let mut v: Vec<u32> = scores.iter().map(|s| f(&s.card)).collect();
         v.sort_unstable();

@@ -204,6 +204,18 @@ pub struct Built {
 /// Builds the tree of `leaves` and the documents describing it.
 pub fn build(header: Header, leaves: Vec<Fr>) -> Result<Built> {
     let tree = PoseidonTree::from_leaves(header.depth, leaves)?;
+    build_from_tree(header, tree)
+}
+
+/// The documents describing an already built tree (its depth must be the header's).
+pub fn build_from_tree(header: Header, tree: PoseidonTree) -> Result<Built> {
+    if tree.depth() != header.depth {
+        return Err(Error::InvalidSnapshot(format!(
+            "a tree of depth {} for a header of depth {}",
+            tree.depth(),
+            header.depth
+        )));
+    }
     let pages: Vec<(Cid, Vec<u8>)> = tree
         .leaves()
         .par_chunks(LEAVES_PER_PAGE)
