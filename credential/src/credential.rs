@@ -1,0 +1,446 @@
+//! The jejak reputation credential (W3C Verifiable Credentials 2.0) and the status list
+//! credential that revokes it, and their verification with a report of every check.
+
+use ed25519_dalek::SigningKey;
+use serde::Serialize;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::did::{controller_of, did_key, verification_method};
+use crate::proof::{self, ASSERTION_METHOD, ProofOptions};
+use crate::status::StatusList;
+use crate::{Error, Result};
+
+/// The VC 2.0 base context; its `@vocab` covers jejak's issuer-dependent terms.
+pub const VC_CONTEXT_V2: &str = "https://www.w3.org/ns/credentials/v2";
+/// `type` of a reputation credential, besides `VerifiableCredential`.
+pub const REPUTATION_TYPE: &str = "JejakReputationCredential";
+/// `type` of a status list credential, besides `VerifiableCredential`.
+pub const STATUS_LIST_TYPE: &str = "BitstringStatusListCredential";
+
+/// What a reputation credential says about a worker, as of one published epoch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReputationSummary {
+    /// The worker's identity commitment (decimal field element).
+    pub worker: String,
+    /// EVM chain the epoch root is published on.
+    pub chain_id: u64,
+    /// Epoch.
+    pub epoch: i64,
+    /// Scoring time, unix seconds.
+    pub as_of: i64,
+    /// Scoring parameters version.
+    pub params_version: i64,
+    /// Reputation, 0-1000.
+    pub reputation: i64,
+    /// Completed gigs.
+    pub gigs: i64,
+    /// Credit score, 300-850.
+    pub credit: i64,
+    /// Credit tier, A-E.
+    pub tier: String,
+    /// Root of the epoch's snapshot, `0x` + 64 hex digits.
+    pub root: String,
+}
+
+/// Where a credential's revocation bit is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusRef {
+    /// URL of the status list credential.
+    pub list_url: String,
+    /// Position in the list.
+    pub index: u64,
+}
+
+/// Identity and validity of a credential being issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuance {
+    /// `id`, e.g. `urn:uuid:...`.
+    pub id: String,
+    /// `validFrom`.
+    pub valid_from: OffsetDateTime,
+    /// `validUntil`.
+    pub valid_until: OffsetDateTime,
+    /// The revocation entry.
+    pub status: StatusRef,
+}
+
+/// An XML Schema dateTime in UTC to the second, as VC 2.0 writes them.
+pub fn datetime(t: OffsetDateTime) -> String {
+    let t = t.replace_nanosecond(0).unwrap_or(t).to_offset(time::UtcOffset::UTC);
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+fn sign(document: Value, key: &SigningKey, created: OffsetDateTime) -> Result<Value> {
+    let options = ProofOptions {
+        verification_method: verification_method(&key.verifying_key()),
+        created: datetime(created),
+        proof_purpose: ASSERTION_METHOD.into(),
+    };
+    proof::sign(&document, &options, key)
+}
+
+/// Issues a reputation credential signed by `key` (its `did:key` is the issuer).
+pub fn reputation_credential(summary: &ReputationSummary, issuance: &Issuance, key: &SigningKey) -> Result<Value> {
+    let s = summary;
+    let as_of = OffsetDateTime::from_unix_timestamp(s.as_of).map_err(|e| Error::Malformed(e.to_string()))?;
+    let doc = json!({
+        "@context": [VC_CONTEXT_V2],
+        "id": issuance.id,
+        "type": ["VerifiableCredential", REPUTATION_TYPE],
+        "issuer": did_key(&key.verifying_key()),
+        "validFrom": datetime(issuance.valid_from),
+        "validUntil": datetime(issuance.valid_until),
+        "credentialSubject": {
+            "id": format!("urn:jejak:worker:{}", s.worker),
+            "type": "JejakReputationSummary",
+            "chainId": s.chain_id,
+            "epoch": s.epoch,
+            "asOf": datetime(as_of),
+            "paramsVersion": s.params_version,
+            "reputationScore": s.reputation,
+            "completedGigs": s.gigs,
+            "creditScore": s.credit,
+            "creditTier": s.tier,
+            "snapshotRoot": s.root,
+        },
+        "credentialStatus": {
+            "id": format!("{}#{}", issuance.status.list_url, issuance.status.index),
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": issuance.status.index.to_string(),
+            "statusListCredential": issuance.status.list_url,
+        },
+    });
+    sign(doc, key, issuance.valid_from)
+}
+
+/// The status list credential at `list_url`, signed by `key`.
+pub fn status_list_credential(
+    list_url: &str,
+    list: &StatusList,
+    now: OffsetDateTime,
+    key: &SigningKey,
+) -> Result<Value> {
+    let doc = json!({
+        "@context": [VC_CONTEXT_V2],
+        "id": list_url,
+        "type": ["VerifiableCredential", STATUS_LIST_TYPE],
+        "issuer": did_key(&key.verifying_key()),
+        "validFrom": datetime(now),
+        "credentialSubject": {
+            "id": format!("{list_url}#list"),
+            "type": "BitstringStatusList",
+            "statusPurpose": "revocation",
+            "encodedList": list.encode(),
+        },
+    });
+    sign(doc, key, now)
+}
+
+/// The outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Checked and satisfied.
+    Pass,
+    /// Checked and not satisfied.
+    Fail,
+    /// Could not be checked with what the verifier has (said in the detail).
+    NotChecked,
+}
+
+/// One check made on a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// Stable name: `format`, `proof`, `issuer`, `valid_from`, `valid_until`, `status`.
+    pub check: &'static str,
+    /// What came out.
+    pub outcome: Outcome,
+    /// Why.
+    pub detail: String,
+}
+
+impl Check {
+    fn new(check: &'static str, outcome: Outcome, detail: impl Into<String>) -> Self {
+        Self { check, outcome, detail: detail.into() }
+    }
+}
+
+/// A credential's `credentialStatus` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusEntry {
+    /// `statusListCredential`.
+    pub list_url: String,
+    /// `statusListIndex`.
+    pub index: u64,
+}
+
+/// What a status lookup found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusAnswer {
+    /// The bit is clear.
+    Active,
+    /// The bit is set.
+    Revoked,
+    /// The verifier cannot tell (no list, a foreign list...).
+    Unknown(String),
+}
+
+/// The checks made on a credential, and whether it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Verification {
+    /// True when no check failed and the proof and status were both checked.
+    pub valid: bool,
+    /// Every check, in order.
+    pub checks: Vec<Check>,
+}
+
+/// The status entry of a credential, if it has a well-formed one.
+pub fn status_entry(vc: &Value) -> Option<StatusEntry> {
+    let s = vc.get("credentialStatus")?;
+    if s.get("type")?.as_str()? != "BitstringStatusListEntry" || s.get("statusPurpose")?.as_str()? != "revocation" {
+        return None;
+    }
+    Some(StatusEntry {
+        list_url: s.get("statusListCredential")?.as_str()?.to_owned(),
+        index: s.get("statusListIndex")?.as_str()?.parse().ok()?,
+    })
+}
+
+fn parse_time(v: &Value) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(v.as_str()?, &Rfc3339).ok()
+}
+
+/// Verifies a credential at `now`: shape, proof, issuer (when `trusted_issuer` is given),
+/// validity period, and revocation through `status` (which sees the entry only if the proof
+/// holds, so a forged entry cannot make the verifier fetch anything).
+pub fn verify(
+    vc: &Value,
+    now: OffsetDateTime,
+    trusted_issuer: Option<&str>,
+    status: impl FnOnce(&StatusEntry) -> StatusAnswer,
+) -> Verification {
+    use Outcome::*;
+    let mut checks = Vec::with_capacity(6);
+    let context_ok = vc.get("@context").and_then(|c| c.get(0)).and_then(Value::as_str) == Some(VC_CONTEXT_V2);
+    let type_ok = vc
+        .get("type")
+        .and_then(Value::as_array)
+        .is_some_and(|t| t.iter().any(|x| x.as_str() == Some("VerifiableCredential")));
+    let issuer = vc.get("issuer").and_then(Value::as_str);
+    let subject_ok = vc.get("credentialSubject").is_some_and(Value::is_object);
+    if !(context_ok && type_ok && issuer.is_some() && subject_ok) {
+        checks.push(Check::new(
+            "format",
+            Fail,
+            "not a VC 2.0 credential: needs @context starting with the v2 context, type VerifiableCredential, \
+             a string issuer and a credentialSubject object",
+        ));
+        return Verification { valid: false, checks };
+    }
+    checks.push(Check::new("format", Pass, "W3C Verifiable Credential 2.0"));
+    let issuer = issuer.unwrap_or_default();
+
+    let proof_ok = match proof::verify(vc) {
+        Ok(p) if controller_of(&p.verification_method) != issuer => {
+            checks.push(Check::new("proof", Fail, "the proof's key does not belong to the issuer"));
+            false
+        }
+        Ok(p) if p.proof_purpose != ASSERTION_METHOD => {
+            checks.push(Check::new("proof", Fail, "the proof's purpose is not assertionMethod"));
+            false
+        }
+        Ok(p) => {
+            checks.push(Check::new("proof", Pass, format!("eddsa-jcs-2022 signature by {}", p.verification_method)));
+            true
+        }
+        Err(e) => {
+            checks.push(Check::new("proof", Fail, e.to_string()));
+            false
+        }
+    };
+    match trusted_issuer {
+        Some(t) if t == issuer => checks.push(Check::new("issuer", Pass, format!("issued by {t}"))),
+        Some(t) => checks.push(Check::new("issuer", Fail, format!("issued by {issuer}, not by {t}"))),
+        None => checks.push(Check::new("issuer", NotChecked, format!("issued by {issuer}; no trusted issuer given"))),
+    }
+    match vc.get("validFrom") {
+        None => checks.push(Check::new("valid_from", Pass, "no validFrom")),
+        Some(v) => match parse_time(v) {
+            Some(t) if t <= now => checks.push(Check::new("valid_from", Pass, format!("valid from {}", datetime(t)))),
+            Some(t) => checks.push(Check::new("valid_from", Fail, format!("not valid before {}", datetime(t)))),
+            None => checks.push(Check::new("valid_from", Fail, "validFrom is not a date-time")),
+        },
+    }
+    match vc.get("validUntil") {
+        None => checks.push(Check::new("valid_until", Pass, "no validUntil")),
+        Some(v) => match parse_time(v) {
+            Some(t) if now < t => checks.push(Check::new("valid_until", Pass, format!("valid until {}", datetime(t)))),
+            Some(t) => checks.push(Check::new("valid_until", Fail, format!("expired at {}", datetime(t)))),
+            None => checks.push(Check::new("valid_until", Fail, "validUntil is not a date-time")),
+        },
+    }
+    let status_checked = match (vc.get("credentialStatus"), status_entry(vc)) {
+        (None, _) => {
+            checks.push(Check::new("status", Pass, "no credentialStatus: cannot be revoked"));
+            true
+        }
+        (Some(_), None) => {
+            checks.push(Check::new("status", Fail, "credentialStatus is not a revocation BitstringStatusListEntry"));
+            true
+        }
+        (Some(_), Some(_)) if !proof_ok => {
+            checks.push(Check::new("status", NotChecked, "not looked up: the proof failed"));
+            false
+        }
+        (Some(_), Some(entry)) => match status(&entry) {
+            StatusAnswer::Active => {
+                checks.push(Check::new("status", Pass, format!("not revoked ({}#{})", entry.list_url, entry.index)));
+                true
+            }
+            StatusAnswer::Revoked => {
+                checks.push(Check::new("status", Fail, format!("revoked ({}#{})", entry.list_url, entry.index)));
+                true
+            }
+            StatusAnswer::Unknown(why) => {
+                checks.push(Check::new("status", NotChecked, why));
+                false
+            }
+        },
+    };
+    let valid = proof_ok && status_checked && checks.iter().all(|c| c.outcome != Fail);
+    Verification { valid, checks }
+}
+
+/// Reads a status list credential: its proof must hold and its issuer be `issuer`.
+pub fn read_status_list(list_vc: &Value, issuer: &str) -> Result<StatusList> {
+    proof::verify(list_vc).map_err(|e| Error::InvalidStatusList(format!("proof: {e}")))?;
+    if list_vc.get("issuer").and_then(Value::as_str) != Some(issuer) {
+        return Err(Error::InvalidStatusList("issued by someone else than the credential".into()));
+    }
+    let is_list = list_vc
+        .get("type")
+        .and_then(Value::as_array)
+        .is_some_and(|t| t.iter().any(|x| x.as_str() == Some(STATUS_LIST_TYPE)));
+    let encoded = list_vc.pointer("/credentialSubject/encodedList").and_then(Value::as_str);
+    match (is_list, encoded) {
+        (true, Some(e)) => StatusList::decode(e),
+        _ => Err(Error::InvalidStatusList("not a BitstringStatusListCredential with an encodedList".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::Duration;
+
+    use super::*;
+
+    fn key() -> SigningKey {
+        SigningKey::from_bytes(&[42; 32])
+    }
+
+    fn now() -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+    }
+
+    fn issue() -> Value {
+        let summary = ReputationSummary {
+            worker: "12345".into(),
+            chain_id: 31337,
+            epoch: 7,
+            as_of: 1_799_990_000,
+            params_version: 1,
+            reputation: 742,
+            gigs: 57,
+            credit: 701,
+            tier: "B".into(),
+            root: format!("0x{}", "ab".repeat(32)),
+        };
+        let issuance = Issuance {
+            id: "urn:uuid:0190d5b2-0000-7000-8000-000000000001".into(),
+            valid_from: now(),
+            valid_until: now() + Duration::days(30),
+            status: StatusRef { list_url: "http://node.example/v1/credentials/status/1".into(), index: 5 },
+        };
+        reputation_credential(&summary, &issuance, &key()).unwrap()
+    }
+
+    fn outcome(v: &Verification, name: &str) -> Outcome {
+        v.checks.iter().find(|c| c.check == name).unwrap().outcome
+    }
+
+    #[test]
+    fn issued_credential_verifies_until_it_expires_or_is_revoked() {
+        let vc = issue();
+        let did = did_key(&key().verifying_key());
+        let at = now() + Duration::days(1);
+        let v = verify(&vc, at, Some(&did), |e| {
+            assert_eq!(e.index, 5);
+            StatusAnswer::Active
+        });
+        assert!(v.valid, "{v:?}");
+        assert!(!verify(&vc, at, Some(&did), |_| StatusAnswer::Revoked).valid);
+        let late = verify(&vc, now() + Duration::days(31), Some(&did), |_| StatusAnswer::Active);
+        assert_eq!(outcome(&late, "valid_until"), Outcome::Fail);
+        let early = verify(&vc, now() - Duration::days(1), Some(&did), |_| StatusAnswer::Active);
+        assert_eq!(outcome(&early, "valid_from"), Outcome::Fail);
+        let foreign = verify(&vc, at, Some("did:key:z6MkOther"), |_| StatusAnswer::Active);
+        assert_eq!(outcome(&foreign, "issuer"), Outcome::Fail);
+        let unknown = verify(&vc, at, None, |_| StatusAnswer::Unknown("offline".into()));
+        assert!(!unknown.valid, "an unchecked status is not a valid credential");
+    }
+
+    /// Every leaf value of the credential, changed, breaks it.
+    #[test]
+    fn altering_any_field_fails() {
+        let vc = issue();
+        let did = did_key(&key().verifying_key());
+        let at = now() + Duration::days(1);
+        let mut paths = Vec::new();
+        collect_leaves(&vc, String::new(), &mut paths);
+        assert!(paths.len() > 25, "{paths:?}");
+        for path in paths {
+            let mut altered = vc.clone();
+            let leaf = altered.pointer_mut(&path).unwrap();
+            *leaf = match leaf.clone() {
+                Value::String(s) => Value::String(format!("{s}x")),
+                Value::Number(n) => json!(n.as_i64().unwrap_or(0) + 1),
+                other => json!([other]),
+            };
+            let v = verify(&altered, at, Some(&did), |_| StatusAnswer::Active);
+            assert!(!v.valid, "altering {path} went unnoticed");
+        }
+    }
+
+    fn collect_leaves(v: &Value, at: String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m {
+                    collect_leaves(x, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out);
+                }
+            }
+            Value::Array(a) => {
+                for (i, x) in a.iter().enumerate() {
+                    collect_leaves(x, format!("{at}/{i}"), out);
+                }
+            }
+            _ => out.push(at),
+        }
+    }
+
+    #[test]
+    fn status_list_credential_round_trips_and_is_bound_to_its_issuer() {
+        let mut list = StatusList::new();
+        list.set(5, true);
+        let url = "http://node.example/v1/credentials/status/1";
+        let vc = status_list_credential(url, &list, now(), &key()).unwrap();
+        let did = did_key(&key().verifying_key());
+        assert_eq!(read_status_list(&vc, &did).unwrap().get(5), Some(true));
+        assert!(read_status_list(&vc, "did:key:z6MkOther").is_err());
+        let mut forged = vc;
+        forged["credentialSubject"]["encodedList"] = json!(StatusList::new().encode());
+        assert!(read_status_list(&forged, &did).is_err());
+    }
+}
