@@ -5,7 +5,7 @@ FORGE := node_modules/.bin/forge
 CARGO ?= cargo
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help deps dev test test-contracts test-rust fmt lint gen check-gen bench pr
+.PHONY: help deps dev test test-contracts test-rust fmt lint gen check-gen bench bench-indexer pr
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -40,13 +40,20 @@ lint: deps ## cargo fmt --check, clippy -D warnings, forge fmt --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(FORGE) fmt --check
 
-gen: deps ## Regenerate committed files: contract ABIs for the bindings
+gen: deps ## Regenerate committed files: contract ABIs for the bindings, the OpenAPI document
 	python3 scripts/gen-bindings.py
+	$(CARGO) run -q -p jejak-api --bin jejak-openapi -- --write
 
 check-gen: deps ## Fail when committed generated files differ from a fresh generation
 	python3 scripts/gen-bindings.py --check
+	$(CARGO) run -q -p jejak-api --bin jejak-openapi -- --check
 
 bench: deps ## Benchmarks (see BENCHMARKS.md)
+	$(CARGO) build --release -p jejak-node --bin jejak
 	$(CARGO) bench --workspace
+
+bench-indexer: deps ## The indexer backfill benchmark alone (1,000,000 events; JEJAK_BENCH_EVENTS to change)
+	$(CARGO) build --release -p jejak-node --bin jejak
+	$(CARGO) bench -p jejak-tests --bench indexer_backfill
 
 pr: test ## What CI runs

@@ -39,3 +39,10 @@ alloy::sol!(
     BatchEventEmitter,
     "abi/BatchEventEmitter.json"
 );
+
+alloy::sol!(
+    #[sol(rpc)]
+    #[derive(Debug, PartialEq, Eq)]
+    JejakProofVerifier,
+    "abi/JejakProofVerifier.json"
+);

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub use error::{Error, Result};
 pub use sender::Sender;
 
-use bindings::{JejakAttestations, JejakEvidenceLog, JejakRegistry, JejakReputationRoots};
+use bindings::{JejakAttestations, JejakEvidenceLog, JejakProofVerifier, JejakRegistry, JejakReputationRoots};
 
 /// Addresses of the jejak contracts on one chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +34,8 @@ pub struct Deployment {
     pub reputation_roots: Address,
     /// `JejakEvidenceLog`.
     pub evidence_log: Address,
+    /// `JejakProofVerifier` (on-chain Groth16 verification of reputation proofs).
+    pub proof_verifier: Address,
     /// Block the first contract was deployed in (where indexing may start).
     pub start_block: u64,
 }
@@ -80,7 +82,7 @@ pub fn signer_from_hex(key: &str) -> Result<PrivateKeySigner> {
     key.trim().parse().map_err(|_| Error::Config("private key: expected 32 bytes of hex".into()))
 }
 
-/// Deploys the four jejak contracts from `provider`'s signer: the registry with `admin` and
+/// Deploys the jejak contracts from `provider`'s signer: the registry with `admin` and
 /// `operator`, reputation roots with a validity window of `root_window_secs`.
 pub async fn deploy(
     provider: &DynProvider,
@@ -94,12 +96,14 @@ pub async fn deploy(
     let attestations = JejakAttestations::deploy(provider, *registry.address()).await?;
     let roots = JejakReputationRoots::deploy(provider, *registry.address(), root_window_secs).await?;
     let evidence = JejakEvidenceLog::deploy(provider, *registry.address()).await?;
+    let verifier = JejakProofVerifier::deploy(provider, *roots.address()).await?;
     Ok(Deployment {
         chain_id,
         registry: *registry.address(),
         attestations: *attestations.address(),
         reputation_roots: *roots.address(),
         evidence_log: *evidence.address(),
+        proof_verifier: *verifier.address(),
         start_block: start_block + 1,
     })
 }

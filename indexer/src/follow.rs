@@ -498,11 +498,12 @@ impl Indexer {
             tracing::info!(target: "jejak::indexer", ancestor, removed, "rolled back orphaned blocks");
         }
         chain::insert_logs(&mut tx, &logs).await?;
-        for l in &logs {
-            if let Some((cid, kind)) = decode::named_documents(&l.event) {
-                ipfs_queue::enqueue(&mut tx, cid, kind, now).await?;
-            }
-        }
+        // Many events name the same document (a platform's profile, a benchmark emitter's
+        // fixed CID): queue each once.
+        let mut documents: Vec<(&str, &str)> = logs.iter().filter_map(|l| decode::named_documents(&l.event)).collect();
+        documents.sort_unstable();
+        documents.dedup_by(|a, b| a.0 == b.0);
+        ipfs_queue::enqueue_many(&mut tx, &documents, now).await?;
         chain::insert_blocks(&mut tx, chain_id, &blocks).await?;
         let keep_from = number as i64 - self.cfg.reorg_window as i64;
         chain::prune_blocks(&mut tx, chain_id, keep_from).await?;

@@ -41,6 +41,9 @@ pub enum Command {
     Index(IndexCommand),
     /// Print the resolved configuration (preset, file, environment), secrets redacted.
     Config(ConfigArg),
+    /// Zero-knowledge reputation proofs: keys, proving, verification, snarkjs and circom interop.
+    #[command(subcommand)]
+    Zk(crate::zk::ZkCommand),
     /// Check evidence receipts and the evidence log against the chain.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
@@ -232,6 +235,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(cmd) => keys_command(cmd).await,
+        Command::Zk(cmd) => crate::zk::run(cmd),
         Command::Evidence(cmd) => evidence_command(cmd).await,
         Command::Audit(cmd) => crate::audit::command(cmd).await,
         Command::Bundle(cmd) => crate::bundle::command(cmd).await,

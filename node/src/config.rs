@@ -79,6 +79,9 @@ pub struct ContractsConfig {
     pub reputation_roots: Address,
     /// `JejakEvidenceLog`.
     pub evidence_log: Address,
+    /// `JejakProofVerifier`: scopes of reputation proofs are bound to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof_verifier: Option<Address>,
     /// Block the contracts were deployed in (indexing starts there).
     pub start_block: u64,
 }
@@ -90,6 +93,7 @@ impl From<jejak_chain::Deployment> for ContractsConfig {
             attestations: d.attestations,
             reputation_roots: d.reputation_roots,
             evidence_log: d.evidence_log,
+            proof_verifier: Some(d.proof_verifier),
             start_block: d.start_block,
         }
     }

@@ -7,7 +7,7 @@
 //! starts the pinned anvil from `node_modules` (also used by the tests); [`evidence`] checks
 //! evidence receipts and the evidence log against the chain (`jejak evidence verify|audit`).
 //! [`audit`] replays published reputation roots from the chain and IPFS (`jejak audit replay`);
-//! [`bundle`] exports and verifies portable worker bundles (`jejak bundle export|verify`).
+//! [`bundle`] exports and verifies portable worker bundles (`jejak bundle export|verify`);
 
 pub mod anvil;
 pub mod audit;
@@ -19,5 +19,6 @@ pub mod evidence;
 pub mod launch;
 pub mod ops;
 mod output;
+pub mod zk;
 
 pub use launch::{RunningNode, launch};

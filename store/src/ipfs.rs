@@ -142,3 +142,20 @@ pub async fn counts(conn: &mut Conn) -> Result<Vec<(FetchStatus, i64)>> {
     }
     Ok(out)
 }
+
+/// Queues several CIDs at once, skipping known ones (one statement per chunk).
+pub async fn enqueue_many(conn: &mut Conn, items: &[(&str, &str)], now: i64) -> Result<()> {
+    for chunk in items.chunks(500) {
+        let sql = format!(
+            "INSERT INTO ipfs_objects (cid, kind, status, attempts, next_attempt_at, first_seen_at, updated_at) VALUES {} \
+             ON CONFLICT (cid) DO NOTHING",
+            crate::chain::placeholders(chunk.len(), 7)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (cid, kind) in chunk {
+            q = q.bind(*cid).bind(*kind).bind("pending").bind(0i64).bind(now).bind(now).bind(now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}

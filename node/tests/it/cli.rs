@@ -31,6 +31,14 @@ fn every_command_has_help() {
         &["index"],
         &["index", "status"],
         &["config"],
+        &["zk"],
+        &["zk", "setup"],
+        &["zk", "export-r1cs"],
+        &["zk", "import-zkey"],
+        &["zk", "prove"],
+        &["zk", "export"],
+        &["zk", "verify"],
+        &["zk", "export-solidity"],
     ];
     for cmd in commands {
         let mut args = cmd.to_vec();
@@ -97,4 +105,27 @@ fn config_shows_layers_and_hides_the_key() {
     assert!(out.status.success(), "{shown}");
     assert!(shown.contains("chain_id = 137") && shown.contains("0.0.0.0:9999"), "{shown}");
     assert!(!shown.contains("deadbeef") && shown.contains("<redacted>"), "{shown}");
+}
+
+#[test]
+fn zk_setup_writes_labelled_insecure_keys_and_the_r1cs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = jejak(&["zk", "setup", "--depth", "2", "--out-dir", "keys"], dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["insecure"], true);
+    assert!(summary["warning"].as_str().unwrap().to_lowercase().contains("insecure"));
+    for key in ["proving_key", "verifying_key", "verification_key_json"] {
+        let p = dir.path().join(summary[key].as_str().unwrap());
+        assert!(p.exists() || std::path::Path::new(summary[key].as_str().unwrap()).exists(), "{key} missing");
+    }
+    let out = jejak(&["zk", "export-r1cs", "--depth", "2", "--out", "c.r1cs"], dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let r1cs = std::fs::read(dir.path().join("c.r1cs")).unwrap();
+    assert_eq!(&r1cs[..4], b"r1cs", "circom's magic number");
+    let bogus = dir.path().join("proof.json");
+    std::fs::write(&bogus, "{}").unwrap();
+    let vk = summary["verifying_key"].as_str().unwrap();
+    let out = jejak(&["zk", "verify", "--verifying-key", vk, "--proof", "proof.json"], dir.path());
+    assert!(!out.status.success(), "a malformed proof is an error");
 }
