@@ -5,7 +5,7 @@ FORGE := node_modules/.bin/forge
 CARGO ?= cargo
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help deps dev test test-contracts test-rust fmt lint gen check-gen bench bench-indexer pr
+.PHONY: help deps dev test test-contracts test-rust fmt lint gen check-gen bench bench-indexer bench-api pr
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -49,11 +49,16 @@ check-gen: deps ## Fail when committed generated files differ from a fresh gener
 	$(CARGO) run -q -p jejak-api --bin jejak-openapi -- --check
 
 bench: deps ## Benchmarks (see BENCHMARKS.md)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(CARGO) build --release -p jejak-node --bin jejak
 	$(CARGO) bench --workspace
 
 bench-indexer: deps ## The indexer backfill benchmark alone (1,000,000 events; JEJAK_BENCH_EVENTS to change)
 	$(CARGO) build --release -p jejak-node --bin jejak
 	$(CARGO) bench -p jejak-tests --bench indexer_backfill
+
+bench-api: deps ## The verification API under wrk (installs Debian's wrk if missing)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(CARGO) bench -p jejak-tests --bench api_verify
 
 pr: test ## What CI runs

@@ -2,6 +2,15 @@
 //!
 //! A key reads `jk_<id>_<secret>`: the id finds the stored row, the secret is checked against
 //! its SHA-256 in constant time. Only hashes are stored.
+//!
+//! Rows are cached in memory ([`KeyCache`]) for a short time-to-live, so a request does not read
+//! the database to authenticate; a key revoked through the API is dropped from the cache at
+//! once, one revoked elsewhere (the CLI, another instance) stops working within the TTL.
+//! Each authenticated request takes a token from its key's bucket ([`crate::limits`]).
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -105,19 +114,89 @@ fn parse_token(token: &str) -> Option<(&str, &str)> {
     (id.len() == 16 && !secret.is_empty()).then_some((id, secret))
 }
 
-/// Checks a bearer token against the store.
+/// A key as the cache holds it.
+#[derive(Debug, Clone)]
+struct CachedKey {
+    secret_hash: [u8; 32],
+    revoked: bool,
+    principal: Principal,
+}
+
+#[derive(Debug)]
+struct Entry {
+    /// None: no key has this id (cached too, so unknown ids do not reach the database each time).
+    key: Option<CachedKey>,
+    fetched: Instant,
+}
+
+/// Keys read recently, by id.
+#[derive(Debug)]
+pub struct KeyCache {
+    ttl: Duration,
+    entries: RwLock<HashMap<String, Entry>>,
+}
+
+/// Most keys cached; past it the cache starts over (a flood of made-up ids cannot grow it).
+const MAX_CACHED_KEYS: usize = 100_000;
+
+impl KeyCache {
+    /// A cache keeping rows for `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        Self { ttl, entries: RwLock::new(HashMap::new()) }
+    }
+
+    fn fresh(&self, id: &str) -> Option<Option<CachedKey>> {
+        let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
+        entries.get(id).filter(|e| e.fetched.elapsed() < self.ttl).map(|e| e.key.clone())
+    }
+
+    fn put(&self, id: &str, key: Option<CachedKey>) {
+        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= MAX_CACHED_KEYS {
+            entries.clear();
+        }
+        entries.insert(id.to_owned(), Entry { key, fetched: Instant::now() });
+    }
+
+    /// Forgets a key (after it was revoked or created here).
+    pub fn invalidate(&self, id: &str) {
+        self.entries.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+    }
+}
+
+async fn load(state: &AppState, id: &str) -> Result<Option<CachedKey>, ApiError> {
+    let mut c = state.store.conn().await?;
+    let Some(row) = jejak_store::keys::get(&mut c, id).await? else {
+        return Ok(None);
+    };
+    let role =
+        Role::parse(&row.role).ok_or_else(|| ApiError::internal(format!("key {id} has unknown role {}", row.role)))?;
+    Ok(Some(CachedKey {
+        secret_hash: row.secret_hash,
+        revoked: row.revoked_at.is_some(),
+        principal: Principal { key_id: row.id, role, platform_id: row.platform_id, worker_id: row.worker_id },
+    }))
+}
+
+/// Checks a bearer token against the (cached) store.
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, ApiError> {
     let bad = || ApiError::unauthorized("invalid API key");
     let (id, secret) = parse_token(token).ok_or_else(bad)?;
-    let mut c = state.store.conn().await?;
-    let row = jejak_store::keys::get(&mut c, id).await?.ok_or_else(bad)?;
+    let cache = &state.services.keys;
+    let key = match cache.fresh(id) {
+        Some(k) => k,
+        None => {
+            let k = load(state, id).await?;
+            cache.put(id, k.clone());
+            k
+        }
+    };
+    let key = key.ok_or_else(bad)?;
     let given: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
-    if !bool::from(given.ct_eq(&row.secret_hash)) || row.revoked_at.is_some() {
+    if !bool::from(given.ct_eq(&key.secret_hash)) || key.revoked {
         return Err(bad());
     }
-    let role =
-        Role::parse(&row.role).ok_or_else(|| ApiError::internal(format!("key {id} has unknown role {}", row.role)))?;
-    Ok(Principal { key_id: row.id, role, platform_id: row.platform_id, worker_id: row.worker_id })
+    Ok(key.principal)
 }
 
 impl FromRequestParts<AppState> for Principal {
@@ -133,7 +212,9 @@ impl FromRequestParts<AppState> for Principal {
             .ok()
             .and_then(|h| h.strip_prefix("Bearer "))
             .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <API key>`"))?;
-        authenticate(state, token.trim()).await
+        let who = authenticate(state, token.trim()).await?;
+        state.services.limiter.check(&who.key_id)?;
+        Ok(who)
     }
 }
 

@@ -20,6 +20,8 @@ pub struct ApiError {
     pub message: String,
     /// Structured details (per-item errors...).
     pub details: Option<Value>,
+    /// Seconds to wait before retrying, sent as `Retry-After` (429, 503).
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -38,7 +40,7 @@ struct Inner<'a> {
 impl ApiError {
     /// An error with status, code and message.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self { status, code, message: message.into(), details: None }
+        Self { status, code, message: message.into(), details: None, retry_after: None }
     }
 
     /// Adds structured details.
@@ -77,6 +79,17 @@ impl ApiError {
         Self::new(StatusCode::CONFLICT, code, message)
     }
 
+    /// 429 with `Retry-After`.
+    pub fn too_many_requests(retry_after: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!("too many requests for this API key; retry after {retry_after} s"),
+        );
+        e.retry_after = Some(retry_after);
+        e
+    }
+
     /// 500, logging the cause.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(target: "jejak::api", error = %cause, "internal error");
@@ -93,7 +106,11 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = Body { error: Inner { code: self.code, message: &self.message, details: self.details.as_ref() } };
-        (self.status, Json(body)).into_response()
+        let mut resp = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        resp
     }
 }
 
@@ -105,3 +122,52 @@ impl From<jejak_store::Error> for ApiError {
 
 /// Result of a handler.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Every stable error code: (code, HTTP status, meaning). The OpenAPI document and the README list
+/// them from here; a test checks each code the code base uses is listed.
+pub const ERROR_CODES: &[(&str, u16, &str)] = &[
+    ("malformed_json", 400, "the body is not valid JSON"),
+    ("malformed_multipart", 400, "the multipart body could not be read"),
+    ("invalid_idempotency_key", 400, "Idempotency-Key is not 1 to 255 visible ASCII characters"),
+    ("invalid_cid", 400, "the path is not a CID"),
+    ("bad_request", 400, "the request could not be read"),
+    ("unauthorized", 401, "missing, malformed, unknown or revoked API key"),
+    ("invalid_signature", 401, "a signed webhook's signature or timestamp does not verify"),
+    ("forbidden", 403, "the key's role may not do this"),
+    ("wrong_platform", 403, "a platform key acting for another platform"),
+    ("platform_not_registered", 403, "the platform is not registered on chain"),
+    ("platform_suspended", 403, "the platform is suspended on chain"),
+    ("not_found", 404, "no such route"),
+    ("attestation_not_found", 404, "no such attestation (or not yours)"),
+    ("worker_not_found", 404, "no reputation for this worker (or not yours)"),
+    ("task_not_found", 404, "no such task (or not yours)"),
+    ("evidence_not_found", 404, "no such evidence file (or not yours)"),
+    ("block_not_found", 404, "this node does not hold the block"),
+    ("key_not_found", 404, "no such API key"),
+    ("credential_not_found", 404, "no such credential"),
+    ("status_list_not_found", 404, "no such status list"),
+    ("subscription_not_found", 404, "no such webhook subscription (or not yours)"),
+    ("delivery_not_found", 404, "no such webhook delivery (or not yours)"),
+    ("method_not_allowed", 405, "the route does not take this method"),
+    ("request_timeout", 408, "the request took longer than the API's timeout"),
+    ("event_id_conflict", 409, "an event_id was already used for a different event"),
+    ("request_in_progress", 409, "the same request is being processed; retry"),
+    ("task_id_conflict", 409, "a task_id was already used for a different task"),
+    ("nonce_too_early", 409, "the capture nonce is not issued yet"),
+    ("task_window_closed", 409, "the task window has closed"),
+    ("nullifier_used", 409, "the proof's nullifier was already consumed in its scope (a replay)"),
+    ("delivery_not_dead", 409, "only dead deliveries can be replayed"),
+    ("payload_too_large", 413, "the body is larger than the API accepts"),
+    ("evidence_too_large", 413, "an evidence file is over its limit"),
+    ("unsupported_media_type", 415, "the body's Content-Type is not accepted"),
+    ("invalid_request", 422, "the body or parameters do not have the documented shape"),
+    ("invalid_event", 422, "an event failed validation; nothing was stored"),
+    ("unknown_event_type", 422, "an event has an unknown type; nothing was stored"),
+    ("idempotency_key_reused", 422, "the Idempotency-Key was used with a different body"),
+    ("evidence_refused", 422, "an evidence file was refused (details.reason)"),
+    ("invalid_witness_statement", 422, "a witness statement is malformed"),
+    ("rate_limited", 429, "too many requests for this key; see Retry-After"),
+    ("internal", 500, "internal error (logged by the node)"),
+    ("proofs_unavailable", 503, "no verifying key is configured for proof verification"),
+    ("service_unavailable", 503, "a dependency (database, chain) is unavailable"),
+];

@@ -4,7 +4,14 @@
 //!   a shutdown signal. Tests call `router(state).oneshot(request)` or bind `127.0.0.1:0`.
 //! - Errors answer in one format, `{"error": {"code", "message", "details"?}}`, with stable
 //!   codes ([`ApiError`]).
-//! - Callers authenticate with API keys carrying a [`auth::Role`].
+//! - Callers authenticate with API keys carrying a [`auth::Role`] (cached, [`auth::KeyCache`]),
+//!   each key under a rate limit ([`limits`]); bare errors of the stack are rewritten into the
+//!   JSON format; CORS is configurable.
+//! - The OpenAPI 3.1 document is generated from the code ([`openapi`]), served at
+//!   `/openapi.json` and committed as `api/openapi.json`.
+//! - [`proofs`]: batched Groth16 verification; [`credentials`]: the node as a W3C credential
+//!   issuer; [`webhooks`]: signed incoming events and outgoing deliveries with retries and a
+//!   dead-letter list; [`metrics`]: Prometheus metrics.
 //!
 //! Routes: `POST /v1/events` (platform work events, idempotent), `GET /v1/attestations/{id}`
 //! (receipt with inclusion proof and anchor), `GET /v1/index/status`, `GET /ipfs/{cid}` (IPFS
@@ -14,12 +21,27 @@
 //! `POST /v1/tasks/{id}/witnesses`, `GET /v1/evidence/{sha256}/receipt`,
 //! `GET /v1/evidence/consistency`, `GET /v1/evidence/checkpoints`; reputation:
 //! `GET /v1/workers/{id}/reputation` (score, credit, tier, limit, reasons, per-platform breakdown,
-//! history per epoch).
+//! history per epoch). Verification: `POST /v1/verify/proof`, `POST /v1/verify/credential`,
+//! `POST /v1/verify/receipt`; credentials: `POST /v1/credentials`, `GET /v1/credentials`,
+//! `POST /v1/credentials/{id}/revoke`, `GET /v1/credentials/status/{list}`,
+//! `GET /v1/credentials/issuer`; keys: `POST|GET /v1/keys`, `POST /v1/keys/{id}/revoke`;
+//! webhooks: `POST /v1/webhooks/events` (signed), `POST /v1/platforms/{id}/webhook-secret`,
+//! `POST|GET /v1/webhooks/subscriptions`, `DELETE /v1/webhooks/subscriptions/{id}`,
+//! `GET /v1/webhooks/deliveries`, `POST /v1/webhooks/deliveries/{id}/replay`; history:
+//! `GET /v1/attestations`; operations: `GET /readyz`, `GET /metrics`, `GET /openapi.json`.
 
 pub mod auth;
+mod body;
+pub mod credentials;
 mod error;
 pub mod evidence;
+pub mod limits;
+pub mod metrics;
+pub mod openapi;
+pub mod pagination;
+pub mod proofs;
 mod routes;
+pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,7 +55,7 @@ use jejak_store::Store;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub use error::{ApiError, ApiResult};
+pub use error::{ApiError, ApiResult, ERROR_CODES};
 pub use evidence::{BlobStore, EvidenceSettings};
 
 /// Limits the API enforces.
@@ -70,20 +92,117 @@ pub struct AppState {
     pub limits: Limits,
     /// Proof-of-reality evidence: blob store, limits, rules, the evidence log contract.
     pub evidence: Arc<EvidenceSettings>,
+    /// Keys, limits, metrics, credentials, proofs, webhooks.
+    pub services: Arc<Services>,
+}
+
+/// Settings of the verification API.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// Base URL the API is reached at (status list URLs in credentials use it).
+    pub public_url: String,
+    /// `JejakReputationRoots`: proofs verified through the API are bound to
+    /// `scope(chain_id, this contract, keccak256(context))`.
+    pub reputation_roots: Address,
+    /// How long an API key row is trusted from memory.
+    pub key_cache_ttl: Duration,
+    /// Per-key rate limit.
+    pub rate_limit: limits::RateLimit,
+    /// Origins allowed by CORS (`*` for any); empty: no CORS headers.
+    pub cors_origins: Vec<String>,
+    /// `/readyz` fails when the indexer is further behind the head than this.
+    pub ready_max_lag_blocks: u64,
+    /// Most proofs verified in one batch.
+    pub proof_batch_max: usize,
+    /// Outgoing webhooks.
+    pub webhooks: webhooks::WebhookSettings,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:7420".into(),
+            reputation_roots: Address::ZERO,
+            key_cache_ttl: Duration::from_secs(2),
+            rate_limit: limits::RateLimit::default(),
+            cors_origins: Vec::new(),
+            ready_max_lag_blocks: 64,
+            proof_batch_max: 256,
+            webhooks: webhooks::WebhookSettings::default(),
+        }
+    }
+}
+
+/// Shared services of the API.
+#[derive(Debug)]
+pub struct Services {
+    /// Settings.
+    pub settings: ApiSettings,
+    /// API keys read recently.
+    pub keys: auth::KeyCache,
+    /// Per-key rate limits.
+    pub limiter: limits::RateLimiter,
+    /// Metrics.
+    pub metrics: Arc<metrics::Metrics>,
+    /// The credential issuer.
+    pub issuer: credentials::Issuer,
+    /// Batched proof verification; None without a verifying key.
+    pub proofs: Option<proofs::ProofVerifier>,
+}
+
+impl Services {
+    /// Services with these settings, the issuer's key, credential validity and, when proof
+    /// verification is wanted, the verifying key file.
+    pub fn new(
+        settings: ApiSettings,
+        issuer_key: ed25519_dalek::SigningKey,
+        credential_validity: Duration,
+        verifying_key: Option<&jejak_prover::VerifyingKeyFile>,
+    ) -> Result<Self, jejak_prover::Error> {
+        let metrics = Arc::new(metrics::Metrics::default());
+        let proofs = match verifying_key {
+            Some(vk) => Some(proofs::ProofVerifier::start(
+                jejak_prover::Verifier::new(&vk.key)?,
+                vk.key_hash()?,
+                settings.proof_batch_max,
+                metrics.clone(),
+            )),
+            None => None,
+        };
+        Ok(Self {
+            keys: auth::KeyCache::new(settings.key_cache_ttl),
+            limiter: limits::RateLimiter::new(settings.rate_limit),
+            issuer: credentials::Issuer::new(issuer_key, &settings.public_url, credential_validity),
+            metrics,
+            proofs,
+            settings,
+        })
+    }
 }
 
 /// All routes.
 pub fn router(state: AppState) -> Router {
     let limits = state.limits.clone();
-    Router::new()
+    let cors = limits::cors(&state.services.settings.cors_origins);
+    let router = Router::new()
         .route("/healthz", get(routes::status::healthz))
+        .route("/readyz", get(routes::status::readyz))
+        .route("/metrics", get(routes::status::metrics))
+        .route("/openapi.json", get(routes::status::openapi_json))
         .route("/v1/events", post(routes::events::post_events))
+        .route("/v1/webhooks/events", post(routes::webhooks::post_signed_events))
+        .route("/v1/attestations", get(routes::attestations::list_attestations))
         .route("/v1/attestations/{id}", get(routes::attestations::get_attestation))
         .route("/v1/index/status", get(routes::status::index_status))
         .route("/v1/workers/{id}/reputation", get(routes::workers::get_reputation))
         .route("/ipfs/{cid}", get(routes::gateway::get_block).head(routes::gateway::head_block))
         .merge(routes::tasks::routes())
         .merge(routes::evidence::routes())
+        .merge(routes::keys::routes())
+        .merge(routes::verify::routes())
+        .merge(routes::credentials::routes())
+        .merge(routes::webhooks::routes())
+        .fallback(routes::status::not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -91,7 +210,13 @@ pub fn router(state: AppState) -> Router {
         ))
         // Evidence uploads stream past the JSON body limit and timeout, under their own.
         .merge(routes::evidence::upload_routes(state.evidence.upload_timeout))
-        .with_state(state)
+        .layer(axum::middleware::from_fn(limits::json_errors))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));
+    let router = match cors {
+        Some(c) => router.layer(c),
+        None => router,
+    };
+    router.with_state(state)
 }
 
 /// Serves the API on `listener` until `shutdown` fires, then drains in-flight requests.

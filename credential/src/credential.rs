@@ -213,15 +213,34 @@ fn parse_time(v: &Value) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(v.as_str()?, &Rfc3339).ok()
 }
 
-/// Verifies a credential at `now`: shape, proof, issuer (when `trusted_issuer` is given),
-/// validity period, and revocation through `status` (which sees the entry only if the proof
-/// holds, so a forged entry cannot make the verifier fetch anything).
-pub fn verify(
-    vc: &Value,
-    now: OffsetDateTime,
-    trusted_issuer: Option<&str>,
-    status: impl FnOnce(&StatusEntry) -> StatusAnswer,
-) -> Verification {
+/// The `credentialStatus` member as found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum StatusField {
+    Absent,
+    Malformed,
+    Entry(StatusEntry),
+}
+
+/// What is checked of a credential once and for all (shape, proof, issuer), and what the checks
+/// that depend on the time and on the status list need. A verifier may keep it for a credential
+/// it sees again (keyed by the credential's bytes) and only [`Examined::conclude`] each time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Examined {
+    checks: Vec<Check>,
+    well_formed: bool,
+    proof_ok: bool,
+    /// None: absent; Some(None): not a date-time.
+    valid_from: Option<Option<OffsetDateTime>>,
+    valid_until: Option<Option<OffsetDateTime>>,
+    status: StatusField,
+}
+
+fn time_member(vc: &Value, name: &str) -> Option<Option<OffsetDateTime>> {
+    vc.get(name).map(parse_time)
+}
+
+/// Checks shape, proof and issuer (when `trusted_issuer` is given).
+pub fn examine(vc: &Value, trusted_issuer: Option<&str>) -> Examined {
     use Outcome::*;
     let mut checks = Vec::with_capacity(6);
     let context_ok = vc.get("@context").and_then(|c| c.get(0)).and_then(Value::as_str) == Some(VC_CONTEXT_V2);
@@ -231,19 +250,32 @@ pub fn verify(
         .is_some_and(|t| t.iter().any(|x| x.as_str() == Some("VerifiableCredential")));
     let issuer = vc.get("issuer").and_then(Value::as_str);
     let subject_ok = vc.get("credentialSubject").is_some_and(Value::is_object);
-    if !(context_ok && type_ok && issuer.is_some() && subject_ok) {
+    let status = match (vc.get("credentialStatus"), status_entry(vc)) {
+        (None, _) => StatusField::Absent,
+        (Some(_), None) => StatusField::Malformed,
+        (Some(_), Some(e)) => StatusField::Entry(e),
+    };
+    let mut out = Examined {
+        checks: Vec::new(),
+        well_formed: false,
+        proof_ok: false,
+        valid_from: time_member(vc, "validFrom"),
+        valid_until: time_member(vc, "validUntil"),
+        status,
+    };
+    let Some(issuer) = issuer.filter(|_| context_ok && type_ok && subject_ok) else {
         checks.push(Check::new(
             "format",
             Fail,
             "not a VC 2.0 credential: needs @context starting with the v2 context, type VerifiableCredential, \
              a string issuer and a credentialSubject object",
         ));
-        return Verification { valid: false, checks };
-    }
+        out.checks = checks;
+        return out;
+    };
     checks.push(Check::new("format", Pass, "W3C Verifiable Credential 2.0"));
-    let issuer = issuer.unwrap_or_default();
-
-    let proof_ok = match proof::verify(vc) {
+    out.well_formed = true;
+    out.proof_ok = match proof::verify(vc) {
         Ok(p) if controller_of(&p.verification_method) != issuer => {
             checks.push(Check::new("proof", Fail, "the proof's key does not belong to the issuer"));
             false
@@ -266,52 +298,94 @@ pub fn verify(
         Some(t) => checks.push(Check::new("issuer", Fail, format!("issued by {issuer}, not by {t}"))),
         None => checks.push(Check::new("issuer", NotChecked, format!("issued by {issuer}; no trusted issuer given"))),
     }
-    match vc.get("validFrom") {
-        None => checks.push(Check::new("valid_from", Pass, "no validFrom")),
-        Some(v) => match parse_time(v) {
-            Some(t) if t <= now => checks.push(Check::new("valid_from", Pass, format!("valid from {}", datetime(t)))),
-            Some(t) => checks.push(Check::new("valid_from", Fail, format!("not valid before {}", datetime(t)))),
-            None => checks.push(Check::new("valid_from", Fail, "validFrom is not a date-time")),
-        },
+    out.checks = checks;
+    out
+}
+
+impl Examined {
+    /// The status entry to look up: only for a credential whose proof holds, so a forged entry
+    /// cannot make the verifier fetch anything.
+    pub fn status_entry(&self) -> Option<&StatusEntry> {
+        match &self.status {
+            StatusField::Entry(e) if self.proof_ok => Some(e),
+            _ => None,
+        }
     }
-    match vc.get("validUntil") {
-        None => checks.push(Check::new("valid_until", Pass, "no validUntil")),
-        Some(v) => match parse_time(v) {
-            Some(t) if now < t => checks.push(Check::new("valid_until", Pass, format!("valid until {}", datetime(t)))),
-            Some(t) => checks.push(Check::new("valid_until", Fail, format!("expired at {}", datetime(t)))),
-            None => checks.push(Check::new("valid_until", Fail, "validUntil is not a date-time")),
-        },
-    }
-    let status_checked = match (vc.get("credentialStatus"), status_entry(vc)) {
-        (None, _) => {
-            checks.push(Check::new("status", Pass, "no credentialStatus: cannot be revoked"));
-            true
+
+    /// Adds the validity period at `now` and the revocation answer `status` gives.
+    pub fn conclude(&self, now: OffsetDateTime, status: impl FnOnce(&StatusEntry) -> StatusAnswer) -> Verification {
+        use Outcome::*;
+        let mut checks = self.checks.clone();
+        if !self.well_formed {
+            return Verification { valid: false, checks };
         }
-        (Some(_), None) => {
-            checks.push(Check::new("status", Fail, "credentialStatus is not a revocation BitstringStatusListEntry"));
-            true
+        match self.valid_from {
+            None => checks.push(Check::new("valid_from", Pass, "no validFrom")),
+            Some(Some(t)) if t <= now => {
+                checks.push(Check::new("valid_from", Pass, format!("valid from {}", datetime(t))))
+            }
+            Some(Some(t)) => checks.push(Check::new("valid_from", Fail, format!("not valid before {}", datetime(t)))),
+            Some(None) => checks.push(Check::new("valid_from", Fail, "validFrom is not a date-time")),
         }
-        (Some(_), Some(_)) if !proof_ok => {
-            checks.push(Check::new("status", NotChecked, "not looked up: the proof failed"));
-            false
+        match self.valid_until {
+            None => checks.push(Check::new("valid_until", Pass, "no validUntil")),
+            Some(Some(t)) if now < t => {
+                checks.push(Check::new("valid_until", Pass, format!("valid until {}", datetime(t))))
+            }
+            Some(Some(t)) => checks.push(Check::new("valid_until", Fail, format!("expired at {}", datetime(t)))),
+            Some(None) => checks.push(Check::new("valid_until", Fail, "validUntil is not a date-time")),
         }
-        (Some(_), Some(entry)) => match status(&entry) {
-            StatusAnswer::Active => {
-                checks.push(Check::new("status", Pass, format!("not revoked ({}#{})", entry.list_url, entry.index)));
+        let status_checked = match &self.status {
+            StatusField::Absent => {
+                checks.push(Check::new("status", Pass, "no credentialStatus: cannot be revoked"));
                 true
             }
-            StatusAnswer::Revoked => {
-                checks.push(Check::new("status", Fail, format!("revoked ({}#{})", entry.list_url, entry.index)));
+            StatusField::Malformed => {
+                checks.push(Check::new(
+                    "status",
+                    Fail,
+                    "credentialStatus is not a revocation BitstringStatusListEntry",
+                ));
                 true
             }
-            StatusAnswer::Unknown(why) => {
-                checks.push(Check::new("status", NotChecked, why));
+            StatusField::Entry(_) if !self.proof_ok => {
+                checks.push(Check::new("status", NotChecked, "not looked up: the proof failed"));
                 false
             }
-        },
-    };
-    let valid = proof_ok && status_checked && checks.iter().all(|c| c.outcome != Fail);
-    Verification { valid, checks }
+            StatusField::Entry(entry) => match status(entry) {
+                StatusAnswer::Active => {
+                    checks.push(Check::new(
+                        "status",
+                        Pass,
+                        format!("not revoked ({}#{})", entry.list_url, entry.index),
+                    ));
+                    true
+                }
+                StatusAnswer::Revoked => {
+                    checks.push(Check::new("status", Fail, format!("revoked ({}#{})", entry.list_url, entry.index)));
+                    true
+                }
+                StatusAnswer::Unknown(why) => {
+                    checks.push(Check::new("status", NotChecked, why));
+                    false
+                }
+            },
+        };
+        let valid = self.proof_ok && status_checked && checks.iter().all(|c| c.outcome != Fail);
+        Verification { valid, checks }
+    }
+}
+
+/// Verifies a credential at `now`: shape, proof, issuer (when `trusted_issuer` is given),
+/// validity period, and revocation through `status` (which sees the entry only if the proof
+/// holds). [`examine`] then [`Examined::conclude`].
+pub fn verify(
+    vc: &Value,
+    now: OffsetDateTime,
+    trusted_issuer: Option<&str>,
+    status: impl FnOnce(&StatusEntry) -> StatusAnswer,
+) -> Verification {
+    examine(vc, trusted_issuer).conclude(now, status)
 }
 
 /// Reads a status list credential: its proof must hold and its issuer be `issuer`.

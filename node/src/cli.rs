@@ -47,6 +47,9 @@ pub enum Command {
     /// Check evidence receipts and the evidence log against the chain.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Verify W3C credentials issued by a jejak node, offline.
+    #[command(subcommand)]
+    Credential(crate::credential::CredentialCommand),
     /// Replay published reputation roots from the chain and IPFS.
     #[command(subcommand)]
     Audit(crate::audit::AuditCommand),
@@ -237,6 +240,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(cmd) => keys_command(cmd).await,
         Command::Zk(cmd) => crate::zk::run(cmd),
         Command::Evidence(cmd) => evidence_command(cmd).await,
+        Command::Credential(cmd) => crate::credential::run(cmd),
         Command::Audit(cmd) => crate::audit::command(cmd).await,
         Command::Bundle(cmd) => crate::bundle::command(cmd).await,
         Command::Index(IndexCommand::Status(arg)) => {

@@ -53,6 +53,61 @@ pub struct Config {
     pub evidence: EvidenceSection,
     /// Reputation epochs: when scores are computed and their roots published.
     pub epochs: EpochsSection,
+    /// Verifiable credentials the node issues.
+    pub credentials: CredentialsSection,
+    /// Zero-knowledge proof verification through the API.
+    pub proofs: ProofsSection,
+    /// Outgoing webhooks.
+    pub webhooks: WebhooksSection,
+}
+
+/// Verifiable credentials.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialsSection {
+    /// The issuer's ed25519 seed, 64 hex digits (prefer `JEJAK_CREDENTIALS__SIGNING_KEY`); without
+    /// it the node keeps one in `issuer.key` in the data directory, made on first start.
+    pub signing_key: Option<String>,
+    /// How long an issued credential is valid, days.
+    pub validity_days: u64,
+}
+
+impl std::fmt::Debug for CredentialsSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialsSection")
+            .field("signing_key", &self.signing_key.as_ref().map(|_| "<redacted>"))
+            .field("validity_days", &self.validity_days)
+            .finish()
+    }
+}
+
+/// Proof verification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProofsSection {
+    /// The verifying key file (`jejak zk setup` output); without it `POST /v1/verify/proof`
+    /// answers 503.
+    pub verifying_key: Option<PathBuf>,
+    /// Most proofs checked in one batch.
+    pub batch_max: usize,
+}
+
+/// Outgoing webhooks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksSection {
+    /// Produce and deliver webhooks.
+    pub enabled: bool,
+    /// Attempts before a delivery goes to the dead-letter list.
+    pub max_attempts: u32,
+    /// First retry delay, milliseconds (doubles per attempt).
+    pub backoff_base_ms: u64,
+    /// Longest retry delay, seconds.
+    pub backoff_cap_secs: u64,
+    /// Timeout of one delivery, seconds.
+    pub timeout_secs: u64,
+    /// Pause between rounds when idle, milliseconds.
+    pub poll_interval_ms: u64,
 }
 
 /// Chain access.
@@ -108,7 +163,7 @@ pub struct DatabaseConfig {
 }
 
 /// HTTP API.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiConfig {
     /// Listen address.
@@ -119,6 +174,19 @@ pub struct ApiConfig {
     pub max_events_per_request: usize,
     /// Request timeout, seconds.
     pub request_timeout_secs: u64,
+    /// Base URL the API is reached at, for links in credentials (default: `http://<listen>`).
+    pub public_url: Option<String>,
+    /// How long an API key is trusted from memory, milliseconds (revocations through the API
+    /// apply at once; from the CLI or another instance within this time).
+    pub key_cache_ttl_ms: u64,
+    /// Requests per second per API key (0: unlimited).
+    pub rate_limit_per_sec: f64,
+    /// Requests an idle key may send at once.
+    pub rate_limit_burst: f64,
+    /// Origins allowed by CORS (`["*"]` for any); empty: no CORS headers.
+    pub cors_origins: Vec<String>,
+    /// `/readyz` fails when the indexer lags the head by more blocks than this.
+    pub ready_max_lag_blocks: u64,
 }
 
 /// IPFS.
@@ -286,6 +354,12 @@ impl Config {
                 max_body_bytes: 4 * 1024 * 1024,
                 max_events_per_request: 1000,
                 request_timeout_secs: 30,
+                public_url: None,
+                key_cache_ttl_ms: 2000,
+                rate_limit_per_sec: 100.0,
+                rate_limit_burst: 200.0,
+                cors_origins: Vec::new(),
+                ready_max_lag_blocks: if preset == Preset::Local { 64 } else { 512 },
             },
             ipfs: IpfsConfig {
                 gateways: Vec::new(),
@@ -313,6 +387,16 @@ impl Config {
             log: LogConfig { format: "text".into(), filter: "info".into() },
             evidence: EvidenceSection::default(),
             epochs: EpochsSection::default(),
+            credentials: CredentialsSection { signing_key: None, validity_days: 30 },
+            proofs: ProofsSection { verifying_key: None, batch_max: 256 },
+            webhooks: WebhooksSection {
+                enabled: true,
+                max_attempts: 12,
+                backoff_base_ms: 1000,
+                backoff_cap_secs: 3600,
+                timeout_secs: 10,
+                poll_interval_ms: 500,
+            },
         }
     }
 
@@ -346,6 +430,35 @@ impl Config {
     /// The blockstore directory.
     pub fn blockstore_dir(&self) -> PathBuf {
         self.data_dir.join("blocks")
+    }
+
+    /// The API's public base URL.
+    pub fn public_url(&self) -> String {
+        self.api.public_url.clone().unwrap_or_else(|| format!("http://{}", self.api.listen))
+    }
+
+    /// The API settings of the verification API.
+    pub fn api_settings(&self, contracts: &ContractsConfig, public_url: String) -> jejak_api::ApiSettings {
+        let w = &self.webhooks;
+        jejak_api::ApiSettings {
+            public_url,
+            reputation_roots: contracts.reputation_roots,
+            key_cache_ttl: Duration::from_millis(self.api.key_cache_ttl_ms),
+            rate_limit: jejak_api::limits::RateLimit {
+                per_second: self.api.rate_limit_per_sec,
+                burst: self.api.rate_limit_burst.max(1.0),
+            },
+            cors_origins: self.api.cors_origins.clone(),
+            ready_max_lag_blocks: self.api.ready_max_lag_blocks,
+            proof_batch_max: self.proofs.batch_max.max(1),
+            webhooks: jejak_api::webhooks::WebhookSettings {
+                max_attempts: w.max_attempts.max(1),
+                backoff_base: Duration::from_millis(w.backoff_base_ms),
+                backoff_cap: Duration::from_secs(w.backoff_cap_secs),
+                timeout: Duration::from_secs(w.timeout_secs.max(1)),
+                poll_interval: Duration::from_millis(w.poll_interval_ms.max(10)),
+            },
+        }
     }
 
     /// Where evidence files are kept (apart from the public blockstore).

@@ -162,6 +162,23 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
         tracing::info!(target: "jejak::node", "no operator key: indexing and serving only, not anchoring");
     }
 
+    let public_url = match &cfg.api.public_url {
+        Some(u) => u.clone(),
+        None => format!("http://{api_addr}"),
+    };
+    let verifying_key = match &cfg.proofs.verifying_key {
+        Some(p) => Some(
+            jejak_prover::VerifyingKeyFile::read(p)
+                .with_context(|| format!("reading the verifying key {}", p.display()))?,
+        ),
+        None => None,
+    };
+    let services = Arc::new(jejak_api::Services::new(
+        cfg.api_settings(&contracts, public_url),
+        issuer_key(cfg)?,
+        Duration::from_secs(cfg.credentials.validity_days.max(1) * 86_400),
+        verifying_key.as_ref(),
+    )?);
     let state = jejak_api::AppState {
         store: store.clone(),
         blockstore: blockstore.clone(),
@@ -183,9 +200,46 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
             nonce_lead: Duration::from_secs(cfg.evidence.nonce_lead_secs),
             ..jejak_api::EvidenceSettings::new(blobs, contracts.evidence_log)
         }),
+        services,
     };
+    if cfg.webhooks.enabled {
+        let (st, token) = (state.clone(), shutdown.clone());
+        tasks.spawn(async move { ("webhooks", jejak_api::webhooks::run(st, token).await.map_err(Into::into)) });
+    }
     let token = shutdown.clone();
     tasks.spawn(async move { ("api", jejak_api::serve(listener, state, token).await.map_err(Into::into)) });
 
     Ok(RunningNode { api_addr, store, blockstore, indexer_status: status, sender: operator_sender, shutdown, tasks })
+}
+
+/// The credential issuer's key: configured, or kept in `issuer.key` in the data directory (made
+/// on first start, readable by the owner only).
+fn issuer_key(cfg: &Config) -> anyhow::Result<ed25519_dalek::SigningKey> {
+    let parse = |hex_seed: &str, from: &str| -> anyhow::Result<ed25519_dalek::SigningKey> {
+        let mut seed = [0u8; 32];
+        hex::decode_to_slice(hex_seed.trim().trim_start_matches("0x"), &mut seed)
+            .map_err(|_| anyhow::anyhow!("{from}: the issuer key is 64 hex digits"))?;
+        Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+    };
+    if let Some(k) = &cfg.credentials.signing_key {
+        return parse(k, "credentials.signing_key");
+    }
+    let path = cfg.data_dir.join("issuer.key");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => parse(&text, &path.display().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut seed = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            let mut f = opts.open(&path).with_context(|| format!("creating {}", path.display()))?;
+            std::io::Write::write_all(&mut f, hex::encode(seed).as_bytes())?;
+            f.sync_all()?;
+            tracing::info!(target: "jejak::node", path = %path.display(), "made a new credential issuer key");
+            Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+        }
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
 }

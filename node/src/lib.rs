@@ -8,12 +8,14 @@
 //! evidence receipts and the evidence log against the chain (`jejak evidence verify|audit`).
 //! [`audit`] replays published reputation roots from the chain and IPFS (`jejak audit replay`);
 //! [`bundle`] exports and verifies portable worker bundles (`jejak bundle export|verify`);
+//! [`credential`] verifies W3C credentials offline (`jejak credential verify`).
 
 pub mod anvil;
 pub mod audit;
 pub mod bundle;
 pub mod cli;
 pub mod config;
+pub mod credential;
 pub mod dev;
 pub mod evidence;
 pub mod launch;

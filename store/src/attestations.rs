@@ -230,3 +230,30 @@ pub async fn idempotency_put(conn: &mut Conn, row: &IdempotencyRow) -> Result<()
     .await?;
     Ok(())
 }
+
+/// Up to `limit` attestations after `after_seq` in acceptance order, of one platform or all.
+pub async fn page(
+    conn: &mut Conn,
+    platform_id: Option<i64>,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<AttestationRow>> {
+    let rows = match platform_id {
+        Some(p) => {
+            sqlx::query(select!("WHERE seq > $1 AND platform_id = $2 ORDER BY seq LIMIT $3"))
+                .bind(after_seq)
+                .bind(p)
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
+        }
+        None => {
+            sqlx::query(select!("WHERE seq > $1 ORDER BY seq LIMIT $2"))
+                .bind(after_seq)
+                .bind(limit)
+                .fetch_all(conn)
+                .await?
+        }
+    };
+    rows.into_iter().map(from_row).collect()
+}

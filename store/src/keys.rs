@@ -87,3 +87,15 @@ pub async fn revoke(conn: &mut Conn, id: &str, at: i64) -> Result<bool> {
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Up to `limit` keys with ids after `after`, in id order.
+pub async fn page(conn: &mut Conn, after: &str, limit: i64) -> Result<Vec<ApiKeyRow>> {
+    sqlx::query(select!("WHERE id > $1 ORDER BY id LIMIT $2"))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}

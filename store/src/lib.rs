@@ -10,20 +10,25 @@
 //! events and idempotency), [`batches`] (batches built by the node), [`chain`] (indexed contract
 //! events, the block window and the cursor), [`ipfs`] (the IPFS fetch queue), [`evidence`]
 //! (proof-of-reality tasks, files, the append-only evidence log, verdicts, checkpoints), [`scores`]
-//! (reputation epochs, worker scores, the attestations an epoch counts). Query
+//! (reputation epochs, worker scores, the attestations an epoch counts), [`proofs`] (consumed
+//! nullifiers, root states), [`credentials`] (issued credentials, revocation), [`webhooks`]
+//! (incoming secrets, outgoing subscriptions and deliveries). Query
 //! functions take a connection (`&mut AnyConnection`), so callers choose whether they run inside
 //! a transaction.
 
 pub mod attestations;
 pub mod batches;
 pub mod chain;
+pub mod credentials;
 mod error;
 pub mod evidence;
 pub mod ipfs;
 pub mod keys;
+pub mod proofs;
 pub mod scores;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
+pub mod webhooks;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -1,5 +1,12 @@
 //! End-to-end tests: real anvil, real databases, real HTTP.
 
+mod api_crash;
+mod api_credentials;
+mod api_events;
+mod api_fuzz;
+mod api_proofs;
+mod api_roles;
+mod api_webhooks;
 mod bad_input;
 mod crash;
 mod evidence;

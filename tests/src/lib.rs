@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use jejak_store::Backend;
 
+pub mod api;
 pub mod reputation;
 
 pub mod fault_proxy;

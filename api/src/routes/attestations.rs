@@ -11,6 +11,10 @@ use serde_json::{Value, json};
 use crate::auth::Principal;
 use crate::{ApiError, ApiResult, AppState};
 
+/// An attestation with its inclusion proof, anchor and finality.
+#[utoipa::path(get, path = "/v1/attestations/{id}", tag = "attestations", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Attestation id (att_...)")),
+    responses((status = 200, body = crate::openapi::AttestationReceipt), (status = "4XX", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn get_attestation(
     State(st): State<AppState>,
     who: Principal,
@@ -77,4 +81,94 @@ pub(crate) async fn get_attestation(
         }
     }
     Ok(Json(out))
+}
+
+/// `?platform_id=&limit=&cursor=` of the attestation history.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct HistoryQuery {
+    /// Only this platform's (admins and auditors; a platform key sees its own anyway).
+    platform_id: Option<i64>,
+    /// Items per page, 1 to 100 (default 50).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// One accepted attestation in the history.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct HistoryItem {
+    /// `att_...`.
+    id: String,
+    /// Platform.
+    platform_id: i64,
+    /// Event type.
+    event_type: String,
+    /// The platform's event id.
+    event_id: Option<String>,
+    /// The RFC 6962 leaf, hex.
+    leaf: String,
+    /// When the event happened (RFC 3339).
+    occurred_at: String,
+    /// When the node accepted it (RFC 3339).
+    received_at: String,
+    /// Whether it is in a batch yet.
+    batched: bool,
+}
+
+/// A page of history.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub(crate) struct HistoryPage {
+    /// Attestations in acceptance order.
+    data: Vec<HistoryItem>,
+    /// Cursor of the next page, null on the last.
+    next_cursor: Option<String>,
+}
+
+/// The history of accepted attestations (auditors and admins: all; platforms: their own).
+#[utoipa::path(get, path = "/v1/attestations", tag = "attestations", security(("api_key" = [])), params(HistoryQuery),
+    responses((status = 200, body = HistoryPage), (status = "4XX", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn list_attestations(
+    State(st): State<AppState>,
+    who: Principal,
+    q: Result<axum::extract::Query<HistoryQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<HistoryPage>> {
+    use crate::auth::Role;
+    crate::body::require(&who, &[Role::Admin, Role::Auditor, Role::Platform], "reading the history")?;
+    let axum::extract::Query(q) = q.map_err(|e| ApiError::unprocessable("invalid_request", e.body_text()))?;
+    let page = crate::pagination::PageRequest::from_query(Ok(axum::extract::Query(crate::pagination::PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    })))?;
+    let platform = match who.role {
+        Role::Platform => match q.platform_id {
+            Some(p) if Some(p) != who.platform_id => {
+                return Err(ApiError::forbidden("wrong_platform", "a platform key reads its own history only"));
+            }
+            _ => who.platform_id,
+        },
+        _ => q.platform_id,
+    };
+    let mut c = st.store.conn().await?;
+    let rows = attestations::page(&mut c, platform, page.after_seq()?, page.fetch).await?;
+    let (rows, next_cursor) = page.finish(rows, |r| r.seq.to_string());
+    let t = |s: i64| crate::routes::tasks::rfc3339(s).as_str().unwrap_or_default().to_owned();
+    let data = rows
+        .iter()
+        .map(|r| {
+            let a = &r.attestation;
+            HistoryItem {
+                id: a.id.clone(),
+                platform_id: a.platform_id,
+                event_type: a.event_type.clone(),
+                event_id: a.event_id.clone(),
+                leaf: hex::encode(a.leaf),
+                occurred_at: t(a.occurred_at),
+                received_at: t(a.received_at),
+                batched: r.batch_id.is_some(),
+            }
+        })
+        .collect();
+    Ok(Json(HistoryPage { data, next_cursor }))
 }

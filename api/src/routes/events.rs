@@ -23,6 +23,12 @@ use crate::{ApiError, ApiResult, AppState};
 /// Longest accepted `Idempotency-Key`.
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
+/// Work events from a platform (up to 1,000, all or nothing, durable before 202).
+#[utoipa::path(post, path = "/v1/events", tag = "events", security(("api_key" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeating a request with the same key returns the first answer")),
+    request_body = crate::openapi::EventsRequest,
+    responses((status = 202, description = "Stored durably", body = crate::openapi::EventsAccepted),
+        (status = "4XX", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn post_events(
     State(st): State<AppState>,
     who: Principal,
@@ -32,7 +38,14 @@ pub(crate) async fn post_events(
     let parsed: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("malformed_json", format!("request body is not valid JSON: {e}")))?;
     let platform_id = platform_of(&who, &parsed)?;
-    let key = idempotency_key(&headers)?;
+    accept(&st, platform_id, &headers, parsed).await
+}
+
+/// Validates and stores the events of a request for `platform_id` (an API key's or a signed
+/// webhook's).
+pub(crate) async fn accept(st: &AppState, platform_id: i64, headers: &HeaderMap, parsed: Value) -> ApiResult<Response> {
+    let st = st.clone();
+    let key = idempotency_key(headers)?;
     let events = validate(&st, &parsed)?;
     check_platform(&st, platform_id).await?;
     let request_hash: [u8; 32] = Sha256::digest(jejak_core::jcs::to_vec(&parsed).map_err(ApiError::internal)?).into();

@@ -81,7 +81,12 @@ fn refused(e: jejak_evidence::Error, part: usize, filename: Option<&str>) -> Api
     }))
 }
 
-async fn upload(
+/// Streaming multipart upload of photos and GPX tracks (all or nothing).
+#[utoipa::path(post, path = "/v1/tasks/{id}/evidence", tag = "evidence", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Task id (tsk_...)")),
+    request_body(content = crate::openapi::UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = crate::openapi::UploadAnswer), (status = "4XX", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn upload(
     State(st): State<AppState>,
     who: crate::auth::Principal,
     Path(id): Path<String>,
@@ -286,7 +291,11 @@ fn media_type_name(a: &Analyzed) -> String {
     serde_json::to_value(a.media_type).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 
-async fn receipt(
+/// The receipt of an evidence file: leaf inputs, inclusion path, anchor.
+#[utoipa::path(get, path = "/v1/evidence/{sha256}/receipt", tag = "evidence", security(("api_key" = [])),
+    params(("sha256" = String, Path, description = "SHA-256 of the file, hex")),
+    responses((status = 200, body = crate::openapi::EvidenceReceiptAnswer), (status = "4XX", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn receipt(
     State(st): State<AppState>,
     who: crate::auth::Principal,
     Path(sha256): Path<String>,
@@ -350,12 +359,16 @@ async fn receipt(
 }
 
 #[derive(Debug, Deserialize)]
-struct Range {
+pub(crate) struct Range {
     from: u64,
     to: u64,
 }
 
-async fn consistency(
+/// RFC 6962 consistency proof between two sizes of the evidence log.
+#[utoipa::path(get, path = "/v1/evidence/consistency", tag = "evidence",
+    params(crate::openapi::ConsistencyQuery),
+    responses((status = 200, body = crate::openapi::Consistency), (status = "4XX", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn consistency(
     State(st): State<AppState>,
     range: Result<Query<Range>, QueryRejection>,
 ) -> ApiResult<Json<Value>> {
@@ -381,7 +394,10 @@ async fn consistency(
     })))
 }
 
-async fn checkpoints(State(st): State<AppState>) -> ApiResult<Json<Value>> {
+/// The evidence log's size and its anchored and pending heads.
+#[utoipa::path(get, path = "/v1/evidence/checkpoints", tag = "evidence",
+    responses((status = 200, body = crate::openapi::Checkpoints), (status = "5XX", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn checkpoints(State(st): State<AppState>) -> ApiResult<Json<Value>> {
     let contract: [u8; 20] = st.evidence.evidence_log.into();
     let chain_id = st.chain_id as i64;
     let mut c = st.store.conn().await?;

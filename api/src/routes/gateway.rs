@@ -34,6 +34,10 @@ fn headers(cid: &str, len: usize, resp: &mut Response) {
 }
 
 /// `GET /ipfs/{cid}` (with `Accept: application/vnd.ipld.raw` or `?format=raw`).
+#[utoipa::path(get, path = "/ipfs/{cid}", tag = "ipfs",
+    params(("cid" = String, Path, description = "CIDv1 (raw, sha2-256)")),
+    responses((status = 200, description = "The raw block", body = String, content_type = "application/vnd.ipld.raw"),
+        (status = "4XX", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn get_block(State(st): State<AppState>, Path(cid): Path<String>) -> ApiResult<Response> {
     let bytes = lookup(&st, &cid).await?;
     let len = bytes.len();
@@ -43,6 +47,10 @@ pub(crate) async fn get_block(State(st): State<AppState>, Path(cid): Path<String
 }
 
 /// `HEAD /ipfs/{cid}`.
+#[utoipa::path(head, path = "/ipfs/{cid}", tag = "ipfs",
+    params(("cid" = String, Path, description = "CIDv1 (raw, sha2-256)")),
+    responses((status = 200, description = "The block is held", body = String, content_type = "application/vnd.ipld.raw"),
+        (status = "4XX", description = "Not held or not a CID", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn head_block(State(st): State<AppState>, Path(cid): Path<String>) -> ApiResult<Response> {
     let bytes = lookup(&st, &cid).await?;
     let mut resp = StatusCode::OK.into_response();

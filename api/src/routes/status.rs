@@ -1,17 +1,74 @@
-//! Health and indexer status.
+//! Health, readiness, metrics, the OpenAPI document and indexer status.
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::{ApiResult, AppState};
+use crate::{ApiError, ApiResult, AppState};
 
 /// `GET /healthz`: the process is up.
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process is up", body = crate::openapi::Health)))]
 pub(crate) async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
+/// `GET /readyz`: the database answers, the indexer reaches the chain and is within
+/// `ready_max_lag_blocks` of the head.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "Ready", body = crate::openapi::Readiness),
+        (status = 503, description = "Not ready: `checks` says why", body = crate::openapi::Readiness)))]
+pub(crate) async fn readyz(State(st): State<AppState>) -> Response {
+    let database = match st.store.ping().await {
+        Ok(()) => json!({"ok": true}),
+        Err(e) => json!({"ok": false, "error": e.to_string()}),
+    };
+    let live = st.indexer.snapshot();
+    let chain_ok = live.head > 0 && !live.head_stalled;
+    let chain = json!({
+        "ok": chain_ok,
+        "head": live.head,
+        "finalized": live.finalized,
+        "head_stalled": live.head_stalled,
+        "last_error": live.last_error,
+    });
+    let max_lag = st.services.settings.ready_max_lag_blocks;
+    let lag_ok = live.head > 0 && live.lag <= max_lag;
+    let indexer = json!({"ok": lag_ok, "lag": live.lag, "max_lag": max_lag, "cursor": live.cursor});
+    let ready = database["ok"] == true && chain_ok && lag_ok;
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let body = json!({
+        "status": if ready { "ready" } else { "not_ready" },
+        "checks": {"database": database, "chain": chain, "indexer": indexer},
+    });
+    (status, Json(body)).into_response()
+}
+
+/// `GET /metrics`: Prometheus text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition format 0.0.4", body = String, content_type = "text/plain")))]
+pub(crate) async fn metrics(State(st): State<AppState>) -> Response {
+    let body = crate::metrics::render(&st).await;
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+}
+
+/// `GET /openapi.json`: this API's OpenAPI 3.1 document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
+pub(crate) async fn openapi_json() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], crate::openapi::document_json()).into_response()
+}
+
+/// Any route that does not exist.
+pub(crate) async fn not_found() -> ApiError {
+    ApiError::not_found("not_found", "no such route")
+}
+
 /// `GET /v1/index/status`: head, finalized, cursor, lag, reorgs, alarms, IPFS queue by status.
+#[utoipa::path(get, path = "/v1/index/status", tag = "operations",
+    responses((status = 200, body = crate::openapi::IndexStatus), (status = "5XX", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn index_status(State(st): State<AppState>) -> ApiResult<Json<Value>> {
     let live = st.indexer.snapshot();
     let mut c = st.store.conn().await?;

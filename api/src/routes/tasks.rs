@@ -122,7 +122,12 @@ struct RegisterWitness {
     label: String,
 }
 
-async fn register_witness(State(st): State<AppState>, who: Principal, body: Bytes) -> ApiResult<Response> {
+/// Registers a witness key of the platform.
+#[utoipa::path(post, path = "/v1/witnesses", tag = "evidence", security(("api_key" = [])),
+    request_body = crate::openapi::RegisterWitness,
+    responses((status = 201, body = crate::openapi::Witness), (status = 200, description = "Already registered", body = crate::openapi::Witness),
+        (status = "4XX", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn register_witness(State(st): State<AppState>, who: Principal, body: Bytes) -> ApiResult<Response> {
     let v = parse_json(&body)?;
     let platform_id = platform_of(&who, &v)?;
     let req: RegisterWitness = serde_json::from_value(v).map_err(|e| invalid(e.to_string()))?;
@@ -147,14 +152,32 @@ fn witness_json(w: &db::WitnessKeyRow) -> Value {
     })
 }
 
-async fn list_witnesses(State(st): State<AppState>, who: Principal) -> ApiResult<Json<Value>> {
+/// The platform's witness keys, by cursor.
+#[utoipa::path(get, path = "/v1/witnesses", tag = "evidence", security(("api_key" = [])),
+    params(crate::pagination::PageQuery),
+    responses((status = 200, body = crate::openapi::WitnessPage), (status = "4XX", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn list_witnesses(
+    State(st): State<AppState>,
+    who: Principal,
+    q: Result<axum::extract::Query<crate::pagination::PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
     let platform_id = match who.role {
         Role::Platform => who.platform_id.ok_or_else(|| ApiError::internal("platform key without platform"))?,
         _ => return Err(ApiError::forbidden("forbidden", "witness keys are listed with a platform key")),
     };
+    let page = crate::pagination::PageRequest::from_query(q)?;
     let mut c = st.store.conn().await?;
-    let keys = db::witness_keys(&mut c, platform_id).await?;
-    Ok(Json(json!({ "platform_id": platform_id, "witnesses": keys.iter().map(witness_json).collect::<Vec<_>>() })))
+    let mut keys = db::witness_keys(&mut c, platform_id).await?;
+    // A platform has few witnesses: page over the sorted list.
+    keys.sort_by_key(|k| k.key);
+    let after = page.after.clone();
+    let rest: Vec<_> = keys.into_iter().filter(|k| hex::encode(k.key) > after).take(page.fetch as usize).collect();
+    let (rows, next_cursor) = page.finish(rest, |k| hex::encode(k.key));
+    Ok(Json(json!({
+        "platform_id": platform_id,
+        "data": rows.iter().map(witness_json).collect::<Vec<_>>(),
+        "next_cursor": next_cursor,
+    })))
 }
 
 #[derive(Debug, Deserialize)]
@@ -190,7 +213,12 @@ struct Location {
     radius_m: Option<f64>,
 }
 
-async fn create_task(State(st): State<AppState>, who: Principal, body: Bytes) -> ApiResult<Response> {
+/// Creates a task that needs proof of reality (retry-safe).
+#[utoipa::path(post, path = "/v1/tasks", tag = "evidence", security(("api_key" = [])),
+    request_body = crate::openapi::CreateTask,
+    responses((status = 201, body = crate::openapi::Task), (status = 200, description = "The same task again", body = crate::openapi::Task),
+        (status = "4XX", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn create_task(State(st): State<AppState>, who: Principal, body: Bytes) -> ApiResult<Response> {
     let v = parse_json(&body)?;
     let platform_id = platform_of(&who, &v)?;
     let request_hash: [u8; 32] = Sha256::digest(jejak_core::jcs::to_vec(&v).map_err(ApiError::internal)?).into();
@@ -314,12 +342,29 @@ pub(crate) async fn full_task_json(st: &AppState, id: &str) -> ApiResult<Value> 
     Ok(task_json(&row, verdict.as_ref(), &files, &statements))
 }
 
-async fn get_task(State(st): State<AppState>, who: Principal, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// A task with its files, witness statements and latest verdict.
+#[utoipa::path(get, path = "/v1/tasks/{id}", tag = "evidence", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Task id (tsk_...)")),
+    responses((status = 200, body = crate::openapi::Task), (status = "4XX", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn get_task(
+    State(st): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
     readable_task(&st, &who, &id).await?;
     Ok(Json(full_task_json(&st, &id).await?))
 }
 
-async fn issue_nonce(State(st): State<AppState>, who: Principal, Path(id): Path<String>) -> ApiResult<Response> {
+/// The task's capture nonce (the same every time).
+#[utoipa::path(post, path = "/v1/tasks/{id}/nonce", tag = "evidence", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Task id (tsk_...)")),
+    responses((status = 201, body = crate::openapi::Nonce), (status = 200, description = "Issued before", body = crate::openapi::Nonce),
+        (status = "4XX", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn issue_nonce(
+    State(st): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
     let task = writable_task(&st, &who, &id).await?;
     let now = now_secs();
     if task.nonce.is_none() {
@@ -363,7 +408,12 @@ pub(crate) fn parse_statements(v: Value) -> ApiResult<Vec<WitnessStatement>> {
     Ok(list)
 }
 
-async fn add_witnesses(
+/// Witness statements signed after the upload.
+#[utoipa::path(post, path = "/v1/tasks/{id}/witnesses", tag = "evidence", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Task id (tsk_...)")),
+    request_body = crate::openapi::AddWitnesses,
+    responses((status = 200, body = crate::openapi::Task), (status = "4XX", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn add_witnesses(
     State(st): State<AppState>,
     who: Principal,
     Path(id): Path<String>,

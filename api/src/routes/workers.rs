@@ -21,6 +21,10 @@ fn status_str(s: EpochStatus) -> &'static str {
     s.as_str()
 }
 
+/// A worker's reputation and credit with reasons, per platform, and history.
+#[utoipa::path(get, path = "/v1/workers/{id}/reputation", tag = "reputation", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Identity commitment (decimal)")),
+    responses((status = 200, body = crate::openapi::Reputation), (status = "4XX", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn get_reputation(
     State(st): State<AppState>,
     who: Principal,

@@ -1,0 +1,161 @@
+//! Limits: per-key rate limits (token buckets answered 429 with `Retry-After`), CORS, and the
+//! middleware that turns every bare error answer of the stack (unknown route, wrong method,
+//! body over the limit, timeout) into the API's JSON error format.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher as _, RandomState};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse as _, Response};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::ApiError;
+
+/// Per-key request rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RateLimit {
+    /// Sustained requests per second per key (0 turns limiting off).
+    pub per_second: f64,
+    /// Requests a key may send at once after being idle.
+    pub burst: f64,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self { per_second: 100.0, burst: 200.0 }
+    }
+}
+
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+const SHARDS: usize = 16;
+/// Buckets per shard before idle ones are dropped.
+const MAX_BUCKETS: usize = 10_000;
+
+/// Token buckets per API key.
+#[derive(Debug)]
+pub struct RateLimiter {
+    limit: RateLimit,
+    hasher: RandomState,
+    shards: Vec<Mutex<HashMap<String, Bucket>>>,
+}
+
+impl RateLimiter {
+    /// A limiter with one bucket per key.
+    pub fn new(limit: RateLimit) -> Self {
+        Self { limit, hasher: RandomState::new(), shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect() }
+    }
+
+    /// Takes a token from `key`'s bucket, or answers 429 with the seconds until one is there.
+    pub fn check(&self, key: &str) -> Result<(), ApiError> {
+        let RateLimit { per_second, burst } = self.limit;
+        if per_second <= 0.0 {
+            return Ok(());
+        }
+        let shard = &self.shards[self.hasher.hash_one(key) as usize % SHARDS];
+        let mut buckets = shard.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        if buckets.len() >= MAX_BUCKETS {
+            // A full bucket is the same as no bucket: drop those.
+            buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * per_second < burst);
+        }
+        let b = buckets.entry(key.to_owned()).or_insert(Bucket { tokens: burst, at: now });
+        b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * per_second).min(burst);
+        b.at = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = ((1.0 - b.tokens) / per_second).ceil().max(1.0) as u64;
+            tracing::debug!(target: "jejak::api", key, wait, "rate limited");
+            Err(ApiError::too_many_requests(wait))
+        }
+    }
+}
+
+/// The CORS layer for the configured origins: none (no CORS headers), `*`, or a list.
+pub fn cors(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods(tower_http::cors::Any)
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::HeaderName::from_static("idempotency-key"),
+            ])
+            .expose_headers([header::RETRY_AFTER])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
+}
+
+/// Rewrites error answers that are not JSON (from axum's router and extractors, the body limit,
+/// the timeout) into `{"error": {...}}` with a stable code, keeping `Allow` and `Retry-After`.
+pub(crate) async fn json_errors(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let (code, message) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such route"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this route does not take this method"),
+        StatusCode::REQUEST_TIMEOUT => ("request_timeout", "the request took longer than the API's timeout"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the request body is larger than the API accepts"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "the body's Content-Type is not accepted"),
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid_request", "the request does not have the documented shape"),
+        StatusCode::TOO_MANY_REQUESTS => ("rate_limited", "too many requests"),
+        StatusCode::SERVICE_UNAVAILABLE => ("service_unavailable", "the service is unavailable"),
+        s if s.is_server_error() => ("internal", "internal error"),
+        _ => ("bad_request", "the request could not be read"),
+    };
+    let keep: Vec<_> = [header::ALLOW, header::RETRY_AFTER]
+        .into_iter()
+        .filter_map(|h| resp.headers().get(&h).cloned().map(|v| (h, v)))
+        .collect();
+    let mut out = ApiError::new(status, code, message).into_response();
+    out.headers_mut().extend(keep);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_allows_the_burst_then_answers_429_with_retry_after() {
+        let l = RateLimiter::new(RateLimit { per_second: 1.0, burst: 3.0 });
+        for _ in 0..3 {
+            l.check("a").unwrap();
+        }
+        let e = l.check("a").unwrap_err();
+        assert_eq!(e.status, StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(e.retry_after, Some(1));
+        l.check("b").expect("keys have their own buckets");
+        RateLimiter::new(RateLimit { per_second: 0.0, burst: 0.0 }).check("a").expect("0 turns limiting off");
+    }
+}

@@ -1,0 +1,235 @@
+//! Prometheus metrics: HTTP requests by route, method and status with latency histograms, proof
+//! verification times and batch sizes, and at scrape time the indexer (head, finality, lag,
+//! reorganisations), the IPFS queue and the webhook backlog.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::AppState;
+
+/// Upper bounds of the latency buckets, seconds.
+const LATENCY_BOUNDS: [f64; 14] =
+    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+/// Upper bounds of the batch size buckets.
+const BATCH_BOUNDS: [f64; 9] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0];
+
+/// A histogram of fixed buckets, updated without locks.
+#[derive(Debug)]
+pub struct Histogram {
+    bounds: &'static [f64],
+    counts: Vec<AtomicU64>,
+    count: AtomicU64,
+    /// Sum in millionths, so it fits an integer.
+    sum_micro: AtomicU64,
+}
+
+impl Histogram {
+    fn new(bounds: &'static [f64]) -> Self {
+        Self {
+            bounds,
+            counts: (0..bounds.len()).map(|_| AtomicU64::new(0)).collect(),
+            count: AtomicU64::new(0),
+            sum_micro: AtomicU64::new(0),
+        }
+    }
+
+    /// Records one observation.
+    pub fn observe(&self, v: f64) {
+        if let Some(i) = self.bounds.iter().position(|b| v <= *b) {
+            self.counts[i].fetch_add(1, Ordering::Relaxed);
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_micro.fetch_add((v * 1e6) as u64, Ordering::Relaxed);
+    }
+
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        let mut cumulative = 0;
+        for (b, c) in self.bounds.iter().zip(&self.counts) {
+            cumulative += c.load(Ordering::Relaxed);
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {cumulative}");
+        }
+        let count = self.count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {count}");
+        let sum = self.sum_micro.load(Ordering::Relaxed) as f64 / 1e6;
+        let braces = |s: &str| if s.is_empty() { String::new() } else { format!("{{{s}}}") };
+        let _ = writeln!(out, "{name}_sum{} {sum}", braces(labels));
+        let _ = writeln!(out, "{name}_count{} {count}", braces(labels));
+    }
+}
+
+/// Per route: (method, status, histogram); few enough per route to scan.
+type ByRoute = HashMap<String, Vec<(String, u16, Arc<Histogram>)>>;
+
+/// The node's metrics registry.
+#[derive(Debug)]
+pub struct Metrics {
+    requests: RwLock<ByRoute>,
+    /// Time to verify one batch of proofs, seconds.
+    pub proof_batch_seconds: Histogram,
+    /// Proofs per verified batch.
+    pub proof_batch_size: Histogram,
+    /// Proofs that verified.
+    pub proofs_valid: AtomicU64,
+    /// Proofs that did not verify.
+    pub proofs_invalid: AtomicU64,
+    /// Webhook deliveries attempted (any outcome).
+    pub webhook_attempts: AtomicU64,
+    started: Instant,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self {
+            requests: RwLock::new(HashMap::new()),
+            proof_batch_seconds: Histogram::new(&LATENCY_BOUNDS),
+            proof_batch_size: Histogram::new(&BATCH_BOUNDS),
+            proofs_valid: AtomicU64::new(0),
+            proofs_invalid: AtomicU64::new(0),
+            webhook_attempts: AtomicU64::new(0),
+            started: Instant::now(),
+        }
+    }
+}
+
+impl Metrics {
+    /// Records a request.
+    pub fn record_request(&self, route: &str, method: &str, status: u16, elapsed: Duration) {
+        let found = {
+            let map = self.requests.read().unwrap_or_else(|e| e.into_inner());
+            map.get(route)
+                .and_then(|v| v.iter().find(|(m, s, _)| *s == status && m == method))
+                .map(|(_, _, h)| h.clone())
+        };
+        let h = match found {
+            Some(h) => h,
+            None => {
+                let mut map = self.requests.write().unwrap_or_else(|e| e.into_inner());
+                let v = map.entry(route.to_owned()).or_default();
+                match v.iter().find(|(m, s, _)| *s == status && m == method) {
+                    Some((_, _, h)) => h.clone(),
+                    None => {
+                        let h = Arc::new(Histogram::new(&LATENCY_BOUNDS));
+                        v.push((method.to_owned(), status, h.clone()));
+                        h
+                    }
+                }
+            }
+        };
+        h.observe(elapsed.as_secs_f64());
+    }
+
+    fn render_requests(&self, out: &mut String) {
+        let map = self.requests.read().unwrap_or_else(|e| e.into_inner());
+        let mut rows: Vec<(&str, &str, u16, &Histogram)> =
+            map.iter().flat_map(|(r, v)| v.iter().map(move |(m, s, h)| (r.as_str(), m.as_str(), *s, &**h))).collect();
+        rows.sort_by_key(|(r, m, s, _)| (*r, *m, *s));
+        out.push_str("# HELP jejak_http_requests_total HTTP requests by route, method and status.\n");
+        out.push_str("# TYPE jejak_http_requests_total counter\n");
+        for (r, m, s, h) in &rows {
+            let _ = writeln!(
+                out,
+                "jejak_http_requests_total{{route=\"{r}\",method=\"{m}\",status=\"{s}\"}} {}",
+                h.count.load(Ordering::Relaxed)
+            );
+        }
+        out.push_str("# HELP jejak_http_request_duration_seconds HTTP request latency.\n");
+        out.push_str("# TYPE jejak_http_request_duration_seconds histogram\n");
+        for (r, m, s, h) in rows {
+            let labels = format!("route=\"{r}\",method=\"{m}\",status=\"{s}\"");
+            h.render(out, "jejak_http_request_duration_seconds", &labels);
+        }
+    }
+}
+
+/// Records every request with its matched route (not the raw path, which would explode the
+/// label space).
+pub(crate) async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    st.services.metrics.record_request(&route, &method, resp.status().as_u16(), start.elapsed());
+    resp
+}
+
+fn gauge(out: &mut String, name: &str, help: &str, kind: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+}
+
+/// The Prometheus text exposition of everything.
+pub(crate) async fn render(st: &AppState) -> String {
+    let m = &st.services.metrics;
+    let mut out = String::with_capacity(16 << 10);
+    m.render_requests(&mut out);
+    let i = st.indexer.snapshot();
+    gauge(&mut out, "jejak_indexer_head_block", "Chain head seen last.", "gauge", i.head);
+    gauge(&mut out, "jejak_indexer_finalized_block", "Finalized block seen last.", "gauge", i.finalized);
+    gauge(&mut out, "jejak_indexer_cursor_block", "Last block recorded.", "gauge", i.cursor);
+    gauge(&mut out, "jejak_indexer_lag_blocks", "Blocks between the head and the cursor.", "gauge", i.lag);
+    gauge(&mut out, "jejak_indexer_reorgs_total", "Reorganisations handled.", "counter", i.reorgs);
+    gauge(&mut out, "jejak_indexer_events_total", "Events recorded since start.", "counter", i.events_indexed);
+    gauge(
+        &mut out,
+        "jejak_indexer_finality_lagging",
+        "1 when finality lags the head.",
+        "gauge",
+        u8::from(i.finality_lagging),
+    );
+    gauge(&mut out, "jejak_indexer_head_stalled", "1 when the head has not moved.", "gauge", u8::from(i.head_stalled));
+    if let Ok(mut c) = st.store.conn().await {
+        out.push_str("# HELP jejak_ipfs_queue IPFS documents by fetch status.\n# TYPE jejak_ipfs_queue gauge\n");
+        for (s, n) in jejak_store::ipfs::counts(&mut c).await.unwrap_or_default() {
+            let _ = writeln!(out, "jejak_ipfs_queue{{status=\"{}\"}} {n}", s.as_str());
+        }
+        out.push_str("# HELP jejak_webhook_deliveries Outgoing webhook deliveries by status (pending = backlog, dead = dead letters).\n# TYPE jejak_webhook_deliveries gauge\n");
+        for (s, n) in jejak_store::webhooks::counts(&mut c).await.unwrap_or_default() {
+            let _ = writeln!(out, "jejak_webhook_deliveries{{status=\"{}\"}} {n}", s.as_str());
+        }
+    }
+    gauge(
+        &mut out,
+        "jejak_webhook_attempts_total",
+        "Webhook delivery attempts.",
+        "counter",
+        m.webhook_attempts.load(Ordering::Relaxed),
+    );
+    out.push_str("# HELP jejak_proofs_verified_total Zero-knowledge proofs checked by the pairing, by result.\n# TYPE jejak_proofs_verified_total counter\n");
+    let _ = writeln!(out, "jejak_proofs_verified_total{{result=\"valid\"}} {}", m.proofs_valid.load(Ordering::Relaxed));
+    let _ =
+        writeln!(out, "jejak_proofs_verified_total{{result=\"invalid\"}} {}", m.proofs_invalid.load(Ordering::Relaxed));
+    out.push_str("# HELP jejak_proof_batch_seconds Time to verify one batch of proofs.\n# TYPE jejak_proof_batch_seconds histogram\n");
+    m.proof_batch_seconds.render(&mut out, "jejak_proof_batch_seconds", "");
+    out.push_str("# HELP jejak_proof_batch_size Proofs per verified batch.\n# TYPE jejak_proof_batch_size histogram\n");
+    m.proof_batch_size.render(&mut out, "jejak_proof_batch_size", "");
+    gauge(&mut out, "jejak_uptime_seconds", "Seconds since the API started.", "gauge", m.started.elapsed().as_secs());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histograms_are_cumulative_in_the_exposition() {
+        let m = Metrics::default();
+        m.record_request("/v1/events", "POST", 202, Duration::from_micros(300));
+        m.record_request("/v1/events", "POST", 202, Duration::from_millis(20));
+        let mut out = String::new();
+        m.render_requests(&mut out);
+        assert!(
+            out.contains("jejak_http_requests_total{route=\"/v1/events\",method=\"POST\",status=\"202\"} 2"),
+            "{out}"
+        );
+        assert!(out.contains("status=\"202\",le=\"0.0005\"} 1"), "{out}");
+        assert!(out.contains("status=\"202\",le=\"0.025\"} 2"), "{out}");
+        assert!(out.contains("status=\"202\",le=\"+Inf\"} 2"), "{out}");
+    }
+}

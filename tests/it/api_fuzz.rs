@@ -1,0 +1,46 @@
+//! schemathesis (pinned, installed by `scripts/schemathesis`) fuzzes a node on SQLite through its
+//! own `/openapi.json` with an admin key: no answer may be a 5xx, and every answer must match the
+//! document (status, content type, body schema).
+
+use jejak_api::auth::Role;
+use jejak_tests::{Backend, TestChain, TestNode, init_logs};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schemathesis_finds_no_5xx_and_no_answer_outside_the_document() {
+    init_logs();
+    let chain = TestChain::start(1).await;
+    let p = chain.register_platform(chain.operator()).await;
+    let db = jejak_store::test_utils::TestDb::new(Backend::Sqlite).await;
+    let node = TestNode::start_with(&chain, db, |c| {
+        // The fuzzer sends thousands of requests with one key.
+        c.api.rate_limit_per_sec = 0.0;
+    })
+    .await;
+    node.wait_for_platform(p).await;
+    let admin = node.key(Role::Admin, None).await;
+    // Something to find: an attestation and a published epoch.
+    let platform = node.key(Role::Platform, Some(p)).await;
+    let (s, _) = node
+        .post_events(
+            &platform,
+            &json!({"events": [{"type": "task_completed", "worker": "c-1", "occurred_at": "2026-01-01T00:00:00Z",
+            "data": {"task_id": "f1", "earnings_minor": 1, "currency": "IDR"}}]}),
+            None,
+        )
+        .await;
+    assert_eq!(s, 202);
+    node.publish_fake_epoch(1, &jejak_tests::reputation::commitment(5), p as i64, 500).await;
+
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/schemathesis");
+    let api = node.api.clone();
+    let out =
+        tokio::task::spawn_blocking(move || std::process::Command::new(script).arg(&api).arg(&admin).output().unwrap())
+            .await
+            .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "schemathesis failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("passed"), "schemathesis ran no test:\n{stdout}");
+    node.node.stop().await.unwrap();
+}
