@@ -215,6 +215,21 @@ async fn reputation_end_to_end(backend: Backend) {
     drop(db);
     let v = bundle::verify(&bytes, &view, &fetcher).await.unwrap();
     assert_eq!(u64::from(v.reputation), score);
+    // The same through the command line: `jejak bundle verify FILE --rpc URL --blockstore DIR`.
+    let file = ipfs.path().join("ayu.bundle.json");
+    std::fs::write(&file, &bytes).unwrap();
+    let verify_cli = |path: &std::path::Path| {
+        let args = ["jejak", "bundle", "verify", path.to_str().unwrap(), "--rpc", &chain.anvil.endpoint()];
+        let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        args.extend(["--blockstore".into(), ipfs.path().display().to_string()]);
+        jejak_node::cli::run(<jejak_node::cli::Cli as clap::Parser>::parse_from(args))
+    };
+    verify_cli(&file).await.expect("the command verifies the bundle");
+    let mut tampered = bytes.clone();
+    let at = bytes.len() / 2;
+    tampered[at] = alter(tampered[at]);
+    std::fs::write(&file, &tampered).unwrap();
+    assert!(verify_cli(&file).await.is_err(), "and exits non-zero on an altered one");
 
     // Any altered byte is refused: every byte of a small worker's bundle, and a sample of the big
     // one (the same fields, many more of them).
