@@ -119,12 +119,26 @@ async fn reputation_end_to_end(backend: Backend) {
     );
     assert_eq!(r["history"].as_array().unwrap().len(), 1);
     assert_eq!(r["snapshot"]["root"], format!("0x{}", hex::encode(on_chain.root.0)));
+    // The worker gets the salt that opens their leaf; the leaf follows from it and the scores.
+    let salt = jejak_scoring::snapshot::parse_hex_fr(r["snapshot"]["salt"].as_str().unwrap()).unwrap();
+    let tier = jejak_scoring::Tier::A.leaf_value()
+        - ["A", "B", "C", "D", "E"].iter().position(|t| *t == r["credit"]["tier"]).unwrap() as u64;
+    let leaf = jejak_zk_circuits::worker_leaf(
+        jejak_zk_circuits::fr_from_decimal(&ayu).unwrap(),
+        score,
+        r["reputation"]["gigs"].as_u64().unwrap(),
+        tier,
+        epoch,
+        salt,
+    );
+    assert_eq!(r["snapshot"]["leaf"], format!("0x{}", hex::encode(jejak_zk_circuits::fr_to_be_bytes(&leaf))));
     let (s, r1) = node.get(&k1, &format!("/v1/workers/{ayu}/reputation")).await;
     assert_eq!(s, 200, "{r1}");
     let platforms = r1["platforms"].as_array().unwrap();
     assert_eq!(platforms.len(), 1, "a platform sees only its own account of the worker");
     assert_eq!(platforms[0]["platform_id"], p1);
     assert_eq!(r1["reputation"]["score"], score);
+    assert!(r1["snapshot"].get("salt").is_none(), "only the worker gets the salt");
     let (s, r) = node.get(&k2, &format!("/v1/workers/{budi}/reputation")).await;
     assert_eq!((s, r["error"]["code"].as_str()), (404, Some("worker_not_found")), "budi is not on platform 2");
     let (s, r) = node.get(&ayu_key, &format!("/v1/workers/{budi}/reputation")).await;

@@ -68,6 +68,17 @@ pub(crate) async fn get_reputation(
             })
         })
         .collect();
+    let mut snapshot = json!({
+        "root": format!("0x{}", hex::encode(epoch.root)),
+        "snapshot_cid": epoch.snapshot_cid,
+        "leaf_index": latest.leaf_index,
+        "leaf": format!("0x{}", hex::encode(latest.leaf)),
+        "transaction_hash": epoch.tx_hash.map(|h| format!("0x{}", hex::encode(h))),
+    });
+    // The salt opens the leaf: only the worker gets it, to prove with.
+    if who.role == Role::Worker {
+        snapshot["salt"] = json!(format!("0x{}", hex::encode(latest.salt)));
+    }
     Ok(Json(json!({
         "worker": id,
         "epoch": latest.epoch,
@@ -89,12 +100,7 @@ pub(crate) async fn get_reputation(
             "reasons": card["credit_reasons"],
         },
         "platforms": platforms,
-        "snapshot": {
-            "root": format!("0x{}", hex::encode(epoch.root)),
-            "snapshot_cid": epoch.snapshot_cid,
-            "leaf_index": latest.leaf_index,
-            "transaction_hash": epoch.tx_hash.map(|h| format!("0x{}", hex::encode(h))),
-        },
+        "snapshot": snapshot,
         "history": history,
     })))
 }
