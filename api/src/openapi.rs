@@ -32,7 +32,7 @@ pub struct ErrorInner {
     /// Human explanation.
     pub message: String,
     /// Structured details (per-item errors, refused file, checks...).
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<serde_json::Value>,
 }
@@ -183,13 +183,13 @@ pub struct AttestationReceipt {
     /// Audit path.
     pub inclusion_proof: Option<Vec<String>>,
     /// The batch.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub batch: Option<serde_json::Value>,
     /// The on-chain anchor.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub anchor: Option<serde_json::Value>,
     /// The on-chain revocation.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub revocation: Option<serde_json::Value>,
 }
 
@@ -303,7 +303,7 @@ pub struct Task {
     #[schema(value_type = Object)]
     pub location: serde_json::Value,
     /// Capture nonce once issued.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub nonce: Option<serde_json::Value>,
     /// Creation time.
     pub created_at: String,
@@ -314,7 +314,7 @@ pub struct Task {
     #[schema(value_type = Vec<Object>)]
     pub witnesses: Vec<serde_json::Value>,
     /// Latest verdict.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub verdict: Option<serde_json::Value>,
 }
 
@@ -378,7 +378,7 @@ pub struct EvidenceReceiptAnswer {
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
     /// The anchored checkpoint.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub checkpoint: Option<serde_json::Value>,
 }
 

@@ -55,7 +55,7 @@ impl ProofVerifier {
                     }
                     let start = Instant::now();
                     let batch: Vec<(Proof<Bn254>, PublicInputs)> =
-                        jobs.iter().map(|j| (j.proof.clone(), j.public.clone())).collect();
+                        jobs.iter().map(|j| (j.proof.clone(), j.public)).collect();
                     let all_ok = verifier.verify_batch(&batch, &mut rng).unwrap_or(false);
                     let results: Vec<bool> = if all_ok {
                         vec![true; jobs.len()]

@@ -126,7 +126,7 @@ pub(crate) async fn verify_proof(State(st): State<AppState>, who: Principal, bod
     let challenge = req
         .challenge
         .as_deref()
-        .map(|c| jejak_zk_circuits::fr_from_decimal(c))
+        .map(jejak_zk_circuits::fr_from_decimal)
         .transpose()
         .map_err(|e| ApiError::unprocessable("invalid_request", format!("challenge: {e}")))?;
 
