@@ -41,6 +41,8 @@ pub mod openapi;
 pub mod pagination;
 pub mod proofs;
 mod routes;
+#[cfg(test)]
+mod tests;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -1,0 +1,140 @@
+//! The stack's own answers through `router(..).oneshot(..)`: bodies over the limit, timeouts,
+//! unknown routes and methods all answer in the JSON error format; rate limits answer 429 with
+//! `Retry-After`; CORS answers preflights when configured; `/readyz` says what is not ready.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt as _;
+use serde_json::Value;
+use tower::ServiceExt as _;
+
+use crate::auth::{self, Role};
+use crate::limits::RateLimit;
+use crate::{ApiSettings, AppState, EvidenceSettings, Limits, Services};
+
+async fn state(dir: &tempfile::TempDir, tune: impl FnOnce(&mut Limits, &mut ApiSettings)) -> (AppState, String) {
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("api.db").display());
+    let store = jejak_store::Store::connect(&url).await.unwrap();
+    let mut limits = Limits::default();
+    let mut settings = ApiSettings::default();
+    tune(&mut limits, &mut settings);
+    let services =
+        Services::new(settings, ed25519_dalek::SigningKey::from_bytes(&[5; 32]), Duration::from_secs(60), None)
+            .unwrap();
+    let key = auth::new_key(Role::Admin, None, None, "t", 0);
+    jejak_store::keys::insert(&mut store.conn().await.unwrap(), &key.row).await.unwrap();
+    let st = AppState {
+        store,
+        blockstore: jejak_ipfs::Blockstore::open(dir.path().join("blocks")).unwrap(),
+        chain_id: 31337,
+        attestations_contract: alloy_primitives::Address::ZERO,
+        indexer: Arc::new(jejak_indexer::IndexerStatus::default()),
+        limits,
+        evidence: Arc::new(EvidenceSettings::new(
+            crate::BlobStore::open(dir.path().join("evidence")).unwrap(),
+            alloy_primitives::Address::ZERO,
+        )),
+        services: Arc::new(services),
+    };
+    (st, key.token)
+}
+
+async fn send(st: &AppState, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
+    let resp = crate::router(st.clone()).oneshot(req).await.unwrap();
+    let (parts, body) = resp.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    (parts.status, parts.headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+}
+
+fn code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn stack_errors_answer_in_the_json_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let (st, token) = state(&dir, |l, _| {
+        l.max_body_bytes = 1024;
+        l.request_timeout = Duration::from_millis(200);
+    })
+    .await;
+    let post = |body: Body| {
+        Request::post("/v1/events")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .unwrap()
+    };
+    let (s, _, b) = send(&st, post(Body::from(vec![b' '; 4096]))).await;
+    assert_eq!((s, code(&b)), (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"), "{b}");
+    // A body that never finishes: the timeout answers, in JSON.
+    let (s, _, b) =
+        send(&st, post(Body::from_stream(futures::stream::pending::<Result<bytes::Bytes, std::io::Error>>()))).await;
+    assert_eq!((s, code(&b)), (StatusCode::REQUEST_TIMEOUT, "request_timeout"), "{b}");
+    let (s, _, b) = send(&st, Request::get("/v1/nowhere").body(Body::empty()).unwrap()).await;
+    assert_eq!((s, code(&b)), (StatusCode::NOT_FOUND, "not_found"));
+    let (s, h, b) = send(&st, Request::delete("/v1/events").body(Body::empty()).unwrap()).await;
+    assert_eq!((s, code(&b)), (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"));
+    assert!(h.contains_key(header::ALLOW));
+    let (s, _, b) = send(&st, post(Body::from("{not json"))).await;
+    assert_eq!((s, code(&b)), (StatusCode::BAD_REQUEST, "malformed_json"));
+    let (s, _, b) = send(&st, Request::get("/v1/attestations").body(Body::empty()).unwrap()).await;
+    assert_eq!((s, code(&b)), (StatusCode::UNAUTHORIZED, "unauthorized"));
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_with_retry_after_per_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (st, token) = state(&dir, |_, s| s.rate_limit = RateLimit { per_second: 0.5, burst: 3.0 }).await;
+    let get = |t: &str| {
+        Request::get("/v1/attestations")
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    for _ in 0..3 {
+        assert_eq!(send(&st, get(&token)).await.0, StatusCode::OK);
+    }
+    let (s, h, b) = send(&st, get(&token)).await;
+    assert_eq!((s, code(&b)), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"));
+    assert_eq!(h.get(header::RETRY_AFTER).unwrap(), "2");
+    // Another key has its own bucket.
+    let other = auth::new_key(Role::Auditor, None, None, "t", 0);
+    jejak_store::keys::insert(&mut st.store.conn().await.unwrap(), &other.row).await.unwrap();
+    assert_eq!(send(&st, get(&other.token)).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn cors_is_configurable_and_readyz_says_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (st, _) = state(&dir, |_, s| s.cors_origins = vec!["https://dash.example".into()]).await;
+    let preflight = Request::builder()
+        .method("OPTIONS")
+        .uri("/v1/verify/credential")
+        .header(header::ORIGIN, "https://dash.example")
+        .header(header::ACCESS_CONTROL_REQUEST_METHOD, "POST")
+        .header(header::ACCESS_CONTROL_REQUEST_HEADERS, "authorization,content-type")
+        .body(Body::empty())
+        .unwrap();
+    let (s, h, _) = send(&st, preflight).await;
+    assert!(s.is_success(), "{s}");
+    assert_eq!(h.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).unwrap(), "https://dash.example");
+    let other = Request::get("/healthz").header(header::ORIGIN, "https://evil.example").body(Body::empty()).unwrap();
+    assert!(send(&st, other).await.1.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+    let (plain, _) = state(&tempfile::tempdir().unwrap(), |_, _| {}).await;
+    let get = Request::get("/healthz").header(header::ORIGIN, "https://dash.example").body(Body::empty()).unwrap();
+    assert!(send(&plain, get).await.1.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none(), "no CORS unless configured");
+
+    // No chain seen yet: the database is fine, the chain and indexer are not.
+    let (s, _, b) = send(&st, Request::get("/readyz").body(Body::empty()).unwrap()).await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(b["checks"]["database"]["ok"], true);
+    assert_eq!(b["checks"]["chain"]["ok"], false);
+    assert_eq!(b["status"], "not_ready");
+    let (s, h, _) = send(&st, Request::get("/metrics").body(Body::empty()).unwrap()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("text/plain"));
+}
