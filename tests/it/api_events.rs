@@ -105,8 +105,13 @@ on_both_databases! {
         let (s, _, replayed) = send(p, sign(secret.as_bytes(), now, &body), body.clone(), Some("hook-1")).await;
         assert!(s == 202 && replayed, "a repeated delivery gets the first answer");
         let body2 = serde_json::to_vec(&events(1, "edge")).unwrap();
-        let (s, b, _) = send(p, sign(secret.as_bytes(), now - 290, &body2), body2.clone(), None).await;
-        assert_eq!(s, 202, "{b}");
+        let edge = sign(secret.as_bytes(), now - 290, &body2);
+        let (s, b, replayed) = send(p, edge.clone(), body2.clone(), None).await;
+        assert!(s == 202 && !replayed, "{b}");
+        // The same signed request captured and sent again inside the window: first answer, nothing stored.
+        let (s, again, replayed) = send(p, edge, body2.clone(), None).await;
+        assert!(s == 202 && replayed, "{again}");
+        assert_eq!(again, b);
 
         // Outside the window, either side.
         for t in [now - 301 - 5, now + 301 + 5] {

@@ -2,7 +2,9 @@
 //!
 //! - `POST /v1/webhooks/events`: the body of `POST /v1/events`, signed with the platform's
 //!   webhook secret instead of an API key (`Jejak-Platform`, `Jejak-Signature`; see
-//!   [`crate::webhooks`]). Same validation, idempotency and durability.
+//!   [`crate::webhooks`]). Same validation, idempotency and durability; without an
+//!   `Idempotency-Key` the signature serves as one, so a request replayed inside the window
+//!   gets the first answer and stores nothing.
 //! - `POST /v1/platforms/{id}/webhook-secret`: creates or rotates that secret (shown once).
 //! - `POST|GET /v1/webhooks/subscriptions`, `DELETE /v1/webhooks/subscriptions/{id}`: outgoing
 //!   subscriptions to `batch.finalized`, `evidence.verdict`, `score.changed`.
@@ -107,6 +109,18 @@ pub(crate) async fn post_signed_events(
         && named.as_i64() != Some(platform_id)
     {
         return Err(ApiError::forbidden("wrong_platform", "platform_id differs from Jejak-Platform"));
+    }
+    // A captured request sent again inside the window must not store its events twice: without
+    // an Idempotency-Key, the signature itself is the key.
+    let derived = signature
+        .split(',')
+        .find_map(|p| p.trim().strip_prefix("v1="))
+        .and_then(|v1| axum::http::HeaderValue::from_str(&format!("jejak-signature-{v1}")).ok());
+    let mut headers = headers;
+    if let Some(key) = derived
+        && !headers.contains_key("idempotency-key")
+    {
+        headers.insert("idempotency-key", key);
     }
     accept(&st, platform_id, &headers, parsed).await
 }
