@@ -13,7 +13,7 @@ mod evidence;
 mod faults;
 mod first_flow;
 mod ipfs;
+mod reorg;
 mod reputation;
 mod reputation_audit;
 mod reputation_crash;
-mod reorg;
