@@ -35,6 +35,7 @@ use jejak_store::scores::{self, EpochRow, EpochStatus, WorkerScoreRow};
 use jejak_store::{Store, chain, now_secs};
 use jejak_zk_circuits::{Fr, fr_from_be_bytes, fr_to_be_bytes};
 use rand::SeedableRng as _;
+use rayon::prelude::*;
 use tokio_util::sync::CancellationToken;
 
 use crate::{Error, Result};
@@ -242,7 +243,7 @@ pub async fn score_epoch(
             .collect();
         let leaves = snapshot::leaves(epoch, &inputs);
         let rows = scores
-            .iter()
+            .par_iter()
             .zip(&inputs)
             .zip(&leaves)
             .enumerate()

@@ -7,9 +7,10 @@
 //! contribution and a repayment per worker. Generating the bodies is not timed (the node reads
 //! them from its database); everything from parsing them to the manifest bytes is.
 //!
-//! Phases: parse (JSON to integers, every core), fold (sums per account, one core), score
-//! (per identity, every core), salts, leaves (Poseidon of six inputs, every core), tree
-//! (Poseidon of two, every core), pages (canonical JSON and CIDs of the snapshot blocks).
+//! Phases: parse (JSON to integers, every core), fold (sums per account, one shard per core),
+//! score (per identity, every core), salts, leaves (Poseidon of six inputs, every core), cards
+//! (each score card as the JSON the job stores, every core), tree (Poseidon of two, every core),
+//! pages (canonical JSON and CIDs of the snapshot blocks).
 
 // A benchmark binary reports on stdout; integers only, as everywhere in this crate.
 #![allow(clippy::print_stdout)]
@@ -18,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use jejak_scoring::snapshot::{self, Header, LeafInput};
 use jejak_scoring::{Engine, Params, input};
+use rayon::prelude::*;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -228,6 +230,13 @@ fn main() {
     let leaves = snapshot::leaves(7, &inputs);
     let t_leaves = t.elapsed();
 
+    // What the job stores per identity besides the leaf: its score card as JSON.
+    let t = Clock::now();
+    let cards: Vec<String> = scores.par_iter().map(|s| serde_json::to_string(&s.card).unwrap()).collect();
+    let t_cards = t.elapsed();
+    let card_bytes: usize = cards.iter().map(String::len).sum();
+    drop(cards);
+
     let t = Clock::now();
     let tree = jejak_zk_circuits::PoseidonTree::from_leaves(snapshot::DEFAULT_DEPTH, leaves).unwrap();
     let t_tree = t.elapsed();
@@ -246,7 +255,7 @@ fn main() {
     let built = snapshot::build_from_tree(header, tree).unwrap();
     let t_pages = t.elapsed();
 
-    let total = t_parse + t_fold + t_score + t_salts + t_leaves + t_tree + t_pages;
+    let total = t_parse + t_fold + t_score + t_salts + t_leaves + t_cards + t_tree + t_pages;
     let poseidon = t_leaves + t_tree;
     let row = |name: &str, d: Span| {
         println!("  {name:<8} {:>9}  {:>6}   cpu {:>9}", secs(d.wall), pct(d.wall, total.wall), secs(d.cpu))
@@ -263,6 +272,7 @@ fn main() {
     row("score", t_score);
     row("salts", t_salts);
     row("leaves", t_leaves);
+    row("cards", t_cards);
     row("tree", t_tree);
     row("pages", t_pages);
     row("total", total);
@@ -272,6 +282,11 @@ fn main() {
         pct(poseidon.wall, total.wall),
         secs(poseidon.cpu),
         pct(poseidon.cpu, total.cpu)
+    );
+    println!(
+        "  score cards as JSON: {} MB in all, {} bytes each on average",
+        card_bytes >> 20,
+        card_bytes / scores.len()
     );
     let dist = |f: &dyn Fn(&jejak_scoring::ScoreCard) -> u32| {
         let mut v: Vec<u32> = scores.iter().map(|s| f(&s.card)).collect();
