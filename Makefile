@@ -53,7 +53,7 @@ bench: deps ## Benchmarks (see BENCHMARKS.md)
 	$(CARGO) build --release -p jejak-node --bin jejak
 	$(CARGO) bench --workspace
 
-bench-indexer: deps ## The indexer backfill benchmark alone (1,000,000 events; JEJAK_BENCH_EVENTS to change)
+bench-indexer: deps ## The indexer backfill benchmark alone (1,000,000 events; BENCH_EVENTS to change)
 	$(CARGO) build --release -p jejak-node --bin jejak
 	$(CARGO) bench -p jejak-tests --bench indexer_backfill
 

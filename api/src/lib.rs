@@ -118,6 +118,8 @@ pub struct ApiSettings {
     pub proof_batch_max: usize,
     /// Outgoing webhooks.
     pub webhooks: webhooks::WebhookSettings,
+    /// Credential verifications whose signature check is remembered (0: none).
+    pub credential_cache_entries: usize,
 }
 
 impl Default for ApiSettings {
@@ -131,6 +133,7 @@ impl Default for ApiSettings {
             ready_max_lag_blocks: 64,
             proof_batch_max: 256,
             webhooks: webhooks::WebhookSettings::default(),
+            credential_cache_entries: 10_000,
         }
     }
 }
@@ -174,7 +177,11 @@ impl Services {
         Ok(Self {
             keys: auth::KeyCache::new(settings.key_cache_ttl),
             limiter: limits::RateLimiter::new(settings.rate_limit),
-            issuer: credentials::Issuer::new(issuer_key, &settings.public_url, credential_validity),
+            issuer: {
+                let mut issuer = credentials::Issuer::new(issuer_key, &settings.public_url, credential_validity);
+                issuer.cache_entries = settings.credential_cache_entries;
+                issuer
+            },
             metrics,
             proofs,
             settings,

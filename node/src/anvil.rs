@@ -85,8 +85,10 @@ impl Anvil {
     }
 }
 
-/// Finds the anvil binary: `$JEJAK_ANVIL`, or `node_modules/.bin/anvil` in the current
-/// directory or one of its parents (install it with `npm ci`).
+/// Finds the anvil binary: `$JEJAK_ANVIL`, or the platform binary the pinned `@foundry-rs/anvil`
+/// npm package ships (`node_modules/@foundry-rs/anvil-<platform>/bin/anvil`) in the current
+/// directory or one of its parents (install it with `npm ci`). The binary is started directly,
+/// not through npm's `.bin/anvil` launcher: killing the launcher would leave anvil running.
 pub fn find_anvil() -> anyhow::Result<PathBuf> {
     if let Ok(p) = std::env::var("JEJAK_ANVIL") {
         return Ok(PathBuf::from(p));
@@ -94,15 +96,19 @@ pub fn find_anvil() -> anyhow::Result<PathBuf> {
     let start = std::env::current_dir()?;
     let mut dir: Option<&Path> = Some(&start);
     while let Some(d) = dir {
-        let candidate = d.join("node_modules/.bin/anvil");
-        if candidate.exists() {
-            return Ok(candidate);
+        let scope = d.join("node_modules/@foundry-rs");
+        if let Ok(entries) = std::fs::read_dir(&scope) {
+            for e in entries.flatten() {
+                let name = e.file_name();
+                let candidate = e.path().join("bin/anvil");
+                if name.to_string_lossy().starts_with("anvil-") && candidate.exists() {
+                    return Ok(candidate);
+                }
+            }
         }
         dir = d.parent();
     }
-    anyhow::bail!(
-        "anvil not found: run `npm ci` in the jejak checkout (it installs the pinned Foundry), or set JEJAK_ANVIL"
-    )
+    anyhow::bail!("anvil not found: run `npm ci` in the jejak checkout (it installs the pinned Foundry), or set JEJAK_ANVIL")
 }
 
 fn free_port() -> anyhow::Result<u16> {

@@ -70,6 +70,9 @@ pub struct CredentialsSection {
     pub signing_key: Option<String>,
     /// How long an issued credential is valid, days.
     pub validity_days: u64,
+    /// Credentials whose signature check `POST /v1/verify/credential` remembers, by request
+    /// hash (validity period and revocation are checked on every request); 0 turns it off.
+    pub verification_cache: usize,
 }
 
 impl std::fmt::Debug for CredentialsSection {
@@ -77,6 +80,7 @@ impl std::fmt::Debug for CredentialsSection {
         f.debug_struct("CredentialsSection")
             .field("signing_key", &self.signing_key.as_ref().map(|_| "<redacted>"))
             .field("validity_days", &self.validity_days)
+            .field("verification_cache", &self.verification_cache)
             .finish()
     }
 }
@@ -387,7 +391,7 @@ impl Config {
             log: LogConfig { format: "text".into(), filter: "info".into() },
             evidence: EvidenceSection::default(),
             epochs: EpochsSection::default(),
-            credentials: CredentialsSection { signing_key: None, validity_days: 30 },
+            credentials: CredentialsSection { signing_key: None, validity_days: 30, verification_cache: 10_000 },
             proofs: ProofsSection { verifying_key: None, batch_max: 256 },
             webhooks: WebhooksSection {
                 enabled: true,
@@ -414,7 +418,9 @@ impl Config {
             .unwrap_or(Preset::Local);
         Figment::from(Serialized::defaults(Self::preset(preset)))
             .merge(file())
-            .merge(Env::prefixed("JEJAK_").split("__"))
+            // JEJAK_CONFIG names the file (a command-line option) and JEJAK_ANVIL the anvil
+            // binary: they are not configuration keys.
+            .merge(Env::prefixed("JEJAK_").ignore(&["config", "anvil"]).split("__"))
             .extract()
             .map_err(Box::new)
     }
@@ -450,6 +456,7 @@ impl Config {
             },
             cors_origins: self.api.cors_origins.clone(),
             ready_max_lag_blocks: self.api.ready_max_lag_blocks,
+            credential_cache_entries: self.credentials.verification_cache,
             proof_batch_max: self.proofs.batch_max.max(1),
             webhooks: jejak_api::webhooks::WebhookSettings {
                 max_attempts: w.max_attempts.max(1),
@@ -576,6 +583,9 @@ mod tests {
             )?;
             jail.set_env("JEJAK_INDEXER__REORG_WINDOW", "4096");
             jail.set_env("JEJAK_OPERATOR__PRIVATE_KEY", "0xabc");
+            // Variables that are not configuration keys do not disturb it.
+            jail.set_env("JEJAK_CONFIG", "jejak.toml");
+            jail.set_env("JEJAK_ANVIL", "/usr/bin/anvil");
             let cfg = Config::load(Some(Path::new("jejak.toml"))).expect("loads");
             assert_eq!(cfg.preset, Preset::PolygonAmoy);
             assert_eq!(cfg.chain.chain_id, 80002, "from the preset");

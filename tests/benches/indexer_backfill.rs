@@ -1,6 +1,6 @@
 //! Indexer backfill benchmark.
 //!
-//! Seeds `JEJAK_BENCH_EVENTS` (default 1,000,000) `BatchAnchored` events on anvil through the
+//! Seeds `BENCH_EVENTS` (default 1,000,000) `BatchAnchored` events on anvil through the
 //! benchmark emitter contract, then measures, in one run on this machine:
 //! - anvil's own `eth_getLogs` ceiling: the same ranges fetched (4 in flight) and decoded,
 //!   nothing stored;
@@ -25,8 +25,8 @@ const RANGE: u64 = 8;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let total: u64 = std::env::var("JEJAK_BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
-    let runs: usize = std::env::var("JEJAK_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let total: u64 = std::env::var("BENCH_EVENTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
     let chain = TestChain::start(1).await;
     let emitter = BatchEventEmitter::deploy(&chain.provider).await.unwrap();
     let seed_start = Instant::now();
@@ -156,6 +156,9 @@ fetch_concurrency = 4
     let pid = child.id().unwrap();
     let mut peak = 0;
     loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("jejak exited with {status} before reaching the head");
+        }
         peak = peak.max(vm_hwm(pid));
         let mut c = db.store.conn().await.unwrap();
         if let Some(cur) = jejak_store::chain::cursor(&mut c, 31337).await.unwrap()
