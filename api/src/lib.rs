@@ -32,6 +32,7 @@
 
 pub mod auth;
 mod body;
+pub mod cache;
 pub mod credentials;
 mod error;
 pub mod evidence;
@@ -120,6 +121,8 @@ pub struct ApiSettings {
     pub webhooks: webhooks::WebhookSettings,
     /// Credential verifications whose signature check is remembered (0: none).
     pub credential_cache_entries: usize,
+    /// How long a reputation answer is reused for the same key (zero: not at all).
+    pub reputation_cache: Duration,
 }
 
 impl Default for ApiSettings {
@@ -134,6 +137,7 @@ impl Default for ApiSettings {
             proof_batch_max: 256,
             webhooks: webhooks::WebhookSettings::default(),
             credential_cache_entries: 10_000,
+            reputation_cache: Duration::from_secs(1),
         }
     }
 }
@@ -153,6 +157,8 @@ pub struct Services {
     pub issuer: credentials::Issuer,
     /// Batched proof verification; None without a verifying key.
     pub proofs: Option<proofs::ProofVerifier>,
+    /// Recent reputation answers per key.
+    pub reputation_cache: cache::ResponseCache,
 }
 
 impl Services {
@@ -184,6 +190,7 @@ impl Services {
             },
             metrics,
             proofs,
+            reputation_cache: cache::ResponseCache::new(settings.reputation_cache),
             settings,
         })
     }
@@ -203,7 +210,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/attestations", get(routes::attestations::list_attestations))
         .route("/v1/attestations/{id}", get(routes::attestations::get_attestation))
         .route("/v1/index/status", get(routes::status::index_status))
-        .route("/v1/workers/{id}/reputation", get(routes::workers::get_reputation))
+        .route(
+            "/v1/workers/{id}/reputation",
+            get(routes::workers::get_reputation)
+                .layer(axum::middleware::from_fn_with_state(state.clone(), cache::reputation)),
+        )
         .route("/ipfs/{cid}", get(routes::gateway::get_block).head(routes::gateway::head_block))
         .merge(routes::tasks::routes())
         .merge(routes::evidence::routes())

@@ -138,3 +138,69 @@ async fn cors_is_configurable_and_readyz_says_what_is_missing() {
     assert_eq!(s, StatusCode::OK);
     assert!(h.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("text/plain"));
 }
+
+#[tokio::test]
+async fn cached_reputation_answers_still_check_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (st, admin) = state(&dir, |_, s| s.reputation_cache = Duration::from_secs(60)).await;
+    let worker = "12345";
+    let epoch = jejak_store::scores::EpochRow {
+        chain_id: 31337,
+        epoch: 1,
+        status: jejak_store::scores::EpochStatus::Published,
+        as_of: 1,
+        as_of_block: 1,
+        params_version: 1,
+        params_cid: "p".into(),
+        depth: 20,
+        worker_count: 1,
+        root: [1; 32],
+        platforms: "[]".into(),
+        snapshot_cid: None,
+        tx_hash: None,
+        error: None,
+        created_at: 1,
+        updated_at: 1,
+    };
+    let mut commitment = [0u8; 32];
+    commitment[30..].copy_from_slice(&12345u16.to_be_bytes());
+    let row = jejak_store::scores::WorkerScoreRow {
+        epoch: 1,
+        commitment,
+        leaf_index: 0,
+        reputation: 700,
+        credit: 650,
+        tier: "B".into(),
+        gigs: 10,
+        salt: [2; 32],
+        leaf: [3; 32],
+        card: r#"{"platforms": []}"#.into(),
+    };
+    let mut tx = st.store.begin().await.unwrap();
+    jejak_store::scores::insert_epoch(&mut tx, &epoch, &[row]).await.unwrap();
+    jejak_store::commit(tx).await.unwrap();
+    let key = auth::new_key(Role::Worker, None, Some(worker.into()), "w", 0);
+    jejak_store::keys::insert(&mut st.store.conn().await.unwrap(), &key.row).await.unwrap();
+    let get = |t: &str| {
+        Request::get(format!("/v1/workers/{worker}/reputation"))
+            .header(header::AUTHORIZATION, format!("Bearer {t}"))
+            .body(Body::empty())
+            .unwrap()
+    };
+    let (s, _, first) = send(&st, get(&key.token)).await;
+    assert_eq!(s, StatusCode::OK, "{first}");
+    let (s, _, again) = send(&st, get(&key.token)).await;
+    assert_eq!((s, &again), (StatusCode::OK, &first));
+    // Another worker's key never gets this worker's (cached) answer.
+    let other = auth::new_key(Role::Worker, None, Some("999".into()), "w", 0);
+    jejak_store::keys::insert(&mut st.store.conn().await.unwrap(), &other.row).await.unwrap();
+    assert_eq!(send(&st, get(&other.token)).await.0, StatusCode::NOT_FOUND);
+    // Revoked: no cached answer any more.
+    let revoke = Request::post(format!("/v1/keys/{}/revoke", key.row.id))
+        .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(send(&st, revoke).await.0, StatusCode::OK);
+    let (s, _, b) = send(&st, get(&key.token)).await;
+    assert_eq!((s, code(&b)), (StatusCode::UNAUTHORIZED, "unauthorized"));
+}

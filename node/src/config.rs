@@ -191,6 +191,9 @@ pub struct ApiConfig {
     pub cors_origins: Vec<String>,
     /// `/readyz` fails when the indexer lags the head by more blocks than this.
     pub ready_max_lag_blocks: u64,
+    /// How long a reputation answer is reused for the same key, milliseconds (scores change
+    /// once per epoch); 0 turns it off.
+    pub reputation_cache_ms: u64,
 }
 
 /// IPFS.
@@ -364,6 +367,7 @@ impl Config {
                 rate_limit_burst: 200.0,
                 cors_origins: Vec::new(),
                 ready_max_lag_blocks: if preset == Preset::Local { 64 } else { 512 },
+                reputation_cache_ms: 1000,
             },
             ipfs: IpfsConfig {
                 gateways: Vec::new(),
@@ -457,6 +461,7 @@ impl Config {
             cors_origins: self.api.cors_origins.clone(),
             ready_max_lag_blocks: self.api.ready_max_lag_blocks,
             credential_cache_entries: self.credentials.verification_cache,
+            reputation_cache: Duration::from_millis(self.api.reputation_cache_ms),
             proof_batch_max: self.proofs.batch_max.max(1),
             webhooks: jejak_api::webhooks::WebhookSettings {
                 max_attempts: w.max_attempts.max(1),
