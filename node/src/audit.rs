@@ -253,6 +253,8 @@ pub async fn replay(src: AuditSources<'_>) -> anyhow::Result<AuditReport> {
     }
 
     // The database's attestations that match an anchored leaf.
+    let on_chain: std::collections::HashSet<(u64, [u8; 32])> =
+        facts.batches.values().map(|(platform, root, ..)| (*platform, *root)).collect();
     let mut anchored: Vec<Anchored> = Vec::new();
     let mut by_account: HashMap<(u64, String), Vec<String>> = HashMap::new();
     if let Some(store) = src.store {
@@ -273,10 +275,12 @@ pub async fn replay(src: AuditSources<'_>) -> anyhow::Result<AuditReport> {
                         }
                         Err(e) => report.unverifiable.push((a.id, format!("anchored but not readable: {e}"))),
                     },
-                    None if !a.batched => {} // not anchored yet: nothing to check
+                    // Not batched, or in a batch the chain does not hold yet: nothing to check.
+                    None if !a.batch.is_some_and(|(p, root)| on_chain.contains(&(p as u64, root))) => {}
                     None => {
                         // Altered, or in a batch whose document is unavailable.
-                        let why = "batched, but its body and salt give a leaf no anchored batch document holds";
+                        let why =
+                            "its batch is anchored, but its body and salt give a leaf no anchored batch document holds";
                         by_account.entry((a.platform_id as u64, a.worker_ref.clone())).or_default().push(a.id.clone());
                         report.unverifiable.push((a.id, why.to_string()));
                     }

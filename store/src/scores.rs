@@ -485,15 +485,16 @@ pub struct AuditInput {
     pub body: String,
     /// The leaf salt.
     pub salt: [u8; 32],
-    /// Whether the node put it in a batch.
-    pub batched: bool,
+    /// The node's batch for it, as (platform, RFC 6962 root), once batched.
+    pub batch: Option<(i64, [u8; 32])>,
 }
 
 /// Up to `limit` attestations after `after_seq`, in `seq` order, batched or not.
 pub async fn audit_inputs(conn: &mut Conn, after_seq: i64, limit: i64) -> Result<Vec<AuditInput>> {
     let rows = sqlx::query(
-        "SELECT seq, id, platform_id, worker_ref, body, salt, batch_id FROM attestations WHERE seq > $1 \
-         ORDER BY seq LIMIT $2",
+        "SELECT a.seq, a.id, a.platform_id, a.worker_ref, a.body, a.salt, b.platform_id AS batch_platform, \
+         b.root AS batch_root FROM attestations a LEFT JOIN batches b ON b.id = a.batch_id WHERE a.seq > $1 \
+         ORDER BY a.seq LIMIT $2",
     )
     .bind(after_seq)
     .bind(limit)
@@ -508,7 +509,13 @@ pub async fn audit_inputs(conn: &mut Conn, after_seq: i64, limit: i64) -> Result
                 worker_ref: r.try_get("worker_ref")?,
                 body: r.try_get("body")?,
                 salt: digest(r.try_get("salt")?)?,
-                batched: r.try_get::<Option<i64>, _>("batch_id")?.is_some(),
+                batch: match (
+                    r.try_get::<Option<i64>, _>("batch_platform")?,
+                    r.try_get::<Option<Vec<u8>>, _>("batch_root")?,
+                ) {
+                    (Some(p), Some(root)) => Some((p, digest(root)?)),
+                    _ => None,
+                },
             })
         })
         .collect()

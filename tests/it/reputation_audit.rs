@@ -87,6 +87,32 @@ async fn replay_names_the_altered_attestation(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     replay_command(&node, dir.path()).await.expect("the command succeeds when everything matches");
 
+    // A batch the chain does not hold yet is pending, not a mismatch. (Platform 999 is not
+    // registered, so the node's batcher leaves the batch alone.)
+    {
+        use jejak_store::attestations::{self, NewAttestation};
+        let mut c = node.db.store.conn().await.unwrap();
+        let body = serde_json::to_string(&completed("budi", "pending", 0, 1)).unwrap();
+        let a = NewAttestation {
+            id: "att_pending".into(),
+            platform_id: 999,
+            event_type: "task_completed".into(),
+            event_id: None,
+            worker_ref: "budi".into(),
+            occurred_at: 0,
+            received_at: 0,
+            event_digest: jejak_core::attestation::event_digest(body.as_bytes()),
+            body,
+            salt: [9; 32],
+            leaf: [9; 32],
+        };
+        let seq = attestations::insert(&mut c, &a).await.unwrap();
+        let b = jejak_store::batches::insert(&mut c, 999, &[0x77; 32], 1, "bafk-pending", 0).await.unwrap();
+        attestations::assign_batch(&mut c, b, 999, seq).await.unwrap();
+    }
+    let pending = replay(&node, &chain).await;
+    assert!(pending.ok(), "{:#?}", pending.lines());
+
     // Someone edits one of budi's late reviews in the database: 4.9 becomes 1.
     let altered = &late[1];
     let done =

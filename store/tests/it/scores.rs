@@ -175,6 +175,11 @@ jejak_store::both_backends! {
     async fn an_accounts_attestations(db: TestDb) {
         seed(&db).await;
         let mut c = db.store.conn().await.unwrap();
+        let all = scores::audit_inputs(&mut c, 0, 100).await.unwrap();
+        assert_eq!(all.len(), 5);
+        assert_eq!((all[0].id.as_str(), all[0].batch), ("att_1", Some((1, [0xb1; 32]))));
+        assert_eq!((all[4].id.as_str(), all[4].batch), ("att_5", Some((1, [0xb3; 32]))));
+        assert_eq!(scores::audit_inputs(&mut c, all[3].seq, 100).await.unwrap().len(), 1);
         let rows = scores::account_attestations(&mut c, &[(1, "b".to_string()), (1, "nobody".to_string())]).await.unwrap();
         assert_eq!(rows.iter().map(|r| r.attestation.id.as_str()).collect::<Vec<_>>(), ["att_2", "att_5"]);
     }
