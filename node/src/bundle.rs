@@ -678,7 +678,8 @@ pub enum BundleCommand {
         /// JSON-RPC endpoint of the chain.
         #[arg(long)]
         rpc: String,
-        /// IPFS trustless gateway (repeatable), e.g. `https://ipfs.io` or a jejak node.
+        /// IPFS trustless gateway (repeatable), e.g. a jejak node's API; without any IPFS source,
+        /// public gateways (`https://trustless-gateway.link`, `https://ipfs.io`).
         #[arg(long = "ipfs")]
         gateways: Vec<String>,
         /// A local directory of IPFS raw blocks named by CID (repeatable).
@@ -689,6 +690,9 @@ pub enum BundleCommand {
         kubo: Option<String>,
     },
 }
+
+/// Trustless gateways of the public IPFS network, used when no IPFS source is named.
+pub const PUBLIC_GATEWAYS: [&str; 2] = ["https://trustless-gateway.link", "https://ipfs.io"];
 
 /// Runs `jejak bundle ...`.
 pub async fn command(cmd: BundleCommand) -> anyhow::Result<()> {
@@ -712,11 +716,10 @@ pub async fn command(cmd: BundleCommand) -> anyhow::Result<()> {
                 None => crate::output::line(String::from_utf8(bytes).expect("canonical JSON is UTF-8")),
             }
         }
-        BundleCommand::Verify { file, rpc, gateways, blockstore, kubo } => {
-            anyhow::ensure!(
-                !gateways.is_empty() || !blockstore.is_empty() || kubo.is_some(),
-                "name at least one IPFS source: --ipfs URL, --blockstore DIR or --kubo URL"
-            );
+        BundleCommand::Verify { file, rpc, mut gateways, blockstore, kubo } => {
+            if gateways.is_empty() && blockstore.is_empty() && kubo.is_none() {
+                gateways = PUBLIC_GATEWAYS.iter().map(|g| g.to_string()).collect();
+            }
             let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let fetcher = ipfs_fetcher(&gateways, &blockstore, kubo.as_deref())?;
             let v = verify(&bytes, &ChainView::new(&rpc)?, &fetcher).await?;
