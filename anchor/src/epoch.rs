@@ -295,6 +295,22 @@ pub struct EpochJob {
 /// A built snapshot, its worker rows and platform totals.
 type ComputedRows = (snapshot::Built, Vec<WorkerScoreRow>, BTreeMap<u64, PlatformTotals>);
 
+/// An error text fit for a TEXT column on both engines: RPC errors can carry raw revert bytes,
+/// and PostgreSQL refuses NUL in text. Control characters become `?`; long texts are cut.
+fn printable(text: &str) -> String {
+    text.chars().take(1000).map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
+/// How the compute step ended.
+enum Computation {
+    /// Recorded; the snapshot is handed on so the store step need not rebuild it.
+    Done(Box<Computed>),
+    /// Another instance recorded the epoch first.
+    Raced,
+    /// Nothing to record yet (no indexer progress or no linked identity).
+    Nothing,
+}
+
 /// What the compute step hands the store step when both run in one go.
 struct Computed {
     built: snapshot::Built,
@@ -391,15 +407,17 @@ impl EpochJob {
             let row = scores::epoch(&mut *self.store.conn().await?, chain_id, epoch as i64).await?;
             let Some(row) = row else {
                 match self.compute(epoch).await? {
-                    Some(c) => {
-                        carried = Some(c);
+                    Computation::Done(c) => {
+                        carried = Some(*c);
                         self.crash(CrashPoint::AfterCompute)?;
-                        continue;
                     }
-                    None => {
+                    // Another instance recorded it first: carry on from its row.
+                    Computation::Raced => {}
+                    Computation::Nothing => {
                         return Ok(EpochOutcome { epoch, status: None, workers: 0, root: None, snapshot_cid: None });
                     }
                 }
+                continue;
             };
             let outcome = EpochOutcome {
                 epoch,
@@ -428,13 +446,13 @@ impl EpochJob {
         }
     }
 
-    /// Step 1. None when no identity is linked yet (nothing is recorded then).
-    async fn compute(&self, epoch: u64) -> Result<Option<Computed>> {
+    /// Step 1.
+    async fn compute(&self, epoch: u64) -> Result<Computation> {
         let chain_id = self.cfg.chain_id as i64;
         let cursor = chain::cursor(&mut *self.store.conn().await?, chain_id).await?;
         let Some(cursor) = cursor else {
             tracing::info!(target: TARGET, epoch, "indexer has not started; epoch waits");
-            return Ok(None);
+            return Ok(Computation::Nothing);
         };
         let as_of_block = cursor.finalized_number.min(cursor.block_number);
         let as_of = self.cfg.as_of(epoch);
@@ -450,7 +468,7 @@ impl EpochJob {
         let scored = score_epoch(&self.store, &what, &self.params, &self.salts).await?;
         let Some(ScoredEpoch { built, rows, totals, attestations: read, unreadable }) = scored else {
             tracing::info!(target: TARGET, epoch, "no linked identity yet; epoch waits");
-            return Ok(None);
+            return Ok(Computation::Nothing);
         };
         let platforms: Vec<PlatformEntry> =
             totals.into_iter().map(|(platform_id, totals)| PlatformEntry { platform_id, totals }).collect();
@@ -477,8 +495,7 @@ impl EpochJob {
         if let Err(e) = scores::insert_epoch(&mut tx, &row, &rows).await {
             jejak_store::rollback(tx).await?;
             if e.is_unique_violation() {
-                // Another instance computed it meanwhile; carry on from its row.
-                return Ok(None);
+                return Ok(Computation::Raced);
             }
             return Err(e.into());
         }
@@ -494,7 +511,7 @@ impl EpochJob {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "epoch computed"
         );
-        Ok(Some(Computed { built }))
+        Ok(Computation::Done(Box::new(Computed { built })))
     }
 
     /// Step 2: the parameters, pages and manifest into the blockstore.
@@ -559,11 +576,16 @@ impl EpochJob {
         Ok(cid)
     }
 
-    /// What the chain holds for an epoch: (its root, the latest epoch).
+    /// What the chain holds for an epoch: (its root, the latest epoch), both read at one block, so
+    /// that a root another instance publishes between the two reads cannot show as "the chain
+    /// moved past this epoch without its root".
     async fn on_chain(&self, epoch: u64) -> Result<([u8; 32], u64)> {
-        let c = JejakReputationRoots::new(self.cfg.reputation_roots, self.sender.provider());
-        let info = c.rootOf(epoch).call().await.map_err(jejak_chain::Error::from)?;
-        let latest = c.latestEpoch().call().await.map_err(jejak_chain::Error::from)?;
+        use alloy::providers::Provider as _;
+        let provider = self.sender.provider();
+        let block = provider.get_block_number().await.map_err(jejak_chain::Error::from)?;
+        let c = JejakReputationRoots::new(self.cfg.reputation_roots, provider);
+        let info = c.rootOf(epoch).block(block.into()).call().await.map_err(jejak_chain::Error::from)?;
+        let latest = c.latestEpoch().block(block.into()).call().await.map_err(jejak_chain::Error::from)?;
         Ok((info.root.0, latest))
     }
 
@@ -621,7 +643,7 @@ impl EpochJob {
                     row.epoch,
                     EpochStatus::Stored,
                     None,
-                    Some(&e.to_string()),
+                    Some(&printable(&e.to_string())),
                     now_secs(),
                 )
                 .await?;

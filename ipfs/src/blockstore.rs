@@ -44,7 +44,11 @@ impl Blockstore {
         if tokio::fs::try_exists(&path).await? {
             return Ok(());
         }
-        let tmp = self.dir.join(format!(".{}.{}.tmp", cid, std::process::id()));
+        // Unique per write, so that two tasks of one process storing the same block at once do
+        // not rename each other's temporary file away.
+        static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = self.dir.join(format!(".{}.{}.{n}.tmp", cid, std::process::id()));
         {
             use tokio::io::AsyncWriteExt as _;
             let mut f = tokio::fs::File::create(&tmp).await?;

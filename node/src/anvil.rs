@@ -108,7 +108,9 @@ pub fn find_anvil() -> anyhow::Result<PathBuf> {
         }
         dir = d.parent();
     }
-    anyhow::bail!("anvil not found: run `npm ci` in the jejak checkout (it installs the pinned Foundry), or set JEJAK_ANVIL")
+    anyhow::bail!(
+        "anvil not found: run `npm ci` in the jejak checkout (it installs the pinned Foundry), or set JEJAK_ANVIL"
+    )
 }
 
 fn free_port() -> anyhow::Result<u16> {

@@ -624,7 +624,9 @@ pub async fn all_logs(conn: &mut Conn, chain_id: i64) -> Result<Vec<IndexedLog>>
             event: ChainEvent::Platform {
                 platform_id: r.try_get("platform_id")?,
                 kind: PlatformEventKind::parse(&r.try_get::<String, _>("kind")?)?,
-                signer: signer.map(|s| s.try_into().map_err(|_| Error::Corrupt("signer is not 20 bytes".into()))).transpose()?,
+                signer: signer
+                    .map(|s| s.try_into().map_err(|_| Error::Corrupt("signer is not 20 bytes".into())))
+                    .transpose()?,
                 profile_cid: r.try_get("profile_cid")?,
                 reason_code: r.try_get("reason_code")?,
             },

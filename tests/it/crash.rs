@@ -17,7 +17,13 @@ use jejak_tests::{
 use tokio::process::{Child, Command};
 
 /// A node configuration file for the binary: index only (no operator key).
-fn write_config(dir: &std::path::Path, chain: &TestChain, db_url: &str, attestations: alloy::primitives::Address, extra: &str) -> std::path::PathBuf {
+fn write_config(
+    dir: &std::path::Path,
+    chain: &TestChain,
+    db_url: &str,
+    attestations: alloy::primitives::Address,
+    extra: &str,
+) -> std::path::PathBuf {
     let d = chain.deployment;
     let text = format!(
         r#"preset = "local"

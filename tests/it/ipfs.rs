@@ -38,7 +38,14 @@ impl SelfAnchoring {
     /// Anchors `root` and `count` naming `cid`.
     async fn anchor(&self, root: [u8; 32], count: u32, cid: &str) {
         let c = JejakAttestations::new(self.contract, &self.provider);
-        let r = c.anchorBatch(self.platform, B256::from(root), count, cid.to_string()).send().await.unwrap().get_receipt().await.unwrap();
+        let r = c
+            .anchorBatch(self.platform, B256::from(root), count, cid.to_string())
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
         assert!(r.status());
     }
 }

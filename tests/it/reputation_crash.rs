@@ -91,6 +91,16 @@ async fn crash_and_restart(backend: Backend) {
         assert_eq!(roots.rootOf(epoch).call().await.unwrap().root.0, row.root);
     }
 
+    // Two instances on one epoch at once (a standby that did not see the other): one root.
+    let epoch = base + points.len() as u64;
+    let (a, b) = (node.epoch_job(&chain, Salts::Random).await, node.epoch_job(&chain, Salts::Random).await);
+    let (ra, rb) = tokio::join!(a.run_epoch(epoch), b.run_epoch(epoch));
+    let (ra, rb) = (ra.unwrap(), rb.unwrap());
+    let settled = node.epoch_job(&chain, Salts::Random).await.run_epoch(epoch).await.unwrap();
+    assert_eq!(settled.status, Some(EpochStatus::Published), "{ra:?} {rb:?} {settled:?}");
+    chain.mine(2).await;
+    assert_eq!(root_events(&chain, epoch).await, vec![settled.root.unwrap()], "one root for epoch {epoch}");
+
     // A scheduled round with nothing due publishes nothing more.
     let job = node.epoch_job(&chain, Salts::Random).await;
     let round = job.tick(base as i64).await.unwrap();
@@ -114,7 +124,7 @@ async fn crash_and_restart(backend: Backend) {
     .await
     .unwrap();
     assert!(report.ok(), "{:#?}", report.lines());
-    assert_eq!(report.epochs.len(), points.len());
+    assert_eq!(report.epochs.len(), points.len() + 1);
     assert!(report.epochs.iter().all(|e| matches!(e.verdict, EpochVerdict::Matches { leaves: 4 })));
     node.node.stop().await.unwrap();
 }

@@ -159,7 +159,9 @@ fn range_error(inner: &Inner, call: &Value) -> Option<Value> {
             "Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range and no \
              limit on the response size. Based on your parameters, this block range should work: [0x{from:x}, 0x{suggested_to:x}]"
         ),
-        1 => format!("query returned more than 10000 results. Try with this block range [0x{from:x}, 0x{suggested_to:x}]."),
+        1 => format!(
+            "query returned more than 10000 results. Try with this block range [0x{from:x}, 0x{suggested_to:x}]."
+        ),
         2 => "eth_getLogs is limited to a 10,000 range".to_string(),
         _ => "block range is too wide".to_string(),
     };

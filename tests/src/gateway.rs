@@ -103,7 +103,8 @@ async fn kubo_get(State(s): State<Arc<Shared>>, Query(q): Query<HashMap<String, 
     let resp = serve(&s, &cid);
     if resp.status() == StatusCode::NOT_FOUND {
         // Kubo's answer for a block it does not have.
-        return (StatusCode::INTERNAL_SERVER_ERROR, "{\"Message\":\"block was not found locally (offline)\"}").into_response();
+        return (StatusCode::INTERNAL_SERVER_ERROR, "{\"Message\":\"block was not found locally (offline)\"}")
+            .into_response();
     }
     resp
 }

@@ -216,9 +216,11 @@ pub async fn canonical_logs_for(
     chain: &TestChain,
     contracts: &jejak_indexer::Contracts,
 ) -> Vec<jejak_store::chain::IndexedLog> {
-    let rpc =
-        jejak_indexer::rpc::RpcClient::new(jejak_indexer::rpc::RpcConfig { urls: vec![chain.anvil.endpoint()], ..Default::default() })
-            .unwrap();
+    let rpc = jejak_indexer::rpc::RpcClient::new(jejak_indexer::rpc::RpcConfig {
+        urls: vec![chain.anvil.endpoint()],
+        ..Default::default()
+    })
+    .unwrap();
     let d = chain.deployment;
     let head = rpc.block_number().await.unwrap();
     let mut out = Vec::new();

@@ -54,7 +54,10 @@ fn keys_are_created_listed_and_revoked() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("jejak.toml"), "data_dir = \"data\"\n").unwrap();
     let cfg = ["--config", "jejak.toml"];
-    let out = jejak(&[&["keys", "create", "--role", "platform", "--platform", "3", "--label", "ojek"][..], &cfg[..]].concat(), dir.path());
+    let out = jejak(
+        &[&["keys", "create", "--role", "platform", "--platform", "3", "--label", "ojek"][..], &cfg[..]].concat(),
+        dir.path(),
+    );
     assert!(out.status.success(), "{}", text(&out));
     let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
     assert!(token.starts_with("jk_"), "{token}");
@@ -84,7 +87,8 @@ fn bad_configuration_is_refused_clearly() {
     assert!(text(&out).contains("lisen"), "{}", text(&out));
     let out = jejak(&["config", "--config", "missing.toml"], dir.path());
     assert!(!out.status.success());
-    std::fs::write(dir.path().join("amoy.toml"), "preset = \"polygon-amoy\"\n[indexer]\nconfirmation_depth = 10\n").unwrap();
+    std::fs::write(dir.path().join("amoy.toml"), "preset = \"polygon-amoy\"\n[indexer]\nconfirmation_depth = 10\n")
+        .unwrap();
     let out = jejak(&["config", "--config", "amoy.toml"], dir.path());
     assert!(!out.status.success());
     assert!(text(&out).contains("at least 200"), "{}", text(&out));
