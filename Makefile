@@ -40,13 +40,15 @@ lint: deps ## cargo fmt --check, clippy -D warnings, forge fmt --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(FORGE) fmt --check
 
-gen: deps ## Regenerate committed files: contract ABIs for the bindings, the OpenAPI document
+gen: deps ## Regenerate committed files: contract ABIs for the bindings, the OpenAPI document, the Groth16 verifier
+	$(CARGO) run -q -p jejak-prover --bin jejak-zk-gen
 	python3 scripts/gen-bindings.py
 	$(CARGO) run -q -p jejak-api --bin jejak-openapi -- --write
 
 check-gen: deps ## Fail when committed generated files differ from a fresh generation
 	python3 scripts/gen-bindings.py --check
 	$(CARGO) run -q -p jejak-api --bin jejak-openapi -- --check
+	$(CARGO) run -q -p jejak-prover --bin jejak-zk-gen -- --check
 
 bench: deps ## Benchmarks (see BENCHMARKS.md)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

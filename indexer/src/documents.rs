@@ -63,6 +63,16 @@ pub struct DocumentFetcher {
     blockstore: Blockstore,
 }
 
+/// The outcome of one attempt at a CID, as the queue records it.
+struct Attempt {
+    cid: String,
+    status: FetchStatus,
+    next_attempt_at: i64,
+    size: Option<i64>,
+    error: Option<String>,
+    at: i64,
+}
+
 impl DocumentFetcher {
     /// A worker fetching through `fetcher` into `blockstore`.
     pub fn new(cfg: DocumentConfig, store: Store, fetcher: Fetcher, blockstore: Blockstore) -> Self {
@@ -90,24 +100,34 @@ impl DocumentFetcher {
         }
     }
 
-    /// One round over due CIDs; returns how many were attempted.
+    /// One round over due CIDs; returns how many were attempted. The outcomes of a round are
+    /// recorded in one transaction: on SQLite the fetcher then takes the write lock once per round,
+    /// not once per CID, and leaves it to the chain follower in between.
     pub async fn step(&self) -> Result<usize> {
         let due = {
             let mut c = self.store.conn().await?;
             queue::due(&mut c, now_secs(), self.cfg.batch as i64).await?
         };
         let n = due.len();
-        let results: Vec<Result<()>> = futures::stream::iter(due.into_iter().map(|o| self.attempt(o)))
+        if n == 0 {
+            return Ok(0);
+        }
+        let outcomes: Vec<Result<Attempt>> = futures::stream::iter(due.into_iter().map(|o| self.attempt(o)))
             .buffer_unordered(self.cfg.concurrency.max(1))
             .collect()
             .await;
-        for r in results {
-            r?;
+        let outcomes = outcomes.into_iter().collect::<Result<Vec<_>>>()?;
+        let mut tx = self.store.begin().await?;
+        for a in &outcomes {
+            queue::record_attempt(&mut tx, &a.cid, a.status, a.next_attempt_at, a.size, a.error.as_deref(), a.at)
+                .await?;
         }
+        jejak_store::commit(tx).await?;
         Ok(n)
     }
 
-    async fn attempt(&self, obj: QueuedObject) -> Result<()> {
+    /// Fetches and checks one CID; the outcome is recorded by the caller.
+    async fn attempt(&self, obj: QueuedObject) -> Result<Attempt> {
         let now = now_secs();
         let outcome = match cid::parse(&obj.cid) {
             Err(e) => Err((FetchStatus::Invalid, e.to_string())),
@@ -123,30 +143,34 @@ impl DocumentFetcher {
                 Err(e) => Err((FetchStatus::Pending, e.to_string())),
             },
         };
-        let mut c = self.store.conn().await?;
-        match outcome {
+        let attempt = |status, next_attempt_at, size, error| Attempt {
+            cid: obj.cid.clone(),
+            status,
+            next_attempt_at,
+            size,
+            error,
+            at: now,
+        };
+        Ok(match outcome {
             Ok(size) => {
-                queue::record_attempt(&mut c, &obj.cid, FetchStatus::Fetched, now, Some(size as i64), None, now)
-                    .await?;
                 tracing::debug!(target: "jejak::ipfs", cid = %obj.cid, kind = %obj.kind, size, "document fetched");
+                attempt(FetchStatus::Fetched, now, Some(size as i64), None)
             }
             Err((FetchStatus::Invalid, why)) => {
                 tracing::warn!(target: "jejak::ipfs", cid = %obj.cid, kind = %obj.kind, reason = %why, "document invalid");
-                queue::record_attempt(&mut c, &obj.cid, FetchStatus::Invalid, now, None, Some(&why), now).await?;
+                attempt(FetchStatus::Invalid, now, None, Some(why))
             }
             Err((_, why)) => {
                 let attempts = obj.attempts as u32 + 1;
-                let (status, next) = if attempts >= self.cfg.max_attempts {
+                if attempts >= self.cfg.max_attempts {
                     tracing::warn!(target: "jejak::ipfs", cid = %obj.cid, attempts, reason = %why, "gave up on document");
-                    (FetchStatus::GaveUp, now)
+                    attempt(FetchStatus::GaveUp, now, None, Some(why))
                 } else {
                     let delay = crate::rpc::backoff(attempts - 1, self.cfg.backoff_base, self.cfg.backoff_cap);
-                    (FetchStatus::Pending, now + delay.as_secs().max(1) as i64)
-                };
-                queue::record_attempt(&mut c, &obj.cid, status, next, None, Some(&why), now).await?;
+                    attempt(FetchStatus::Pending, now + delay.as_secs().max(1) as i64, None, Some(why))
+                }
             }
-        }
-        Ok(())
+        })
     }
 
     /// Checks a document against what the chain says about it. `Ok(Err(reason))` means the
