@@ -143,7 +143,7 @@ impl DocumentFetcher {
                 Err(e) => Err((FetchStatus::Pending, e.to_string())),
             },
         };
-        let attempt = |status, next_attempt_at, size, error| Attempt {
+        let recorded = |status, next_attempt_at, size, error| Attempt {
             cid: obj.cid.clone(),
             status,
             next_attempt_at,
@@ -154,20 +154,20 @@ impl DocumentFetcher {
         Ok(match outcome {
             Ok(size) => {
                 tracing::debug!(target: "jejak::ipfs", cid = %obj.cid, kind = %obj.kind, size, "document fetched");
-                attempt(FetchStatus::Fetched, now, Some(size as i64), None)
+                recorded(FetchStatus::Fetched, now, Some(size as i64), None)
             }
             Err((FetchStatus::Invalid, why)) => {
                 tracing::warn!(target: "jejak::ipfs", cid = %obj.cid, kind = %obj.kind, reason = %why, "document invalid");
-                attempt(FetchStatus::Invalid, now, None, Some(why))
+                recorded(FetchStatus::Invalid, now, None, Some(why))
             }
             Err((_, why)) => {
                 let attempts = obj.attempts as u32 + 1;
                 if attempts >= self.cfg.max_attempts {
                     tracing::warn!(target: "jejak::ipfs", cid = %obj.cid, attempts, reason = %why, "gave up on document");
-                    attempt(FetchStatus::GaveUp, now, None, Some(why))
+                    recorded(FetchStatus::GaveUp, now, None, Some(why))
                 } else {
                     let delay = crate::rpc::backoff(attempts - 1, self.cfg.backoff_base, self.cfg.backoff_cap);
-                    attempt(FetchStatus::Pending, now + delay.as_secs().max(1) as i64, None, Some(why))
+                    recorded(FetchStatus::Pending, now + delay.as_secs().max(1) as i64, None, Some(why))
                 }
             }
         })

@@ -7,62 +7,8 @@ use std::time::Duration;
 use jejak_api::auth::{self, Role};
 use jejak_store::test_utils::TestDb;
 use jejak_tests::api::free_port;
-use jejak_tests::{TestChain, TestNode, init_logs, jejak_bin, on_both_databases};
+use jejak_tests::{TestChain, TestNode, init_logs, on_both_databases, spawn_node, write_node_config};
 use serde_json::{Value, json};
-use tokio::process::{Child, Command};
-
-fn write_config(dir: &std::path::Path, chain: &TestChain, db_url: &str, port: u16) -> std::path::PathBuf {
-    let d = chain.deployment;
-    let text = format!(
-        r#"preset = "local"
-data_dir = "{data}"
-
-[chain]
-chain_id = 31337
-rpc_urls = ["{rpc}"]
-
-[database]
-url = "{db_url}"
-
-[api]
-listen = "127.0.0.1:{port}"
-
-[contracts]
-registry = "{registry}"
-attestations = "{attestations}"
-reputation_roots = "{roots}"
-evidence_log = "{evidence}"
-start_block = {start}
-
-[indexer]
-poll_interval_ms = 50
-"#,
-        data = dir.display(),
-        rpc = chain.anvil.endpoint(),
-        registry = d.registry,
-        attestations = d.attestations,
-        roots = d.reputation_roots,
-        evidence = d.evidence_log,
-        start = d.start_block,
-    );
-    let path = dir.join("jejak.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn spawn_node(config: &std::path::Path) -> Child {
-    Command::new(jejak_bin())
-        .arg("node")
-        .arg("--config")
-        .arg(config)
-        .env("RUST_LOG", "warn")
-        .env_remove("JEJAK_OPERATOR__PRIVATE_KEY")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("jejak starts")
-}
 
 fn batch(round: usize, request: usize) -> Value {
     let events: Vec<Value> = (0..20)
@@ -83,7 +29,8 @@ on_both_databases! {
         let db = TestDb::new(backend).await;
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let config = write_config(dir.path(), &chain, &db.url, port);
+        let config =
+            write_node_config(dir.path(), &chain, &db.url, &format!("127.0.0.1:{port}"), chain.deployment.attestations, "");
         let key = auth::new_key(Role::Platform, Some(platform as i64), None, "crash", jejak_store::now_secs());
         let token = key.token.clone();
         let http = reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap();
@@ -92,7 +39,7 @@ on_both_databases! {
         let mut accepted: Vec<String> = Vec::new();
         let mut kills_after_202 = 0;
         for round in 0..4 {
-            let mut child = spawn_node(&config);
+            let mut child = spawn_node(&config, "warn", Stdio::null());
             // The node is up and has indexed the platform: a request is accepted.
             let probe = TestNode::eventually(60, "the node to serve and know the platform", || {
                 let (http, base, db, key) = (http.clone(), base.clone(), &db, &key);
@@ -158,7 +105,7 @@ on_both_databases! {
         assert!(!accepted.is_empty());
 
         // Restarted, every event answered 202 is there.
-        let mut child = spawn_node(&config);
+        let mut child = spawn_node(&config, "warn", Stdio::null());
         TestNode::eventually(60, "the restarted node to serve", || {
             let (http, base, token) = (http.clone(), base.clone(), token.clone());
             async move {

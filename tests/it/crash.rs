@@ -11,70 +11,9 @@ use alloy::rpc::types::anvil::ReorgOptions;
 use jejak_chain::bindings::{BatchEventEmitter, JejakRegistry};
 use jejak_store::test_utils::TestDb;
 use jejak_tests::{
-    TestChain, TestNode, canonical_logs, canonical_logs_for, contracts_of, init_logs, jejak_bin, on_both_databases,
-    stored_logs,
+    TestChain, TestNode, canonical_logs, canonical_logs_for, contracts_of, init_logs, on_both_databases, spawn_node,
+    stored_logs, write_node_config,
 };
-use tokio::process::{Child, Command};
-
-/// A node configuration file for the binary: index only (no operator key).
-fn write_config(
-    dir: &std::path::Path,
-    chain: &TestChain,
-    db_url: &str,
-    attestations: alloy::primitives::Address,
-    extra: &str,
-) -> std::path::PathBuf {
-    let d = chain.deployment;
-    let text = format!(
-        r#"preset = "local"
-data_dir = "{data}"
-
-[chain]
-chain_id = 31337
-rpc_urls = ["{rpc}"]
-
-[database]
-url = "{db_url}"
-
-[api]
-listen = "127.0.0.1:0"
-
-[contracts]
-registry = "{registry}"
-attestations = "{attestations}"
-reputation_roots = "{roots}"
-evidence_log = "{evidence}"
-start_block = {start}
-
-[indexer]
-poll_interval_ms = 50
-{extra}
-"#,
-        data = dir.display(),
-        rpc = chain.anvil.endpoint(),
-        registry = d.registry,
-        roots = d.reputation_roots,
-        evidence = d.evidence_log,
-        start = d.start_block,
-    );
-    let path = dir.join("jejak.toml");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
-fn spawn_node(config: &std::path::Path) -> Child {
-    Command::new(jejak_bin())
-        .arg("node")
-        .arg("--config")
-        .arg(config)
-        .env("RUST_LOG", "info")
-        .env_remove("JEJAK_OPERATOR__PRIVATE_KEY")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("jejak starts")
-}
 
 /// Deterministic spread of kill points (splitmix64).
 fn kill_after(i: u64) -> Duration {
@@ -101,22 +40,23 @@ on_both_databases! {
 
         let db = TestDb::new(backend).await;
         let dir = tempfile::tempdir().unwrap();
-        let config = write_config(
+        let config = write_node_config(
             dir.path(),
             &chain,
             &db.url,
+            "127.0.0.1:0",
             *emitter.address(),
             "initial_log_range = 2\nmax_log_range = 3\nfetch_concurrency = 2",
         );
         let mut progress = Vec::new();
         for i in 0..10 {
-            let mut child = spawn_node(&config);
+            let mut child = spawn_node(&config, "info", Stdio::piped());
             tokio::time::sleep(kill_after(i)).await;
             child.kill().await.unwrap(); // SIGKILL
             progress.push(stored_logs(&db.store, 31337).await.len());
         }
         let head = chain.provider.get_block(alloy::eips::BlockId::latest()).await.unwrap().unwrap().header.hash;
-        let mut child = spawn_node(&config);
+        let mut child = spawn_node(&config, "info", Stdio::piped());
         TestNode::eventually(120, "the restarted node to reach the head", || {
             let store = db.store.clone();
             async move {
@@ -149,8 +89,9 @@ on_both_databases! {
         }
         let db = TestDb::new(backend).await;
         let dir = tempfile::tempdir().unwrap();
-        let config = write_config(dir.path(), &chain, &db.url, chain.deployment.attestations, "reorg_window = 8");
-        let mut child = spawn_node(&config);
+        let config =
+            write_node_config(dir.path(), &chain, &db.url, "127.0.0.1:0", chain.deployment.attestations, "reorg_window = 8");
+        let mut child = spawn_node(&config, "info", Stdio::piped());
         let expected = canonical_logs(&chain).await.len();
         TestNode::eventually(60, "the node to index the registrations", || {
             let store = db.store.clone();

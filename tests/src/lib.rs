@@ -271,6 +271,71 @@ pub fn contracts_of(d: &Deployment) -> jejak_indexer::Contracts {
 }
 
 /// The `jejak` binary next to the test executable (`make test` builds it first).
+/// A configuration file for the `jejak` binary against `chain`, written under `dir`: index only
+/// (no operator key), the API on `listen`, `attestations` as the attestation contract, and
+/// `indexer` as extra lines of the `[indexer]` table.
+pub fn write_node_config(
+    dir: &std::path::Path,
+    chain: &TestChain,
+    db_url: &str,
+    listen: &str,
+    attestations: Address,
+    indexer: &str,
+) -> std::path::PathBuf {
+    let d = chain.deployment;
+    let text = format!(
+        r#"preset = "local"
+data_dir = "{data}"
+
+[chain]
+chain_id = 31337
+rpc_urls = ["{rpc}"]
+
+[database]
+url = "{db_url}"
+
+[api]
+listen = "{listen}"
+
+[contracts]
+registry = "{registry}"
+attestations = "{attestations}"
+reputation_roots = "{roots}"
+evidence_log = "{evidence}"
+start_block = {start}
+
+[indexer]
+poll_interval_ms = 50
+{indexer}
+"#,
+        data = dir.display(),
+        rpc = chain.anvil.endpoint(),
+        registry = d.registry,
+        roots = d.reputation_roots,
+        evidence = d.evidence_log,
+        start = d.start_block,
+    );
+    let path = dir.join("jejak.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// `jejak node --config CONFIG` without the environment's operator key, logging at `rust_log` to
+/// `stderr`; killed when dropped.
+pub fn spawn_node(config: &std::path::Path, rust_log: &str, stderr: std::process::Stdio) -> tokio::process::Child {
+    tokio::process::Command::new(jejak_bin())
+        .arg("node")
+        .arg("--config")
+        .arg(config)
+        .env("RUST_LOG", rust_log)
+        .env_remove("JEJAK_OPERATOR__PRIVATE_KEY")
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .kill_on_drop(true)
+        .spawn()
+        .expect("jejak starts")
+}
+
 pub fn jejak_bin() -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|d| d.parent()).unwrap();
