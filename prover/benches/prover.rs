@@ -1,6 +1,9 @@
 //! Proving and verification benchmarks (criterion). `cargo bench -p jejak-prover --bench prover`.
 //!
-//! - `prove/depth-{16,20,32}`: one proof with a development key (arkworks' reduction);
+//! - `prove/depth-{16,20,32}`: one proof with a development key (arkworks' reduction), from a
+//!   resident prover ([`Prover::with_tables`], as the node keeps it);
+//! - `prove-one-shot/depth/20`: the same without window tables ([`Prover::new`], as
+//!   `jejak zk prove` loads a key for one proof);
 //! - `prove-zkey/depth/20`: one proof from a snarkjs zkey (circom's reduction). The first run makes
 //!   the zkey with snarkjs (powers of tau 2^13, `groth16 setup`, one contribution: several
 //!   minutes, cached in `$CARGO_TARGET_DIR/zk-bench`); then snarkjs proves from the same zkey and
@@ -60,7 +63,7 @@ fn prover(depth: usize) -> &'static Prover {
         20 => 1,
         _ => 2,
     };
-    PROVERS[slot].get_or_init(|| Prover::new(dev_setup(depth, "bench", Reduction::Libsnark).unwrap()).unwrap())
+    PROVERS[slot].get_or_init(|| Prover::with_tables(dev_setup(depth, "bench", Reduction::Libsnark).unwrap()).unwrap())
 }
 
 fn bench_prove(c: &mut Criterion) {
@@ -73,6 +76,14 @@ fn bench_prove(c: &mut Criterion) {
             b.iter(|| p.prove(&case.public, &case.witness, &mut OsRng).unwrap())
         });
     }
+    group.finish();
+    let one_shot = Prover::new(prover(20).key_file().clone()).unwrap();
+    let case = case(20, 30);
+    let mut group = c.benchmark_group("prove-one-shot");
+    group.sample_size(20);
+    group.bench_function(BenchmarkId::new("depth", 20), |b| {
+        b.iter(|| one_shot.prove(&case.public, &case.witness, &mut OsRng).unwrap())
+    });
     group.finish();
 }
 
@@ -117,7 +128,7 @@ fn zkey(depth: usize) -> PathBuf {
 fn bench_prove_zkey(c: &mut Criterion) {
     let depth = 20;
     let path = zkey(depth);
-    let p = Prover::new(jejak_prover::circom::import_zkey(&std::fs::read(&path).unwrap()).unwrap()).unwrap();
+    let p = Prover::with_tables(jejak_prover::circom::import_zkey(&std::fs::read(&path).unwrap()).unwrap()).unwrap();
     let case = case(depth, 30);
     let mut group = c.benchmark_group("prove-zkey");
     group.sample_size(20);

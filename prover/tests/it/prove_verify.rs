@@ -95,6 +95,8 @@ fn the_fast_prover_makes_arkworks_proofs() {
     let public = statement.public_inputs().unwrap();
     for reduction in [Reduction::Libsnark, Reduction::Circom] {
         let p = prover(reduction);
+        // The same key with window tables (the node's resident prover) makes the same proofs.
+        let tabled = jejak_prover::Prover::with_tables(p.key_file().clone()).unwrap();
         let z = p.assignment(&public, &witness).unwrap();
         let (shape, pk) = (p.shape(), &p.key_file().key);
         let (m, n_in, n_c) = (&shape.matrices[..], shape.num_instance, shape.num_constraints);
@@ -112,6 +114,11 @@ fn the_fast_prover_makes_arkworks_proofs() {
             }
             .unwrap();
             assert_eq!(ours, theirs, "{reduction:?}, r = {r}, s = {s}");
+            assert_eq!(
+                tabled.prove_assignment(&z, r, s).unwrap(),
+                theirs,
+                "{reduction:?} with tables, r = {r}, s = {s}"
+            );
         }
     }
 }
