@@ -158,7 +158,7 @@ async fn main() {
         .unwrap();
     node.wait_root_indexed(&chain, 5).await;
     chain.mine(6).await;
-    let prover = jejak_prover::Prover::new(pk).unwrap();
+    let prover = jejak_prover::Prover::with_tables(pk).unwrap();
     let roots: [u8; 20] = chain.deployment.reputation_roots.into();
     let vk_hash = vk.key_hash().unwrap();
     let started = Instant::now();
