@@ -9,8 +9,9 @@
 //!   JSON format; CORS is configurable.
 //! - The OpenAPI 3.1 document is generated from the code ([`openapi`]), served at
 //!   `/openapi.json` and committed as `api/openapi.json`.
-//! - [`proofs`]: batched Groth16 verification; [`credentials`]: the node as a W3C credential
-//!   issuer; [`webhooks`]: signed incoming events and outgoing deliveries with retries and a
+//! - [`proofs`]: batched Groth16 verification; [`proving`]: Groth16 proving for node-held
+//!   identities on a thread of its own behind a bounded queue; [`identities`]: the sealing of
+//!   node-held identity secrets; [`credentials`]: the node as a W3C credential issuer; [`webhooks`]: signed incoming events and outgoing deliveries with retries and a
 //!   dead-letter list; [`metrics`]: Prometheus metrics.
 //!
 //! Routes: `POST /v1/events` (platform work events, idempotent), `GET /v1/attestations/{id}`
@@ -21,7 +22,9 @@
 //! `POST /v1/tasks/{id}/witnesses`, `GET /v1/evidence/{sha256}/receipt`,
 //! `GET /v1/evidence/consistency`, `GET /v1/evidence/checkpoints`; reputation:
 //! `GET /v1/workers/{id}/reputation` (score, credit, tier, limit, reasons, per-platform breakdown,
-//! history per epoch). Verification: `POST /v1/verify/proof`, `POST /v1/verify/credential`,
+//! history per epoch); node-held identities: `POST /v1/identities` (a new identity whose secret
+//! the node keeps, sealed), `POST /v1/workers/{id}/proofs` (the node proves for one of them).
+//! Verification: `POST /v1/verify/proof`, `POST /v1/verify/credential`,
 //! `POST /v1/verify/receipt`; credentials: `POST /v1/credentials`, `GET /v1/credentials`,
 //! `POST /v1/credentials/{id}/revoke`, `GET /v1/credentials/status/{list}`,
 //! `GET /v1/credentials/issuer`; keys: `POST|GET /v1/keys`, `POST /v1/keys/{id}/revoke`;
@@ -36,14 +39,18 @@ pub mod cache;
 pub mod credentials;
 mod error;
 pub mod evidence;
+pub mod identities;
 pub mod limits;
 pub mod metrics;
 pub mod openapi;
 pub mod pagination;
 pub mod proofs;
+pub mod proving;
 mod routes;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_custody;
 pub mod webhooks;
 
 use std::sync::Arc;
@@ -159,6 +166,10 @@ pub struct Services {
     pub proofs: Option<proofs::ProofVerifier>,
     /// Recent reputation answers per key.
     pub reputation_cache: cache::ResponseCache,
+    /// Proving for node-held identities; None without a proving key.
+    pub prover: Option<proving::ProvingService>,
+    /// The key node-held identity secrets are sealed with; None: no node-held identities.
+    pub sealing_key: Option<identities::SealingKey>,
 }
 
 impl Services {
@@ -191,8 +202,24 @@ impl Services {
             metrics,
             proofs,
             reputation_cache: cache::ResponseCache::new(settings.reputation_cache),
+            prover: None,
+            sealing_key: None,
             settings,
         })
+    }
+
+    /// Enables proving for node-held identities with `prover`, at most `queue` proofs waiting.
+    /// Proofs made here verify through `POST /v1/verify/proof` only if the verifying key given to
+    /// [`Services::new`] is the prover's.
+    pub fn with_prover(mut self, prover: jejak_prover::Prover, queue: usize) -> Result<Self, jejak_prover::Error> {
+        self.prover = Some(proving::ProvingService::start(prover, queue, self.metrics.clone())?);
+        Ok(self)
+    }
+
+    /// Enables node-held identities, their secrets sealed with `key`.
+    pub fn with_sealing_key(mut self, key: [u8; 32]) -> Self {
+        self.sealing_key = Some(identities::SealingKey::new(key));
+        self
     }
 }
 
@@ -222,6 +249,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::verify::routes())
         .merge(routes::credentials::routes())
         .merge(routes::webhooks::routes())
+        .merge(routes::custody::routes())
         .fallback(routes::status::not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -1,5 +1,6 @@
 //! Prometheus metrics: HTTP requests by route, method and status with latency histograms, proof
-//! verification times and batch sizes, and at scrape time the indexer (head, finality, lag,
+//! verification times and batch sizes, proofs made for node-held identities and their proving
+//! times, and at scrape time the indexer (head, finality, lag,
 //! reorganisations), the IPFS queue and the webhook backlog.
 
 use std::collections::HashMap;
@@ -49,6 +50,12 @@ impl Histogram {
         self.sum_micro.fetch_add((v * 1e6) as u64, Ordering::Relaxed);
     }
 
+    /// The mean observation so far; None before the first.
+    pub fn mean(&self) -> Option<f64> {
+        let count = self.count.load(Ordering::Relaxed);
+        (count > 0).then(|| self.sum_micro.load(Ordering::Relaxed) as f64 / 1e6 / count as f64)
+    }
+
     fn render(&self, out: &mut String, name: &str, labels: &str) {
         let sep = if labels.is_empty() { "" } else { "," };
         let mut cumulative = 0;
@@ -80,6 +87,10 @@ pub struct Metrics {
     pub proofs_valid: AtomicU64,
     /// Proofs that did not verify.
     pub proofs_invalid: AtomicU64,
+    /// Proofs made for node-held identities.
+    pub proofs_made: AtomicU64,
+    /// Time to make one proof, seconds.
+    pub prove_seconds: Histogram,
     /// Webhook deliveries attempted (any outcome).
     pub webhook_attempts: AtomicU64,
     started: Instant,
@@ -93,6 +104,8 @@ impl Default for Metrics {
             proof_batch_size: Histogram::new(&BATCH_BOUNDS),
             proofs_valid: AtomicU64::new(0),
             proofs_invalid: AtomicU64::new(0),
+            proofs_made: AtomicU64::new(0),
+            prove_seconds: Histogram::new(&LATENCY_BOUNDS),
             webhook_attempts: AtomicU64::new(0),
             started: Instant::now(),
         }
@@ -209,6 +222,15 @@ pub(crate) async fn render(st: &AppState) -> String {
     m.proof_batch_seconds.render(&mut out, "jejak_proof_batch_seconds", "");
     out.push_str("# HELP jejak_proof_batch_size Proofs per verified batch.\n# TYPE jejak_proof_batch_size histogram\n");
     m.proof_batch_size.render(&mut out, "jejak_proof_batch_size", "");
+    gauge(
+        &mut out,
+        "jejak_proofs_made_total",
+        "Zero-knowledge proofs made for node-held identities.",
+        "counter",
+        m.proofs_made.load(Ordering::Relaxed),
+    );
+    out.push_str("# HELP jejak_prove_seconds Time to make one proof.\n# TYPE jejak_prove_seconds histogram\n");
+    m.prove_seconds.render(&mut out, "jejak_prove_seconds", "");
     gauge(&mut out, "jejak_uptime_seconds", "Seconds since the API started.", "gauge", m.started.elapsed().as_secs());
     out
 }

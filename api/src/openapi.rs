@@ -14,7 +14,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::ERROR_CODES;
 use crate::routes::{
-    attestations, credentials, events, evidence, gateway, keys, status, tasks, verify, webhooks, workers,
+    attestations, credentials, custody, events, evidence, gateway, keys, status, tasks, verify, webhooks, workers,
 };
 
 /// The error answer: `{"error": {"code", "message", "details"?}}`.
@@ -441,7 +441,8 @@ impl Modify for Security {
         );
         let mut table = String::from(
             "Platforms push work events, verify proofs, credentials and receipts, and subscribe to \
-             webhooks; workers read their reputation and get credentials; auditors read history.\n\n\
+             webhooks; workers read their reputation and get credentials (and proofs, when the node holds \
+             their identity); auditors read history.\n\n\
              Every error answers `{\"error\": {\"code\", \"message\", \"details\"?}}` with one of these \
              stable codes:\n\n| code | status | meaning |\n| --- | --- | --- |\n",
         );
@@ -467,6 +468,7 @@ impl Modify for Security {
         events::post_events, webhooks::post_signed_events,
         attestations::list_attestations, attestations::get_attestation,
         workers::get_reputation,
+        custody::create_identity, custody::prove,
         gateway::get_block, gateway::head_block,
         tasks::register_witness, tasks::list_witnesses, tasks::create_task, tasks::get_task, tasks::issue_nonce,
         tasks::add_witnesses, evidence::upload, evidence::receipt, evidence::consistency, evidence::checkpoints,
@@ -480,6 +482,7 @@ impl Modify for Security {
         (name = "events", description = "Work events from platforms"),
         (name = "attestations", description = "Receipts and history"),
         (name = "reputation", description = "Scores"),
+        (name = "identities", description = "Node-held identities and proofs the node makes for them"),
         (name = "evidence", description = "Proof of reality"),
         (name = "verify", description = "Verification of proofs, credentials and receipts"),
         (name = "credentials", description = "W3C Verifiable Credentials issued by the node"),
@@ -540,9 +543,16 @@ mod tests {
     fn document_is_openapi_3_1_with_every_route() {
         let doc: serde_json::Value = serde_json::from_str(document_json()).unwrap();
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
-        for p in
-            ["/v1/events", "/v1/verify/proof", "/v1/verify/credential", "/v1/verify/receipt", "/readyz", "/metrics"]
-        {
+        for p in [
+            "/v1/events",
+            "/v1/identities",
+            "/v1/workers/{id}/proofs",
+            "/v1/verify/proof",
+            "/v1/verify/credential",
+            "/v1/verify/receipt",
+            "/readyz",
+            "/metrics",
+        ] {
             assert!(doc["paths"].get(p).is_some(), "{p} missing");
         }
     }

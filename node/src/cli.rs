@@ -271,8 +271,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Config(arg) => {
             let mut cfg = load(&arg)?;
-            if cfg.operator.private_key.is_some() {
-                cfg.operator.private_key = Some("<redacted>".into());
+            for secret in
+                [&mut cfg.operator.private_key, &mut cfg.credentials.signing_key, &mut cfg.identities.sealing_key]
+            {
+                if secret.is_some() {
+                    *secret = Some("<redacted>".into());
+                }
             }
             line(toml::to_string_pretty(&cfg)?);
             Ok(())

@@ -55,8 +55,10 @@ pub struct Config {
     pub epochs: EpochsSection,
     /// Verifiable credentials the node issues.
     pub credentials: CredentialsSection,
-    /// Zero-knowledge proof verification through the API.
+    /// Zero-knowledge proofs through the API: verification, and proving for node-held identities.
     pub proofs: ProofsSection,
+    /// Node-held (custodial) identities.
+    pub identities: IdentitiesSection,
     /// Outgoing webhooks.
     pub webhooks: WebhooksSection,
 }
@@ -85,15 +87,42 @@ impl std::fmt::Debug for CredentialsSection {
     }
 }
 
-/// Proof verification.
+/// Proof verification, and proving for node-held identities.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProofsSection {
-    /// The verifying key file (`jejak zk setup` output); without it `POST /v1/verify/proof`
-    /// answers 503.
+    /// The verifying key file (`jejak zk setup` output); without it (and without a proving key)
+    /// `POST /v1/verify/proof` answers 503. With a proving key too, it must be that key's.
     pub verifying_key: Option<PathBuf>,
     /// Most proofs checked in one batch.
     pub batch_max: usize,
+    /// The proving key file; with it the node proves for the identities it holds
+    /// (`POST /v1/workers/{id}/proofs`), and verifies with its verifying key when
+    /// `verifying_key` is not set. Without it that route answers 503.
+    pub proving_key: Option<PathBuf>,
+    /// Most proofs waiting to be made; past it `POST /v1/workers/{id}/proofs` answers 503
+    /// `prover_busy` with `Retry-After`.
+    pub prove_queue: usize,
+}
+
+/// Node-held (custodial) identities: secrets the node keeps, sealed, for workers who have no
+/// device or wallet of their own.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentitiesSection {
+    /// The key identity secrets are sealed with, 64 hex digits (prefer
+    /// `JEJAK_IDENTITIES__SEALING_KEY`); without it the node keeps one in `identity-seal.key` in
+    /// the data directory, made on first start. Keep it apart from database backups: with both,
+    /// the secrets open.
+    pub sealing_key: Option<String>,
+}
+
+impl std::fmt::Debug for IdentitiesSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentitiesSection")
+            .field("sealing_key", &self.sealing_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// Outgoing webhooks.
@@ -396,7 +425,8 @@ impl Config {
             evidence: EvidenceSection::default(),
             epochs: EpochsSection::default(),
             credentials: CredentialsSection { signing_key: None, validity_days: 30, verification_cache: 10_000 },
-            proofs: ProofsSection { verifying_key: None, batch_max: 256 },
+            proofs: ProofsSection { verifying_key: None, batch_max: 256, proving_key: None, prove_queue: 4 },
+            identities: IdentitiesSection::default(),
             webhooks: WebhooksSection {
                 enabled: true,
                 max_attempts: 12,
@@ -635,6 +665,30 @@ mod tests {
         let mut cfg = Config::preset(Preset::Local);
         cfg.evidence.blob_dir = Some(cfg.blockstore_dir().join("x"));
         assert!(cfg.validate().is_err(), "evidence files must not go into the public blockstore");
+    }
+
+    #[test]
+    fn proving_and_sealing_keys_from_the_file_and_environment() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "jejak.toml",
+                r#"
+                [proofs]
+                proving_key = "keys/proving.key"
+                prove_queue = 2
+                "#,
+            )?;
+            let cfg = Config::load(Some(Path::new("jejak.toml"))).expect("loads");
+            assert_eq!(cfg.proofs.proving_key.as_deref(), Some(Path::new("keys/proving.key")));
+            assert_eq!((cfg.proofs.prove_queue, cfg.proofs.verifying_key.as_ref()), (2, None));
+            assert_eq!(cfg.identities.sealing_key, None, "default: a file in the data directory");
+            jail.set_env("JEJAK_IDENTITIES__SEALING_KEY", "ab".repeat(32));
+            let cfg = Config::load(Some(Path::new("jejak.toml"))).expect("loads");
+            assert_eq!(cfg.identities.sealing_key, Some("ab".repeat(32)));
+            assert!(!format!("{cfg:?}").contains(&"ab".repeat(32)), "the sealing key is redacted in debug output");
+            Ok(())
+        });
+        assert_eq!(Config::preset(Preset::Local).proofs.prove_queue, 4);
     }
 
     #[test]

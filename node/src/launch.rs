@@ -85,6 +85,8 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
     cfg.validate().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     let contracts = cfg.contracts.context("configuration: [contracts] is required (deploy with `jejak deploy`)")?;
     std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("creating {}", cfg.data_dir.display()))?;
+    // Before anything starts: a wrong key stops the node at once.
+    let (prover, verifying_key) = proof_keys(cfg).await?;
     let store = match store {
         Some(s) => s,
         None => Store::connect(&cfg.database_url())
@@ -166,19 +168,22 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
         Some(u) => u.clone(),
         None => format!("http://{api_addr}"),
     };
-    let verifying_key = match &cfg.proofs.verifying_key {
-        Some(p) => Some(
-            jejak_prover::VerifyingKeyFile::read(p)
-                .with_context(|| format!("reading the verifying key {}", p.display()))?,
-        ),
-        None => None,
-    };
-    let services = Arc::new(jejak_api::Services::new(
+    let mut services = jejak_api::Services::new(
         cfg.api_settings(&contracts, public_url),
         issuer_key(cfg)?,
         Duration::from_secs(cfg.credentials.validity_days.max(1) * 86_400),
         verifying_key.as_ref(),
+    )?
+    .with_sealing_key(secret_from_config_or_file(
+        cfg.identities.sealing_key.as_deref(),
+        "identities.sealing_key",
+        &cfg.data_dir.join("identity-seal.key"),
+        "identity sealing key",
     )?);
+    if let Some(prover) = prover {
+        services = services.with_prover(prover, cfg.proofs.prove_queue)?;
+    }
+    let services = Arc::new(services);
     let state = jejak_api::AppState {
         store: store.clone(),
         blockstore: blockstore.clone(),
@@ -212,34 +217,149 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
     Ok(RunningNode { api_addr, store, blockstore, indexer_status: status, sender: operator_sender, shutdown, tasks })
 }
 
+/// The proving key (loaded on a blocking thread: it takes a moment) and the verifying key API
+/// proofs are checked with: the configured one, which must then be the proving key's, or else the
+/// proving key's own.
+async fn proof_keys(
+    cfg: &Config,
+) -> anyhow::Result<(Option<jejak_prover::Prover>, Option<jejak_prover::VerifyingKeyFile>)> {
+    let prover = match cfg.proofs.proving_key.clone() {
+        Some(path) => {
+            let shown = path.display().to_string();
+            // Resident: every base with its window multiples (a second or two here, each proof
+            // about a third faster).
+            let prover = tokio::task::spawn_blocking(move || {
+                jejak_prover::Prover::with_tables(jejak_prover::ProvingKeyFile::read(&path)?)
+            })
+            .await
+            .context("loading the proving key")?
+            .with_context(|| format!("reading the proving key {shown}"))?;
+            if prover.depth() != cfg.epochs.depth {
+                tracing::warn!(target: "jejak::node", key_depth = prover.depth(), epochs_depth = cfg.epochs.depth,
+                    "the proving key's tree depth is not [epochs] depth: proofs for node-held identities will fail");
+            }
+            tracing::info!(target: "jejak::node", path = %shown, depth = prover.depth(), "proving for node-held identities enabled");
+            Some(prover)
+        }
+        None => None,
+    };
+    let verifying_key = match (&cfg.proofs.verifying_key, &prover) {
+        (Some(p), _) => {
+            let vk = jejak_prover::VerifyingKeyFile::read(p)
+                .with_context(|| format!("reading the verifying key {}", p.display()))?;
+            if let Some(prover) = &prover {
+                let (configured, proving) = (vk.key_hash()?, prover.verifying_key().key_hash()?);
+                anyhow::ensure!(
+                    configured == proving,
+                    "[proofs] verifying_key {} (key hash {configured}) is not the proving key's (key hash {proving}): \
+                     the node would make proofs it refuses",
+                    p.display()
+                );
+            }
+            Some(vk)
+        }
+        (None, Some(prover)) => Some(prover.verifying_key()),
+        (None, None) => None,
+    };
+    Ok((prover, verifying_key))
+}
+
 /// The credential issuer's key: configured, or kept in `issuer.key` in the data directory (made
 /// on first start, readable by the owner only).
 fn issuer_key(cfg: &Config) -> anyhow::Result<ed25519_dalek::SigningKey> {
-    let parse = |hex_seed: &str, from: &str| -> anyhow::Result<ed25519_dalek::SigningKey> {
-        let mut seed = [0u8; 32];
-        hex::decode_to_slice(hex_seed.trim().trim_start_matches("0x"), &mut seed)
-            .map_err(|_| anyhow::anyhow!("{from}: the issuer key is 64 hex digits"))?;
-        Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+    let seed = secret_from_config_or_file(
+        cfg.credentials.signing_key.as_deref(),
+        "credentials.signing_key",
+        &cfg.data_dir.join("issuer.key"),
+        "credential issuer key",
+    )?;
+    Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+}
+
+/// A 32-byte secret (`what`): from the configuration key `config_key` (64 hex digits) when set,
+/// else from `path`, made on first start from the operating system's generator and readable by
+/// the owner only (0600).
+fn secret_from_config_or_file(
+    configured: Option<&str>,
+    config_key: &str,
+    path: &std::path::Path,
+    what: &str,
+) -> anyhow::Result<[u8; 32]> {
+    let parse = |text: &str, from: &str| -> anyhow::Result<[u8; 32]> {
+        let mut secret = [0u8; 32];
+        hex::decode_to_slice(text.trim().trim_start_matches("0x"), &mut secret)
+            .map_err(|_| anyhow::anyhow!("{from}: the {what} is 64 hex digits"))?;
+        Ok(secret)
     };
-    if let Some(k) = &cfg.credentials.signing_key {
-        return parse(k, "credentials.signing_key");
+    if let Some(k) = configured {
+        return parse(k, config_key);
     }
-    let path = cfg.data_dir.join("issuer.key");
-    match std::fs::read_to_string(&path) {
+    match std::fs::read_to_string(path) {
         Ok(text) => parse(&text, &path.display().to_string()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut seed = [0u8; 32];
-            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut seed);
+            let mut secret = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
             let mut opts = std::fs::OpenOptions::new();
             opts.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let mut f = opts.open(&path).with_context(|| format!("creating {}", path.display()))?;
-            std::io::Write::write_all(&mut f, hex::encode(seed).as_bytes())?;
+            let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
+            std::io::Write::write_all(&mut f, hex::encode(secret).as_bytes())?;
             f.sync_all()?;
-            tracing::info!(target: "jejak::node", path = %path.display(), "made a new credential issuer key");
-            Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
+            tracing::info!(target: "jejak::node", path = %path.display(), "made a new {what}");
+            Ok(secret)
         }
         Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_file_is_made_once_owner_only_and_config_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("identity-seal.key");
+        let first = secret_from_config_or_file(None, "identities.sealing_key", &path, "identity sealing key").unwrap();
+        let again = secret_from_config_or_file(None, "identities.sealing_key", &path, "identity sealing key").unwrap();
+        assert_eq!(first, again, "read back, not made anew");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), hex::encode(first));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        let configured =
+            secret_from_config_or_file(Some(&format!("0x{}", "ab".repeat(32))), "k", &path, "key").unwrap();
+        assert_eq!(configured, [0xab; 32]);
+        let e = secret_from_config_or_file(Some("abcd"), "identities.sealing_key", &path, "identity sealing key");
+        assert_eq!(e.unwrap_err().to_string(), "identities.sealing_key: the identity sealing key is 64 hex digits");
+    }
+
+    #[tokio::test]
+    async fn the_verifying_key_defaults_to_the_proving_keys_and_must_match_it() {
+        use jejak_prover::keys::Reduction;
+        let dir = tempfile::tempdir().unwrap();
+        let pk = jejak_prover::setup::dev_setup(4, "launch-a", Reduction::Libsnark).unwrap();
+        let other = jejak_prover::setup::dev_setup(4, "launch-b", Reduction::Libsnark).unwrap();
+        let own_hash = pk.verifying_key().key_hash().unwrap();
+        pk.write(&dir.path().join("proving.key")).unwrap();
+        pk.verifying_key().write(&dir.path().join("own.vk")).unwrap();
+        other.verifying_key().write(&dir.path().join("other.vk")).unwrap();
+        let mut cfg = Config::preset(crate::config::Preset::Local);
+        cfg.epochs.depth = 4;
+        assert!(matches!(proof_keys(&cfg).await.unwrap(), (None, None)), "nothing configured");
+        cfg.proofs.proving_key = Some(dir.path().join("proving.key"));
+        let (prover, vk) = proof_keys(&cfg).await.unwrap();
+        assert_eq!(prover.unwrap().depth(), 4);
+        assert_eq!(vk.unwrap().key_hash().unwrap(), own_hash, "the proving key's own");
+        cfg.proofs.verifying_key = Some(dir.path().join("own.vk"));
+        assert_eq!(proof_keys(&cfg).await.unwrap().1.unwrap().key_hash().unwrap(), own_hash);
+        cfg.proofs.verifying_key = Some(dir.path().join("other.vk"));
+        let e = proof_keys(&cfg).await.unwrap_err().to_string();
+        assert!(e.contains("is not the proving key's"), "{e}");
+        cfg.proofs.proving_key = Some(dir.path().join("missing.key"));
+        assert!(proof_keys(&cfg).await.is_err());
     }
 }

@@ -12,7 +12,8 @@
 //! (proof-of-reality tasks, files, the append-only evidence log, verdicts, checkpoints), [`scores`]
 //! (reputation epochs, worker scores, the attestations an epoch counts), [`proofs`] (consumed
 //! nullifiers, root states), [`credentials`] (issued credentials, revocation), [`webhooks`]
-//! (incoming secrets, outgoing subscriptions and deliveries). Query
+//! (incoming secrets, outgoing subscriptions and deliveries), [`identities`] (node-held identity
+//! secrets, sealed). Query
 //! functions take a connection (`&mut AnyConnection`), so callers choose whether they run inside
 //! a transaction.
 
@@ -22,6 +23,7 @@ pub mod chain;
 pub mod credentials;
 mod error;
 pub mod evidence;
+pub mod identities;
 pub mod ipfs;
 pub mod keys;
 pub mod proofs;

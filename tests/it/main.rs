@@ -2,6 +2,7 @@
 
 mod api_crash;
 mod api_credentials;
+mod api_custody;
 mod api_events;
 mod api_fuzz;
 mod api_proofs;

@@ -2,6 +2,7 @@
 
 pub(crate) mod attestations;
 pub(crate) mod credentials;
+pub(crate) mod custody;
 pub(crate) mod events;
 pub(crate) mod evidence;
 pub(crate) mod gateway;

@@ -3,6 +3,7 @@
 mod attestations;
 mod chain;
 mod evidence;
+mod identities;
 mod ipfs;
 mod keys;
 mod scores;
