@@ -10,9 +10,12 @@
 use std::collections::HashSet;
 
 use ark_bn254::{Bn254, Fr, G1Affine, G1Projective, G2Affine};
-use ark_ec::{AffineRepr, CurveGroup, VariableBaseMSM, pairing::Pairing};
+use ark_ec::{
+    AffineRepr, CurveGroup, VariableBaseMSM,
+    pairing::{MillerLoopOutput, Pairing},
+};
 use ark_ff::{One, PrimeField, Zero};
-use ark_groth16::{Groth16, PreparedVerifyingKey, Proof, VerifyingKey, prepare_verifying_key};
+use ark_groth16::{PreparedVerifyingKey, Proof, VerifyingKey, prepare_verifying_key};
 use ark_std::rand::{CryptoRng, Rng};
 use jejak_zk_circuits::{NUM_PUBLIC_INPUTS, PublicInputs, Statement, fr_to_decimal};
 use rayon::prelude::*;
@@ -48,12 +51,30 @@ impl Verifier {
 
     /// Whether `proof` proves the statement with these public inputs. Errors only for a proof
     /// whose points are not valid curve points (which no prover makes).
+    ///
+    /// `e(A, B) · e(X, -γ) · e(C, -δ) = e(α, β)` as arkworks checks it, on both cores: the
+    /// proof's G2 point (its subgroup check, its line coefficients and its Miller loop) on one,
+    /// the public inputs' sum and the other two Miller loops on the other; the final
+    /// exponentiation after both.
     pub fn verify(&self, proof: &Proof<Bn254>, public: &PublicInputs) -> Result<bool> {
-        check_points(proof)?;
-        let inputs = public.to_array();
-        let x = G1Projective::msm(&self.pvk.vk.gamma_abc_g1[1..], &inputs).expect("lengths match")
-            + self.pvk.vk.gamma_abc_g1[0];
-        Ok(Groth16::<Bn254>::verify_proof_with_prepared_inputs(&self.pvk, proof, &x)?)
+        let (ab, rest) = rayon::join(
+            || -> Result<_> {
+                check_g2(&proof.b)?;
+                Ok(Bn254::multi_miller_loop([proof.a], [proof.b]))
+            },
+            || -> Result<_> {
+                check_g1(&proof.a)?;
+                check_g1(&proof.c)?;
+                let x = G1Projective::msm(&self.pvk.vk.gamma_abc_g1[1..], &public.to_array()).expect("lengths match")
+                    + self.pvk.vk.gamma_abc_g1[0];
+                Ok(Bn254::multi_miller_loop(
+                    [x.into_affine(), proof.c],
+                    [self.pvk.gamma_g2_neg_pc.clone(), self.pvk.delta_g2_neg_pc.clone()],
+                ))
+            },
+        );
+        let ml = MillerLoopOutput(ab?.0 * rest?.0);
+        Ok(Bn254::final_exponentiation(ml).is_some_and(|gt| gt.0 == self.pvk.alpha_g1_beta_g2))
     }
 
     /// Whether every proof in `batch` is valid, in one randomised pairing check. `rng` must be
@@ -113,13 +134,21 @@ impl Verifier {
 
 /// Proof points must be on the curve and in the prime-order subgroup.
 pub(crate) fn check_points(proof: &Proof<Bn254>) -> Result<()> {
-    let g1_ok = |p: &G1Affine| p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve();
-    let g2_ok = |p: &G2Affine| p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve();
-    if g1_ok(&proof.a) && g2_ok(&proof.b) && g1_ok(&proof.c) {
-        Ok(())
-    } else {
-        Err(Error::Serialization(ark_serialize::SerializationError::InvalidData))
-    }
+    check_g1(&proof.a)?;
+    check_g2(&proof.b)?;
+    check_g1(&proof.c)
+}
+
+fn check_g1(p: &G1Affine) -> Result<()> {
+    if p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve() { Ok(()) } else { Err(invalid_point()) }
+}
+
+fn check_g2(p: &G2Affine) -> Result<()> {
+    if p.is_on_curve() && p.is_in_correct_subgroup_assuming_on_curve() { Ok(()) } else { Err(invalid_point()) }
+}
+
+fn invalid_point() -> Error {
+    Error::Serialization(ark_serialize::SerializationError::InvalidData)
 }
 
 /// Why a proof was refused: the native counterparts of `JejakProofVerifier`'s errors.
