@@ -12,18 +12,16 @@ async fn schemathesis_finds_no_5xx_and_no_answer_outside_the_document() {
     let chain = TestChain::start(1).await;
     let p = chain.register_platform(chain.operator()).await;
     let db = jejak_store::test_utils::TestDb::new(Backend::Sqlite).await;
-    // A verifying key, so proof verification is served (without one it answers 503 by design).
+    // A proving key (its verifying key comes with it), so proof verification and proving for
+    // node-held identities are served (without keys they answer 503 by design).
     let dir = tempfile::tempdir().unwrap();
-    let vk = dir.path().join("verifying.key");
-    jejak_prover::setup::dev_setup(4, "fuzz", jejak_prover::keys::Reduction::Libsnark)
-        .unwrap()
-        .verifying_key()
-        .write(&vk)
-        .unwrap();
+    let pk = dir.path().join("proving.key");
+    jejak_prover::setup::dev_setup(4, "fuzz", jejak_prover::keys::Reduction::Libsnark).unwrap().write(&pk).unwrap();
     let node = TestNode::start_with(&chain, db, |c| {
         // The fuzzer sends thousands of requests with one key.
         c.api.rate_limit_per_sec = 0.0;
-        c.proofs.verifying_key = Some(vk.clone());
+        c.proofs.proving_key = Some(pk.clone());
+        c.epochs.depth = 4;
     })
     .await;
     node.wait_for_platform(p).await;

@@ -129,6 +129,11 @@ on_both_databases! {
             row("POST", "/v1/verify/proof", "/v1/verify/proof", Some(json!({"proof": {}, "context": "matrix"})), [401, 503, 503, 403, 403]),
             row("POST", "/v1/verify/credential", "/v1/verify/credential", Some(json!({"credential": {}})), [401, ok, ok, ok, ok]),
             row("POST", "/v1/verify/receipt", "/v1/verify/receipt", Some(json!({"receipt": receipt})), [401, ok, ok, ok, ok]),
+            // Node-held identities (this node has no proving key: the worker and admins get 503,
+            // everyone else the answer a missing worker gets).
+            row("POST", "/v1/identities", "/v1/identities", Some(json!({"label": "matrix"})), [401, 201, 201, 403, 403]),
+            row("POST", "/v1/workers/{id}/proofs", format!("/v1/workers/{worker_id}/proofs"),
+                Some(json!({"context": "matrix", "min_score": 0, "min_gigs": 0, "min_tier": 0})), [401, 503, 404, 503, 404]),
             // Credentials.
             row("POST", "/v1/credentials", "/v1/credentials", Some(json!({"worker": worker_id})), [401, 201, 403, 201, 403]),
             row("GET", "/v1/credentials", "/v1/credentials", None, [401, ok, 403, ok, ok]),
