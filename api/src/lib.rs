@@ -9,10 +9,11 @@
 //!   JSON format; CORS is configurable.
 //! - The OpenAPI 3.1 document is generated from the code ([`openapi`]), served at
 //!   `/openapi.json` and committed as `api/openapi.json`.
-//! - [`proofs`]: batched Groth16 verification; [`proving`]: Groth16 proving for node-held
-//!   identities on a thread of its own behind a bounded queue; [`identities`]: the sealing of
-//!   node-held identity secrets; [`credentials`]: the node as a W3C credential issuer; [`webhooks`]: signed incoming events and outgoing deliveries with retries and a
-//!   dead-letter list; [`metrics`]: Prometheus metrics.
+//! - [`proofs`]: batched Groth16 verification, [`nullifiers`]: their nullifiers recorded in
+//!   groups; [`proving`]: Groth16 proving for node-held identities on a thread of its own behind
+//!   a bounded queue; [`identities`]: the sealing of node-held identity secrets; [`credentials`]:
+//!   the node as a W3C credential issuer; [`webhooks`]: signed incoming events and outgoing
+//!   deliveries with retries and a dead-letter list; [`metrics`]: Prometheus metrics.
 //!
 //! Routes: `POST /v1/events` (platform work events, idempotent), `GET /v1/attestations/{id}`
 //! (receipt with inclusion proof and anchor), `GET /v1/index/status`, `GET /ipfs/{cid}` (IPFS
@@ -42,6 +43,7 @@ pub mod evidence;
 pub mod identities;
 pub mod limits;
 pub mod metrics;
+pub mod nullifiers;
 pub mod openapi;
 pub mod pagination;
 pub mod proofs;
@@ -170,6 +172,8 @@ pub struct Services {
     pub prover: Option<proving::ProvingService>,
     /// The key node-held identity secrets are sealed with; None: no node-held identities.
     pub sealing_key: Option<identities::SealingKey>,
+    /// Nullifiers of verified proofs, recorded in groups (the writer starts on first use).
+    pub nullifiers: tokio::sync::OnceCell<nullifiers::NullifierWriter>,
 }
 
 impl Services {
@@ -204,6 +208,7 @@ impl Services {
             reputation_cache: cache::ResponseCache::new(settings.reputation_cache),
             prover: None,
             sealing_key: None,
+            nullifiers: tokio::sync::OnceCell::new(),
             settings,
         })
     }

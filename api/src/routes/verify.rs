@@ -245,7 +245,6 @@ pub(crate) async fn verify_proof(State(st): State<AppState>, who: Principal, bod
     }
     let mut consumed = false;
     if valid && req.consume {
-        let mut c = st.store.conn().await?;
         let row = NullifierRow {
             scope: scope_bytes,
             nullifier: nullifier_bytes,
@@ -254,7 +253,14 @@ pub(crate) async fn verify_proof(State(st): State<AppState>, who: Principal, bod
             key_id: who.key_id.clone(),
             verified_at: now,
         };
-        consumed = proofs::consume(&mut c, &row).await?;
+        let writer = st
+            .services
+            .nullifiers
+            .get_or_init(|| async {
+                crate::nullifiers::NullifierWriter::start(st.store.clone(), st.services.settings.proof_batch_max)
+            })
+            .await;
+        consumed = writer.consume(row).await?;
         if !consumed {
             // Lost a race with a concurrent request carrying the same proof.
             valid = false;
