@@ -488,13 +488,7 @@ fn explain(
             false,
         );
     }
-    let stored_tier = Tier::from_leaf_value(match row.tier.as_str() {
-        "A" => 5,
-        "B" => 4,
-        "C" => 3,
-        "D" => 2,
-        _ => 1,
-    });
+    let stored_tier = Tier::from_letter(&row.tier);
     let stored_leaf = jejak_zk_circuits::worker_leaf(
         commitment.to_fr(),
         row.reputation as u64,

@@ -87,16 +87,6 @@ impl<P: SWCurveConfig> Bases<P> {
         Self { points, index: finite.iter().map(|(i, _)| *i).collect(), tables, table_bits: c }
     }
 
-    /// Points held (bases times their multiples).
-    pub fn len(&self) -> usize {
-        self.points.len()
-    }
-
-    /// Whether no finite base is held.
-    pub fn is_empty(&self) -> bool {
-        self.points.is_empty()
-    }
-
     /// `Σ scalars[i] · bases[i]` over the original indices (missing scalars count as zero).
     pub fn msm(&self, scalars: &[<P::ScalarField as PrimeField>::BigInt]) -> Projective<P> {
         let terms: Terms<P> = self

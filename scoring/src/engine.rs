@@ -49,16 +49,9 @@ impl Tier {
         }
     }
 
-    /// The tier a leaf value names.
-    pub fn from_leaf_value(v: u64) -> Option<Self> {
-        Some(match v {
-            5 => Tier::A,
-            4 => Tier::B,
-            3 => Tier::C,
-            2 => Tier::D,
-            1 => Tier::E,
-            _ => return None,
-        })
+    /// The tier named by its letter (what [`Tier::as_str`] writes), `A` to `E`.
+    pub fn from_letter(letter: &str) -> Option<Self> {
+        [Tier::A, Tier::B, Tier::C, Tier::D, Tier::E].into_iter().find(|t| t.as_str() == letter)
     }
 
     /// `A` to `E`.

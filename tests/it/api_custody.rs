@@ -53,7 +53,7 @@ on_both_databases! {
             (commitment, 712, 64, "C", Fr::from(2u64)),
             (Fr::from(13u64), 820, 90, "A", Fr::from(3u64)),
         ];
-        let tier = |t: &str| match t { "A" => 5, "C" => 3, _ => 1 };
+        let tier = |t: &str| jejak_scoring::Tier::from_letter(t).unwrap().leaf_value();
         let leaves: Vec<Fr> =
             rows.iter().map(|(c, s, g, t, salt)| worker_leaf(*c, *s as u64, *g as u64, tier(t), 1, *salt)).collect();
         let tree = PoseidonTree::from_leaves(DEPTH, leaves.clone()).unwrap();

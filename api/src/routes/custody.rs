@@ -153,12 +153,6 @@ pub(crate) struct ProofAnswer {
     epoch: i64,
 }
 
-/// The tier a stored letter commits to in the leaf (A = 5 ... E = 1).
-fn tier_value(letter: &str) -> Option<u64> {
-    use jejak_scoring::Tier;
-    [Tier::A, Tier::B, Tier::C, Tier::D, Tier::E].into_iter().find(|t| t.as_str() == letter).map(Tier::leaf_value)
-}
-
 /// Makes a zero-knowledge reputation proof for a worker whose identity the node holds.
 #[utoipa::path(post, path = "/v1/workers/{id}/proofs", tag = "identities", security(("api_key" = [])),
     params(("id" = String, Path, description = "Identity commitment (decimal)")),
@@ -238,7 +232,8 @@ pub(crate) async fn prove(
             ),
         ));
     }
-    let tier = tier_value(&row.tier)
+    let tier = jejak_scoring::Tier::from_letter(&row.tier)
+        .map(jejak_scoring::Tier::leaf_value)
         .ok_or_else(|| ApiError::internal(format!("worker row of epoch {} has tier `{}`", row.epoch, row.tier)))?;
     let (score, gigs) = (u64::try_from(row.reputation).unwrap_or(0), u64::try_from(row.gigs).unwrap_or(0));
     let unmet: Vec<serde_json::Value> =
