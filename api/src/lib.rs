@@ -9,16 +9,15 @@
 //!   JSON format; CORS is configurable.
 //! - The OpenAPI 3.1 document is generated from the code ([`openapi`]), served at
 //!   `/openapi.json` and committed as `api/openapi.json`.
-//! - [`proofs`]: batched Groth16 verification, [`nullifiers`]: their nullifiers recorded in
-//!   groups; [`proving`]: Groth16 proving for node-held identities on a thread of its own behind
-//!   a bounded queue; [`identities`]: the sealing of node-held identity secrets; [`credentials`]:
-//!   the node as a W3C credential issuer; [`webhooks`]: signed incoming events and outgoing
-//!   deliveries with retries and a dead-letter list; [`metrics`]: Prometheus metrics.
+//! - [`services`]: what runs behind the handlers and knows nothing of HTTP: batched Groth16
+//!   verification, the nullifier writer, proving for node-held identities behind a bounded queue,
+//!   the sealing of their secrets, the credential issuer, the evidence blob store and evaluation,
+//!   signed webhooks in and out with a durable delivery queue. [`metrics`]: Prometheus metrics.
 //!
 //! Routes: `POST /v1/events` (platform work events, idempotent), `GET /v1/attestations/{id}`
 //! (receipt with inclusion proof and anchor), `GET /v1/index/status`, `GET /ipfs/{cid}` (IPFS
 //! trustless gateway for the blocks this node holds), `GET /healthz`; proof of reality
-//! ([`evidence`]): `POST /v1/witnesses`, `POST /v1/tasks`, `GET /v1/tasks/{id}`,
+//! ([`services::evidence`]): `POST /v1/witnesses`, `POST /v1/tasks`, `GET /v1/tasks/{id}`,
 //! `POST /v1/tasks/{id}/nonce`, `POST /v1/tasks/{id}/evidence` (streaming multipart),
 //! `POST /v1/tasks/{id}/witnesses`, `GET /v1/evidence/{sha256}/receipt`,
 //! `GET /v1/evidence/consistency`, `GET /v1/evidence/checkpoints`; reputation:
@@ -37,23 +36,17 @@
 pub mod auth;
 mod body;
 pub mod cache;
-pub mod credentials;
 mod error;
-pub mod evidence;
-pub mod identities;
 pub mod limits;
 pub mod metrics;
-pub mod nullifiers;
 pub mod openapi;
 pub mod pagination;
-pub mod proofs;
-pub mod proving;
 mod routes;
+pub mod services;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_custody;
-pub mod webhooks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,7 +61,8 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use error::{ApiError, ApiResult, ERROR_CODES};
-pub use evidence::{BlobStore, EvidenceSettings};
+pub use services::evidence::{BlobStore, EvidenceSettings};
+use services::{credentials, identities, nullifiers, proofs, proving, webhooks};
 
 /// Limits the API enforces.
 #[derive(Debug, Clone)]

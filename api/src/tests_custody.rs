@@ -23,7 +23,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
 use crate::auth::{self, Role};
-use crate::identities::{IdentitySecret, SealingKey};
+use crate::services::identities::{IdentitySecret, SealingKey};
 use crate::{ApiSettings, AppState, EvidenceSettings, Limits, Services};
 
 const DEPTH: usize = 4;
@@ -70,7 +70,7 @@ async fn fixture(db: TestDb, proving: Proving) -> Fixture {
         Proving::On => (services.with_prover(Prover::new(pk).unwrap(), 4).unwrap(), None),
         Proving::Gated => {
             let (prover, gate) =
-                crate::proving::ProvingService::start_gated(Prover::new(pk).unwrap(), 1, services.metrics.clone())
+                crate::services::proving::ProvingService::start_gated(Prover::new(pk).unwrap(), 1, services.metrics.clone())
                     .unwrap();
             (Services { prover: Some(prover), ..services }, Some(gate))
         }
@@ -383,7 +383,7 @@ jejak_store::both_backends! {
         for _ in 0..1000 {
             match submit() {
                 Ok(rx) => pending.push(rx),
-                Err(crate::proving::QueueError::Busy) => tokio::time::sleep(Duration::from_millis(5)).await,
+                Err(crate::services::proving::QueueError::Busy) => tokio::time::sleep(Duration::from_millis(5)).await,
                 Err(e) => panic!("{e}"),
             }
             if pending.len() == 2 {
@@ -391,7 +391,7 @@ jejak_store::both_backends! {
             }
         }
         assert_eq!(pending.len(), 2);
-        assert_eq!(submit().unwrap_err(), crate::proving::QueueError::Busy);
+        assert_eq!(submit().unwrap_err(), crate::services::proving::QueueError::Busy);
         let (s, h, b) = f.prove(&worker, &f.admin, ask(0, 0, 0)).await;
         assert_eq!((s, code(&b)), (StatusCode::SERVICE_UNAVAILABLE, "prover_busy"), "{b}");
         let retry: u64 = h.get(header::RETRY_AFTER).unwrap().to_str().unwrap().parse().unwrap();
@@ -497,7 +497,7 @@ jejak_store::both_backends! {
 #[tokio::test]
 async fn the_tree_of_the_latest_epoch_is_built_once() {
     let metrics = Arc::new(crate::metrics::Metrics::default());
-    let service = crate::proving::ProvingService::start(Prover::new(proving_key()).unwrap(), 1, metrics).unwrap();
+    let service = crate::services::proving::ProvingService::start(Prover::new(proving_key()).unwrap(), 1, metrics).unwrap();
     let counter = std::sync::atomic::AtomicUsize::new(0);
     let builds = &counter;
     let build = move || async move {

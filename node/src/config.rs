@@ -493,7 +493,7 @@ impl Config {
             credential_cache_entries: self.credentials.verification_cache,
             reputation_cache: Duration::from_millis(self.api.reputation_cache_ms),
             proof_batch_max: self.proofs.batch_max.max(1),
-            webhooks: jejak_api::webhooks::WebhookSettings {
+            webhooks: jejak_api::services::webhooks::WebhookSettings {
                 max_attempts: w.max_attempts.max(1),
                 backoff_base: Duration::from_millis(w.backoff_base_ms),
                 backoff_cap: Duration::from_secs(w.backoff_cap_secs),

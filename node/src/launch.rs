@@ -209,7 +209,7 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
     };
     if cfg.webhooks.enabled {
         let (st, token) = (state.clone(), shutdown.clone());
-        tasks.spawn(async move { ("webhooks", jejak_api::webhooks::run(st, token).await.map_err(Into::into)) });
+        tasks.spawn(async move { ("webhooks", jejak_api::services::webhooks::run(st, token).await.map_err(Into::into)) });
     }
     let token = shutdown.clone();
     tasks.spawn(async move { ("api", jejak_api::serve(listener, state, token).await.map_err(Into::into)) });

@@ -3,7 +3,7 @@
 //! platform's own secret, over the exact body.
 
 use jejak_api::auth::Role;
-use jejak_api::webhooks::sign;
+use jejak_api::services::webhooks::sign;
 use jejak_tests::{TestChain, TestNode, init_logs, on_both_databases};
 use serde_json::{Value, json};
 

@@ -54,7 +54,7 @@ on_both_databases! {
         assert!(event_id.starts_with("evt_"));
         for r in &seen {
             assert_eq!(&r.event_id, event_id, "one event id across retries");
-            jejak_api::webhooks::verify(secrets[0].as_bytes(), &r.signature, r.body.as_bytes(), jejak_store::now_secs())
+            jejak_api::services::webhooks::verify(secrets[0].as_bytes(), &r.signature, r.body.as_bytes(), jejak_store::now_secs())
                 .expect("each delivery is signed with the subscription's secret");
             let body: Value = serde_json::from_str(&r.body).unwrap();
             assert_eq!(body["type"], "batch.finalized");

@@ -26,7 +26,7 @@ use time::OffsetDateTime;
 
 use crate::auth::{Principal, Role};
 use crate::body::{parse, require};
-use crate::credentials::Issuer;
+use crate::services::credentials::Issuer;
 use crate::openapi::ErrorBody;
 use crate::pagination::{PageQuery, PageRequest};
 use crate::routes::tasks::rfc3339;

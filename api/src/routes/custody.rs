@@ -1,7 +1,7 @@
 //! Node-held (custodial) identities, for workers who have no device or wallet of their own:
 //!
 //! - `POST /v1/identities` (admins, platforms): makes an identity whose secret the node keeps,
-//!   sealed ([`crate::identities`]); the answer names the commitment, which the platform then uses
+//!   sealed ([`crate::services::identities`]); the answer names the commitment, which the platform then uses
 //!   as the worker id in its events.
 //! - `POST /v1/workers/{id}/proofs` (the worker's own key, or an admin): the node proves for the
 //!   worker, against their leaf in the latest published epoch, bound to
@@ -30,9 +30,9 @@ use serde_json::json;
 
 use crate::auth::{Principal, Role};
 use crate::body::{parse, require};
-use crate::identities::{IdentitySecret, SealingKey};
+use crate::services::identities::{IdentitySecret, SealingKey};
 use crate::openapi::ErrorBody;
-use crate::proving::{ProvingService, QueueError};
+use crate::services::proving::{ProvingService, QueueError};
 use crate::routes::tasks::rfc3339;
 use crate::{ApiError, ApiResult, AppState};
 

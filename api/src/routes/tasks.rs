@@ -27,7 +27,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::auth::{Principal, Role};
-use crate::evidence::evaluate_task;
+use crate::services::evidence::evaluate_task;
 use crate::routes::events::{check_platform, platform_of};
 use crate::{ApiError, ApiResult, AppState};
 

@@ -257,7 +257,7 @@ pub(crate) async fn verify_proof(State(st): State<AppState>, who: Principal, bod
             .services
             .nullifiers
             .get_or_init(|| async {
-                crate::nullifiers::NullifierWriter::start(st.store.clone(), st.services.settings.proof_batch_max)
+                crate::services::nullifiers::NullifierWriter::start(st.store.clone(), st.services.settings.proof_batch_max)
             })
             .await;
         consumed = writer.consume(row).await?;
@@ -311,7 +311,7 @@ pub(crate) async fn verify_credential(
         None => {
             let req: VerifyCredentialRequest = parse(&body)?;
             let vc = req.credential;
-            let e = Arc::new(crate::credentials::Examined {
+            let e = Arc::new(crate::services::credentials::Examined {
                 checks: jejak_credential::credential::examine(&vc, Some(issuer.did())),
                 issuer: vc.get("issuer").and_then(Value::as_str).map(str::to_owned),
             });

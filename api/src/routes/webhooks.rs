@@ -2,7 +2,7 @@
 //!
 //! - `POST /v1/webhooks/events`: the body of `POST /v1/events`, signed with the platform's
 //!   webhook secret instead of an API key (`Jejak-Platform`, `Jejak-Signature`; see
-//!   [`crate::webhooks`]). Same validation, idempotency and durability; without an
+//!   [`crate::services::webhooks`]). Same validation, idempotency and durability; without an
 //!   `Idempotency-Key` the signature serves as one, so a request replayed inside the window
 //!   gets the first answer and stores nothing.
 //! - `POST /v1/platforms/{id}/webhook-secret`: creates or rotates that secret (shown once).
@@ -30,7 +30,7 @@ use crate::openapi::ErrorBody;
 use crate::pagination::{PageQuery, PageRequest};
 use crate::routes::events::{accept, check_platform};
 use crate::routes::tasks::rfc3339;
-use crate::webhooks::{EVENT_TYPES, PLATFORM_HEADER, SIGNATURE_HEADER};
+use crate::services::webhooks::{EVENT_TYPES, PLATFORM_HEADER, SIGNATURE_HEADER};
 use crate::{ApiError, ApiResult, AppState};
 
 pub(crate) fn routes() -> axum::Router<AppState> {
@@ -101,7 +101,7 @@ pub(crate) async fn post_signed_events(
     };
     // An unknown platform and a wrong signature answer alike.
     let secret = secret.ok_or_else(|| bad("the signature does not match the body"))?;
-    crate::webhooks::verify(&secret, signature, &body, now_secs()).map_err(|e| bad(&e.to_string()))?;
+    crate::services::webhooks::verify(&secret, signature, &body, now_secs()).map_err(|e| bad(&e.to_string()))?;
     st.services.limiter.check(&format!("platform-webhook:{platform_id}"))?;
     let parsed: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("malformed_json", format!("request body is not valid JSON: {e}")))?;

@@ -1,0 +1,18 @@
+//! The API's services: what runs behind the handlers and knows nothing of HTTP. Handlers in
+//! [`crate::routes`] parse requests, check roles and limits, and call these.
+//!
+//! - [`evidence`]: the blob store of evidence files and the evaluation of a task's evidence;
+//! - [`webhooks`]: signing and checking `Jejak-Signature`, and the outgoing delivery worker;
+//! - [`nullifiers`]: the writer that records the nullifiers of verified proofs in groups;
+//! - [`proofs`]: batched Groth16 verification on a thread of its own;
+//! - [`proving`]: proving for node-held identities behind a bounded queue;
+//! - [`identities`]: sealing node-held identity secrets;
+//! - [`credentials`]: the node as a W3C credential issuer.
+
+pub mod credentials;
+pub mod evidence;
+pub mod identities;
+pub mod nullifiers;
+pub mod proofs;
+pub mod proving;
+pub mod webhooks;
