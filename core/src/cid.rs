@@ -58,7 +58,7 @@ mod tests {
             hex: String,
             cidv1_raw: String,
         }
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/cid.json");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/cid.json");
         let file: File = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         assert!(!file.vectors.is_empty());
         for v in file.vectors {

@@ -340,7 +340,7 @@ mod tests {
             leaves: Vec<String>,
             root: String,
         }
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/rfc6962.json");
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/rfc6962.json");
         let file: File = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         assert!(!file.vectors.is_empty());
         for v in file.vectors {

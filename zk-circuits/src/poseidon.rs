@@ -290,7 +290,7 @@ mod tests {
 
     #[test]
     fn design_vector() {
-        // ../shared/DESIGN.md: Poseidon([1,2]).
+        // testdata/poseidon.json (circomlib): Poseidon([1,2]).
         let expected =
             fr_from_decimal("7853200120776062878684798364095072458815029376092732009249414926327459813530").unwrap();
         assert_eq!(hash(&[Fr::from(1u64), Fr::from(2u64)]), expected);

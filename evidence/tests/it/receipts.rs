@@ -56,7 +56,7 @@ fn log_of_evidence_leaves_matches_the_rfc6962_vectors() {
         leaves: Vec<String>,
         root: String,
     }
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/rfc6962.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/rfc6962.json");
     let file: File = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     assert!(!file.vectors.is_empty());
     for v in file.vectors {

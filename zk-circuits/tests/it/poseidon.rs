@@ -11,7 +11,7 @@ use crate::common::{prove_cs, random_fr, rng};
 
 #[test]
 fn shared_vector() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/vectors/poseidon.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/poseidon.json");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     let vectors = doc["vectors"].as_array().unwrap();
