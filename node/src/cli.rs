@@ -288,8 +288,8 @@ async fn evidence_command(cmd: EvidenceCommand) -> anyhow::Result<()> {
     match cmd {
         EvidenceCommand::Verify { file, receipt, rpc } => {
             let bytes = std::fs::read(&receipt).with_context(|| format!("reading {}", receipt.display()))?;
-            let receipt = crate::evidence::parse_receipt(&bytes)?;
-            let v = crate::evidence::verify(&file, &receipt, &rpc).await?;
+            let receipt = jejak_verify::evidence::parse_receipt(&bytes)?;
+            let v = jejak_verify::evidence::verify(&file, &receipt, &rpc).await?;
             let a = &v.anchored;
             line(format!("file       {}  matches the receipt", hex::encode(v.file_sha256)));
             line(format!(
@@ -309,7 +309,7 @@ async fn evidence_command(cmd: EvidenceCommand) -> anyhow::Result<()> {
             line("ok");
         }
         EvidenceCommand::Audit { rpc, node, contract } => {
-            let r = crate::evidence::audit(&rpc, &node, contract).await?;
+            let r = jejak_verify::evidence::audit(&rpc, &node, contract).await?;
             line(format!("chain {} contract {}: {} anchored heads", r.chain_id, r.contract, r.heads.len()));
             for h in &r.heads {
                 line(format!("  #{:<4} size {:<10} root {}", h.index, h.size, hex::encode(h.root)));

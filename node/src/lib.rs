@@ -4,11 +4,10 @@
 //! [`launch`]: store, blockstore, indexer, document fetcher, batcher and API as named tasks tied
 //! to one shutdown signal. [`config`] resolves presets, the config file and `JEJAK_*`
 //! variables; [`dev`] runs the whole system locally on anvil with a demo workload; [`anvil`]
-//! starts the pinned anvil from `node_modules` (also used by the tests); [`evidence`] checks
-//! evidence receipts and the evidence log against the chain (`jejak evidence verify|audit`).
-//! [`audit`] replays published reputation roots from the chain and IPFS (`jejak audit replay`);
-//! [`bundle`] exports and verifies portable worker bundles (`jejak bundle export|verify`);
-//! [`credential`] verifies W3C credentials offline (`jejak credential verify`).
+//! starts the pinned anvil from `node_modules` (also used by the tests). [`audit`] and [`bundle`]
+//! are the command lines of `jejak audit replay` and `jejak bundle export|verify`, and `jejak
+//! evidence verify|audit` lives in [`cli`]: the checks themselves are in `jejak-verify`, shared
+//! with the API. [`credential`] verifies W3C credentials offline (`jejak credential verify`).
 
 pub mod anvil;
 pub mod audit;
@@ -17,7 +16,6 @@ pub mod cli;
 pub mod config;
 pub mod credential;
 pub mod dev;
-pub mod evidence;
 pub mod launch;
 pub mod ops;
 mod output;

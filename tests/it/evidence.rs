@@ -21,10 +21,10 @@ use jejak_evidence::testkit::{PhotoSpec, gpx, insert_jpeg_exif, reencode_jpeg, w
 use jejak_evidence::{
     EvidenceCheckpoint, EvidenceReceipt, GeoPoint, ReasonCode, evidence_root, public_key, sha256, sign_witness,
 };
-use jejak_node::evidence::{CheckError, audit, parse_receipt, verify};
 use jejak_store::ipfs::FetchStatus;
 use jejak_store::test_utils::TestDb;
 use jejak_tests::{Backend, TestChain, TestNode, init_logs};
+use jejak_verify::evidence::{audit, parse_receipt, verify};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
@@ -639,7 +639,7 @@ async fn receipts_and_audit(backend: Backend) {
         altered[i] ^= 1 << (i % 8);
         std::fs::write(&file_path, &altered).unwrap();
         match verify(&file_path, &receipt, &rpc).await {
-            Err(CheckError::Receipt { code: ReasonCode::ReceiptFileMismatch, .. }) => {}
+            Err(jejak_verify::Error::Receipt { code: ReasonCode::ReceiptFileMismatch, .. }) => {}
             other => panic!("byte {i} of the file altered: {other:?}"),
         }
     }
@@ -693,7 +693,7 @@ async fn receipts_and_audit(backend: Backend) {
         .await
         .unwrap();
     match audit(&rpc, &env.node.api, None).await {
-        Err(CheckError::LogRewritten { from, to, .. }) => assert_eq!((from, to), (2, 3)),
+        Err(jejak_verify::Error::LogRewritten { from, to, .. }) => assert_eq!((from, to), (2, 3)),
         other => panic!("a rewritten log passed the audit: {other:?}"),
     }
     // And it will not anchor the rewritten log either.

@@ -5,12 +5,13 @@
 use jejak_anchor::epoch::Salts;
 use jejak_api::auth::Role;
 use jejak_chain::bindings::JejakReputationRoots;
-use jejak_node::bundle::{self, ChainView, Deployment};
 use jejak_scoring::snapshot::Manifest;
 use jejak_store::ipfs::FetchStatus;
 use jejak_store::scores::EpochStatus;
 use jejak_tests::reputation::{cancelled, commitment, completed, link, lost_dispute, repaid, review, savings};
 use jejak_tests::{Backend, TestChain, TestNode, init_logs};
+use jejak_verify::bundle::{self, Deployment};
+use jejak_verify::{ChainView, ipfs_fetcher};
 use serde_json::Value;
 
 /// Four linked workers (two on both platforms) and an unlinked one whose reviews still count in
@@ -217,7 +218,7 @@ async fn reputation_end_to_end(backend: Backend) {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), ipfs.path().join(entry.file_name())).unwrap();
     }
-    let fetcher = bundle::ipfs_fetcher(&[], &[ipfs.path().to_path_buf()], None).unwrap();
+    let fetcher = ipfs_fetcher(&[], &[ipfs.path().to_path_buf()], None).unwrap();
     let view = ChainView::new(&chain.anvil.endpoint()).unwrap();
     let v = bundle::verify(&bytes, &view, &fetcher).await.unwrap();
     assert_eq!((v.epoch, u64::from(v.reputation), v.attestations), (epoch, score, parsed.attestations.len()));
@@ -252,7 +253,7 @@ async fn reputation_end_to_end(backend: Backend) {
     refuses_every_altered_byte(&bytes, (0..bytes.len()).step_by(89).collect(), &view, &fetcher).await;
     let mut longer = bytes.clone();
     longer.push(b'\n');
-    assert!(matches!(bundle::verify(&longer, &view, &fetcher).await, Err(bundle::BundleError::NotCanonical)));
+    assert!(matches!(bundle::verify(&longer, &view, &fetcher).await, Err(jejak_verify::Error::NotCanonical)));
 }
 
 /// Alters each byte at `positions` in turn; every result must fail verification. Most fail the

@@ -5,14 +5,14 @@
 use clap::Parser as _;
 use jejak_anchor::epoch::Salts;
 use jejak_api::auth::Role;
-use jejak_node::audit::{self, AuditSources, EpochVerdict};
-use jejak_node::bundle::{self, ChainView};
 use jejak_store::scores::{self, EpochStatus};
 use jejak_tests::reputation::{commitment, completed, link, review};
 use jejak_tests::{Backend, TestChain, TestNode, init_logs};
+use jejak_verify::audit::{self, AuditSources, EpochVerdict};
+use jejak_verify::{ChainView, ipfs_fetcher};
 
 async fn replay(node: &TestNode, chain: &TestChain) -> audit::AuditReport {
-    let fetcher = bundle::ipfs_fetcher(&[], &[node.node.blockstore.dir().to_path_buf()], None).unwrap();
+    let fetcher = ipfs_fetcher(&[], &[node.node.blockstore.dir().to_path_buf()], None).unwrap();
     let view = ChainView::new(&chain.anvil.endpoint()).unwrap();
     audit::replay(AuditSources {
         chain: &view,

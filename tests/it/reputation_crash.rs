@@ -9,11 +9,11 @@ use jejak_anchor::Error as AnchorError;
 use jejak_anchor::epoch::{CrashPoint, Salts};
 use jejak_api::auth::Role;
 use jejak_chain::bindings::JejakReputationRoots;
-use jejak_node::audit::{self, AuditSources, EpochVerdict};
-use jejak_node::bundle::{self, ChainView};
 use jejak_store::scores::{self, EpochStatus};
 use jejak_tests::reputation::{commitment, completed, link, review};
 use jejak_tests::{Backend, TestChain, TestNode, init_logs};
+use jejak_verify::audit::{self, AuditSources, EpochVerdict};
+use jejak_verify::{ChainView, ipfs_fetcher};
 
 async fn root_events(chain: &TestChain, epoch: u64) -> Vec<[u8; 32]> {
     let filter = Filter::new()
@@ -108,7 +108,7 @@ async fn crash_and_restart(backend: Backend) {
 
     // Every root follows from the attestations.
     chain.mine(3).await;
-    let fetcher = bundle::ipfs_fetcher(&[], &[node.node.blockstore.dir().to_path_buf()], None).unwrap();
+    let fetcher = ipfs_fetcher(&[], &[node.node.blockstore.dir().to_path_buf()], None).unwrap();
     let view = ChainView::new(&chain.anvil.endpoint()).unwrap();
     let report = audit::replay(AuditSources {
         chain: &view,

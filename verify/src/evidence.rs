@@ -23,58 +23,21 @@ use jejak_evidence::{
 use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 
-/// Why a check failed.
-#[derive(Debug, thiserror::Error)]
-pub enum CheckError {
-    /// The file, the receipt or the chain disagree; `code` says where.
-    #[error("{code}: {detail}")]
-    Receipt {
-        /// The stable reason.
-        code: ReasonCode,
-        /// What was compared.
-        detail: String,
-    },
-    /// The node's log is not consistent with what the chain anchored.
-    #[error("the evidence log was rewritten between sizes {from} and {to}: {detail}")]
-    LogRewritten {
-        /// The older size.
-        from: u64,
-        /// The newer size.
-        to: u64,
-        /// What did not match.
-        detail: String,
-    },
-    /// The receipt file is not a receipt.
-    #[error("receipt: {0}")]
-    BadReceipt(String),
-    /// The chain could not be read.
-    #[error("chain: {0}")]
-    Chain(String),
-    /// The node could not be read or answered nonsense.
-    #[error("node: {0}")]
-    Node(String),
-    /// A file could not be read.
-    #[error("{0}: {1}")]
-    Io(String, #[source] std::io::Error),
-}
+use crate::{Error, Result};
 
-fn receipt_err(code: ReasonCode, detail: impl Into<String>) -> CheckError {
-    CheckError::Receipt { code, detail: detail.into() }
-}
-
-fn chain_err(e: impl std::fmt::Display) -> CheckError {
-    CheckError::Chain(e.to_string())
+fn receipt_err(code: ReasonCode, detail: impl Into<String>) -> Error {
+    Error::Receipt { code, detail: detail.into() }
 }
 
 /// Reads a receipt: either the bare receipt or the whole answer of
 /// `GET /v1/evidence/{sha256}/receipt` (its `receipt` member).
-pub fn parse_receipt(bytes: &[u8]) -> Result<EvidenceReceipt, CheckError> {
-    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| CheckError::BadReceipt(e.to_string()))?;
+pub fn parse_receipt(bytes: &[u8]) -> Result<EvidenceReceipt> {
+    let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| Error::BadReceipt(e.to_string()))?;
     let inner = match v.get("receipt") {
         Some(r) if v.get("version").is_none() => r.clone(),
         _ => v,
     };
-    serde_json::from_value(inner).map_err(|e| CheckError::BadReceipt(e.to_string()))
+    serde_json::from_value(inner).map_err(|e| Error::BadReceipt(e.to_string()))
 }
 
 /// What [`verify`] established.
@@ -93,7 +56,7 @@ pub struct Verified {
 }
 
 /// Checks `file` against `receipt`, and the receipt against the chain at `rpc_url`.
-pub async fn verify(file: &Path, receipt: &EvidenceReceipt, rpc_url: &str) -> Result<Verified, CheckError> {
+pub async fn verify(file: &Path, receipt: &EvidenceReceipt, rpc_url: &str) -> Result<Verified> {
     let (sha, bytes) = hash_file(file)?;
     verify_receipt_digest(&sha, receipt)
         .map_err(|code| receipt_err(code, format!("file SHA-256 {} against the receipt", hex::encode(sha))))?;
@@ -111,8 +74,8 @@ pub async fn verify(file: &Path, receipt: &EvidenceReceipt, rpc_url: &str) -> Re
         .anchor
         .ok_or_else(|| receipt_err(ReasonCode::ReceiptAnchorMismatch, "the receipt is not anchored yet"))?;
 
-    let provider = jejak_chain::connect(rpc_url).map_err(chain_err)?;
-    let chain_id = provider.get_chain_id().await.map_err(chain_err)?;
+    let provider = jejak_chain::connect(rpc_url).map_err(Error::rpc)?;
+    let chain_id = provider.get_chain_id().await.map_err(Error::rpc)?;
     if chain_id != anchor.chain_id {
         return Err(receipt_err(
             ReasonCode::ReceiptAnchorMismatch,
@@ -121,7 +84,7 @@ pub async fn verify(file: &Path, receipt: &EvidenceReceipt, rpc_url: &str) -> Re
     }
     let contract = Address::from(anchor.contract);
     let log = JejakEvidenceLog::new(contract, &provider);
-    let at_size: B256 = log.rootAtSize(receipt.tree_size).call().await.map_err(chain_err)?;
+    let at_size: B256 = log.rootAtSize(receipt.tree_size).call().await.map_err(Error::rpc)?;
     if at_size != B256::from(receipt.root) {
         return Err(receipt_err(
             ReasonCode::ReceiptAnchorMismatch,
@@ -130,7 +93,7 @@ pub async fn verify(file: &Path, receipt: &EvidenceReceipt, rpc_url: &str) -> Re
     }
     let tx = B256::from(anchor.tx_hash);
     let mined =
-        provider.get_transaction_receipt(tx).await.map_err(chain_err)?.ok_or_else(|| {
+        provider.get_transaction_receipt(tx).await.map_err(Error::rpc)?.ok_or_else(|| {
             receipt_err(ReasonCode::ReceiptAnchorMismatch, format!("transaction {tx} is not on chain"))
         })?;
     if !mined.status() {
@@ -182,8 +145,8 @@ pub async fn verify(file: &Path, receipt: &EvidenceReceipt, rpc_url: &str) -> Re
 const MAX_ANALYSED: u64 = 256 << 20;
 
 /// Streams the file through SHA-256; returns its bytes too when small enough to analyse.
-fn hash_file(path: &Path) -> Result<([u8; 32], Option<Vec<u8>>), CheckError> {
-    let io = |e| CheckError::Io(path.display().to_string(), e);
+fn hash_file(path: &Path) -> Result<([u8; 32], Option<Vec<u8>>)> {
+    let io = |e| Error::Io(path.display().to_string(), e);
     let mut f = std::fs::File::open(path).map_err(io)?;
     let len = f.metadata().map_err(io)?.len();
     if len <= MAX_ANALYSED {
@@ -243,49 +206,51 @@ struct NodeProof {
     proof: Vec<String>,
 }
 
-fn digest(s: &str) -> Result<[u8; 32], CheckError> {
+fn digest(s: &str) -> Result<[u8; 32]> {
     let mut out = [0u8; 32];
-    hex::decode_to_slice(s, &mut out)
-        .map_err(|e| CheckError::Node(format!("`{s}` is not a 32-byte hex digest: {e}")))?;
+    hex::decode_to_slice(s, &mut out).map_err(|e| Error::Node(format!("`{s}` is not a 32-byte hex digest: {e}")))?;
     Ok(out)
 }
 
-async fn get_json<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &str) -> Result<T, CheckError> {
-    let resp = http.get(url).send().await.map_err(|e| CheckError::Node(format!("{url}: {e}")))?;
+async fn get_json<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &str) -> Result<T> {
+    let resp = http.get(url).send().await.map_err(|e| Error::Node(format!("{url}: {e}")))?;
     let status = resp.status();
-    let body = resp.bytes().await.map_err(|e| CheckError::Node(format!("{url}: {e}")))?;
+    let body = resp.bytes().await.map_err(|e| Error::Node(format!("{url}: {e}")))?;
     if !status.is_success() {
-        return Err(CheckError::Node(format!("{url}: {status}: {}", String::from_utf8_lossy(&body))));
+        return Err(Error::Node(format!("{url}: {status}: {}", String::from_utf8_lossy(&body))));
     }
-    serde_json::from_slice(&body).map_err(|e| CheckError::Node(format!("{url}: unexpected answer: {e}")))
+    serde_json::from_slice(&body).map_err(|e| Error::Node(format!("{url}: unexpected answer: {e}")))
 }
 
 /// Checks that the node at `node_url` never rewrote its evidence log: every consecutive pair of
 /// heads anchored in the contract (given, or as the node names it) is consistent, and so is the
 /// last one with the node's current log.
-pub async fn audit(rpc_url: &str, node_url: &str, contract: Option<Address>) -> Result<AuditReport, CheckError> {
-    let http = reqwest::Client::new();
+pub async fn audit(rpc_url: &str, node_url: &str, contract: Option<Address>) -> Result<AuditReport> {
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()
+        .map_err(|e| Error::Node(e.to_string()))?;
     let base = node_url.trim_end_matches('/');
     let info: NodeCheckpoints = get_json(&http, &format!("{base}/v1/evidence/checkpoints")).await?;
-    let provider = jejak_chain::connect(rpc_url).map_err(chain_err)?;
-    let chain_id = provider.get_chain_id().await.map_err(chain_err)?;
+    let provider = jejak_chain::connect(rpc_url).map_err(Error::rpc)?;
+    let chain_id = provider.get_chain_id().await.map_err(Error::rpc)?;
     if info.chain_id != chain_id {
-        return Err(CheckError::Node(format!(
+        return Err(Error::Node(format!(
             "the node anchors on chain {}, the RPC serves chain {chain_id}",
             info.chain_id
         )));
     }
     let contract = contract.unwrap_or(info.contract);
     let log = JejakEvidenceLog::new(contract, &provider);
-    let count: u64 = log.checkpointCount().call().await.map_err(chain_err)?;
+    let count: u64 = log.checkpointCount().call().await.map_err(Error::rpc)?;
     let mut heads = Vec::with_capacity(count as usize);
     for index in 1..=count {
-        let c = log.checkpoint(index).call().await.map_err(chain_err)?;
+        let c = log.checkpoint(index).call().await.map_err(Error::rpc)?;
         heads.push(AnchoredHead { index, size: c.size, root: c.root.0 });
     }
 
     let check = |from: &AnchoredHead, to_size: u64, to_root: Option<[u8; 32]>, p: NodeProof| {
-        let rewritten = |detail: String| CheckError::LogRewritten { from: from.size, to: to_size, detail };
+        let rewritten = |detail: String| Error::LogRewritten { from: from.size, to: to_size, detail };
         let node_from = digest(&p.from_root)?;
         let node_to = digest(&p.to_root)?;
         if node_from != from.root {
@@ -320,7 +285,7 @@ pub async fn audit(rpc_url: &str, node_url: &str, contract: Option<Address>) -> 
     }
     if let Some(last) = heads.last() {
         if info.log_size < last.size {
-            return Err(CheckError::LogRewritten {
+            return Err(Error::LogRewritten {
                 from: last.size,
                 to: info.log_size,
                 detail: format!("the node's log holds {} leaves, fewer than the {} anchored", info.log_size, last.size),
