@@ -130,37 +130,68 @@ struct Entry {
 }
 
 /// Keys read recently, by id.
+///
+/// Known keys and unknown ids are kept apart: a flood of made-up ids fills (and starts over) only
+/// the map of unknown ids, never evicting the keys of real callers.
 #[derive(Debug)]
 pub struct KeyCache {
     ttl: Duration,
     entries: RwLock<HashMap<String, Entry>>,
+    unknown: RwLock<HashMap<String, Instant>>,
+    max_unknown: usize,
 }
 
-/// Most keys cached; past it the cache starts over (a flood of made-up ids cannot grow it).
+/// Most keys cached; past it the cache of keys starts over.
 const MAX_CACHED_KEYS: usize = 100_000;
+/// Most unknown ids remembered; past it that map (only) starts over.
+const MAX_UNKNOWN_IDS: usize = 100_000;
 
 impl KeyCache {
     /// A cache keeping rows for `ttl`.
     pub fn new(ttl: Duration) -> Self {
-        Self { ttl, entries: RwLock::new(HashMap::new()) }
+        Self::with_unknown_cap(ttl, MAX_UNKNOWN_IDS)
+    }
+
+    fn with_unknown_cap(ttl: Duration, max_unknown: usize) -> Self {
+        Self { ttl, entries: RwLock::new(HashMap::new()), unknown: RwLock::new(HashMap::new()), max_unknown }
     }
 
     fn fresh(&self, id: &str) -> Option<Option<CachedKey>> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries.get(id).filter(|e| e.fetched.elapsed() < self.ttl).map(|e| e.key.clone())
+        if let Some(e) = entries.get(id).filter(|e| e.fetched.elapsed() < self.ttl) {
+            return Some(e.key.clone());
+        }
+        drop(entries);
+        let unknown = self.unknown.read().unwrap_or_else(|e| e.into_inner());
+        unknown.get(id).filter(|at| at.elapsed() < self.ttl).map(|_| None)
     }
 
     fn put(&self, id: &str, key: Option<CachedKey>) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= MAX_CACHED_KEYS {
-            entries.clear();
+        match key {
+            Some(key) => {
+                let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+                if entries.len() >= MAX_CACHED_KEYS {
+                    entries.clear();
+                }
+                entries.insert(id.to_owned(), Entry { key: Some(key), fetched: Instant::now() });
+                drop(entries);
+                self.unknown.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+            }
+            None => {
+                self.entries.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+                let mut unknown = self.unknown.write().unwrap_or_else(|e| e.into_inner());
+                if unknown.len() >= self.max_unknown {
+                    unknown.clear();
+                }
+                unknown.insert(id.to_owned(), Instant::now());
+            }
         }
-        entries.insert(id.to_owned(), Entry { key, fetched: Instant::now() });
     }
 
     /// Forgets a key (after it was revoked or created here).
     pub fn invalidate(&self, id: &str) {
         self.entries.write().unwrap_or_else(|e| e.into_inner()).remove(id);
+        self.unknown.write().unwrap_or_else(|e| e.into_inner()).remove(id);
     }
 }
 
@@ -203,19 +234,29 @@ impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // The admission layer authenticated the key and charged its bucket once already.
+        match parts.extensions.get::<crate::limits::Admitted>() {
+            Some(crate::limits::Admitted::Key(who)) => return Ok(who.clone()),
+            Some(crate::limits::Admitted::Refused(e)) => return Err(e.clone()),
+            None => {}
+        }
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <API key>"))?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .ok_or_else(|| ApiError::unauthorized("Authorization must be `Bearer <API key>`"))?;
-        let who = authenticate(state, token.trim()).await?;
+        let token = bearer(header).ok_or_else(|| ApiError::unauthorized(BEARER_FORMAT))?;
+        let who = authenticate(state, token).await?;
         state.services.limiter.check(&who.key_id)?;
         Ok(who)
     }
+}
+
+/// The message for an `Authorization` header that is not a bearer key.
+pub(crate) const BEARER_FORMAT: &str = "Authorization must be `Bearer <API key>`";
+
+/// The key of an `Authorization: Bearer <key>` header.
+pub(crate) fn bearer(header: &axum::http::HeaderValue) -> Option<&str> {
+    header.to_str().ok().and_then(|h| h.strip_prefix("Bearer ")).map(str::trim)
 }
 
 #[cfg(test)]
@@ -231,5 +272,22 @@ mod tests {
         assert_eq!(h, k.row.secret_hash);
         assert!(parse_token("jk_short_x").is_none());
         assert!(parse_token("bearer").is_none());
+    }
+
+    #[test]
+    fn made_up_ids_never_evict_real_keys() {
+        let cache = KeyCache::with_unknown_cap(Duration::from_secs(60), 8);
+        let real = CachedKey {
+            secret_hash: [1; 32],
+            revoked: false,
+            principal: Principal { key_id: "00aa".into(), role: Role::Admin, platform_id: None, worker_id: None },
+        };
+        cache.put("00aa", Some(real));
+        for i in 0..1_000 {
+            cache.put(&format!("{i:016x}"), None);
+        }
+        assert!(matches!(cache.fresh("00aa"), Some(Some(_))), "the real key is still cached");
+        assert!(cache.unknown.read().unwrap().len() <= 8, "the unknown ids stay bounded");
+        assert!(matches!(cache.fresh(&format!("{:016x}", 999)), Some(None)), "recent unknown ids are remembered");
     }
 }

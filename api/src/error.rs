@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// An error answer: `{"error": {"code", "message", "details"?}}`.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
@@ -168,7 +168,17 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("evidence_refused", 422, "an evidence file was refused (details.reason)"),
     ("invalid_witness_statement", 422, "a witness statement is malformed"),
     ("requirement_not_met", 422, "the worker's leaf does not meet a requested bound (details.unmet says which)"),
-    ("rate_limited", 429, "too many requests for this key; see Retry-After"),
+    (
+        "webhook_url_refused",
+        422,
+        "the webhook URL is not https, or names or resolves to a private, loopback, link-local or other internal address",
+    ),
+    ("too_many_subscriptions", 409, "the platform has as many live webhook subscriptions as it may"),
+    (
+        "rate_limited",
+        429,
+        "too many requests for this key, platform or client address (or too many failed authentications); see Retry-After",
+    ),
     ("internal", 500, "internal error (logged by the node)"),
     ("identity_unreadable", 500, "a node-held identity secret does not open with the sealing key (logged)"),
     ("proving_key_mismatch", 500, "the proving key's tree depth is not the published epoch's (logged)"),

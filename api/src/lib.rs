@@ -45,8 +45,6 @@ mod routes;
 pub mod services;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_custody;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,7 +60,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use error::{ApiError, ApiResult, ERROR_CODES};
 pub use services::evidence::{BlobStore, EvidenceSettings};
-use services::{credentials, identities, nullifiers, proofs, proving, webhooks};
+use services::{credentials, identities, nullifiers, proofs, proving, secrets, webhooks};
 
 /// Limits the API enforces.
 #[derive(Debug, Clone)]
@@ -114,6 +112,12 @@ pub struct ApiSettings {
     pub key_cache_ttl: Duration,
     /// Per-key rate limit.
     pub rate_limit: limits::RateLimit,
+    /// Per client address rate of requests without a valid key.
+    pub anonymous_rate_limit: limits::RateLimit,
+    /// Per client address allowance of failed authentications (bad keys, bad signatures).
+    pub failed_auth_limit: limits::RateLimit,
+    /// Load balancers whose `X-Forwarded-For` names the client (else the peer is the client).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Origins allowed by CORS (`*` for any); empty: no CORS headers.
     pub cors_origins: Vec<String>,
     /// `/readyz` fails when the indexer is further behind the head than this.
@@ -135,6 +139,9 @@ impl Default for ApiSettings {
             reputation_roots: Address::ZERO,
             key_cache_ttl: Duration::from_secs(2),
             rate_limit: limits::RateLimit::default(),
+            anonymous_rate_limit: limits::RateLimit::default(),
+            failed_auth_limit: limits::RateLimit { per_second: 1.0, burst: 50.0 },
+            trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             ready_max_lag_blocks: 64,
             proof_batch_max: 256,
@@ -154,6 +161,10 @@ pub struct Services {
     pub keys: auth::KeyCache,
     /// Per-key rate limits.
     pub limiter: limits::RateLimiter,
+    /// Per client address limits: requests without a key, failed authentications.
+    pub guard: limits::AddressGuard,
+    /// The key webhook secrets are sealed with at rest.
+    pub secrets: secrets::SecretsKey,
     /// Metrics.
     pub metrics: Arc<metrics::Metrics>,
     /// The credential issuer.
@@ -192,6 +203,8 @@ impl Services {
         Ok(Self {
             keys: auth::KeyCache::new(settings.key_cache_ttl),
             limiter: limits::RateLimiter::new(settings.rate_limit),
+            guard: limits::AddressGuard::new(settings.anonymous_rate_limit, settings.failed_auth_limit),
+            secrets: secrets::SecretsKey::ephemeral(),
             issuer: {
                 let mut issuer = credentials::Issuer::new(issuer_key, &settings.public_url, credential_validity);
                 issuer.cache_entries = settings.credential_cache_entries;
@@ -213,6 +226,13 @@ impl Services {
     pub fn with_prover(mut self, prover: jejak_prover::Prover, queue: usize) -> Result<Self, jejak_prover::Error> {
         self.prover = Some(proving::ProvingService::start(prover, queue, self.metrics.clone())?);
         Ok(self)
+    }
+
+    /// Seals webhook secrets with `key` (without it, with a key that lives as long as the
+    /// process: secrets made then do not open after a restart).
+    pub fn with_secrets_key(mut self, key: [u8; 32]) -> Self {
+        self.secrets = secrets::SecretsKey::new(key);
+        self
     }
 
     /// Enables node-held identities, their secrets sealed with `key`.
@@ -257,6 +277,7 @@ pub fn router(state: AppState) -> Router {
         ))
         // Evidence uploads stream past the JSON body limit and timeout, under their own.
         .merge(routes::evidence::upload_routes(state.evidence.upload_timeout))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), limits::admission))
         .layer(axum::middleware::from_fn(limits::json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));
     let router = match cors {
@@ -270,5 +291,8 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(target: "jejak::api", %addr, "API listening");
-    axum::serve(listener, router(state)).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+    // The peer address reaches the handlers: limits per client address need it.
+    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+        .await
 }

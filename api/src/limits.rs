@@ -1,19 +1,24 @@
-//! Limits: per-key rate limits (token buckets answered 429 with `Retry-After`), CORS, and the
-//! middleware that turns every bare error answer of the stack (unknown route, wrong method,
-//! body over the limit, timeout) into the API's JSON error format.
+//! Limits: per-key rate limits (token buckets answered 429 with `Retry-After`), per client
+//! address limits for requests without a key and for failed authentications ([`AddressGuard`],
+//! applied by [`admission`] before any key or signature is checked), CORS, and the middleware
+//! that turns every bare error answer of the stack (unknown route, wrong method, body over the
+//! limit, timeout) into the API's JSON error format.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher as _, RandomState};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::ApiError;
+use crate::auth::{self, Principal};
+use crate::{ApiError, AppState};
 
 /// Per-key request rate.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -56,6 +61,20 @@ impl RateLimiter {
 
     /// Takes a token from `key`'s bucket, or answers 429 with the seconds until one is there.
     pub fn check(&self, key: &str) -> Result<(), ApiError> {
+        self.take(key, true)
+    }
+
+    /// Answers 429 as [`RateLimiter::check`] would, without taking a token.
+    pub fn peek(&self, key: &str) -> Result<(), ApiError> {
+        self.take(key, false)
+    }
+
+    /// Takes a token from `key`'s bucket if one is there, never refusing.
+    pub fn charge(&self, key: &str) {
+        let _ = self.take(key, true);
+    }
+
+    fn take(&self, key: &str, consume: bool) -> Result<(), ApiError> {
         let RateLimit { per_second, burst } = self.limit;
         if per_second <= 0.0 {
             return Ok(());
@@ -71,7 +90,9 @@ impl RateLimiter {
         b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * per_second).min(burst);
         b.at = now;
         if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
+            if consume {
+                b.tokens -= 1.0;
+            }
             Ok(())
         } else {
             let wait = ((1.0 - b.tokens) / per_second).ceil().max(1.0) as u64;
@@ -79,6 +100,144 @@ impl RateLimiter {
             Err(ApiError::too_many_requests(wait))
         }
     }
+}
+
+/// The caller's network address: the TCP peer, or, when the peer is one of the configured
+/// trusted proxies (a load balancer), the nearest address in `X-Forwarded-For` that is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+impl ClientAddr {
+    /// Reads the address from a request's connection info and headers.
+    pub fn of(extensions: &Extensions, headers: &HeaderMap, trusted_proxies: &[IpAddr]) -> Self {
+        let peer = extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip().to_canonical());
+        if !trusted_proxies.contains(&peer) {
+            return Self(peer);
+        }
+        // Proxies append: the last entry is what the nearest one saw. Walk back past the
+        // trusted ones; anything before the first untrusted one is the client's own claim.
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|a| a.trim().parse::<IpAddr>().map(|a| a.to_canonical()))
+            .collect::<Vec<_>>();
+        for a in forwarded.iter().rev() {
+            match a {
+                Ok(a) if trusted_proxies.contains(a) => continue,
+                Ok(a) => return Self(*a),
+                Err(_) => break,
+            }
+        }
+        Self(peer)
+    }
+
+    /// The bucket an address counts against: an IPv4 address, or an IPv6 address's /64 (one
+    /// subscriber's network hands out far more addresses than buckets could hold).
+    fn bucket(self) -> String {
+        match self.0 {
+            IpAddr::V4(a) => a.to_string(),
+            IpAddr::V6(a) => {
+                let s = a.segments();
+                format!("{}/64", Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(Self::of(&parts.extensions, &parts.headers, &state.services.settings.trusted_proxies))
+    }
+}
+
+/// Per client address: a rate for requests that carry no valid key (their callers have no
+/// bucket of their own) and an allowance of failed authentications (wrong keys, wrong
+/// signatures), past which the address is answered 429 before anything is checked.
+#[derive(Debug)]
+pub struct AddressGuard {
+    anonymous: RateLimiter,
+    failures: RateLimiter,
+}
+
+impl AddressGuard {
+    /// A guard with these limits (a rate of 0 turns that limit off).
+    pub fn new(anonymous: RateLimit, failures: RateLimit) -> Self {
+        Self { anonymous: RateLimiter::new(anonymous), failures: RateLimiter::new(failures) }
+    }
+
+    /// A request without a (valid) key: takes a token from its address's bucket.
+    pub fn anonymous(&self, addr: IpAddr) -> Result<(), ApiError> {
+        self.anonymous.check(&ClientAddr(addr).bucket())
+    }
+
+    /// Refuses (429) an address that used up its failed authentications; takes nothing.
+    pub fn check(&self, addr: IpAddr) -> Result<(), ApiError> {
+        self.failures.peek(&ClientAddr(addr).bucket())
+    }
+
+    /// Counts a failed authentication against the address.
+    pub fn failed(&self, addr: IpAddr) {
+        self.failures.charge(&ClientAddr(addr).bucket());
+    }
+}
+
+/// What [`admission`] found out about the caller's key, for the [`Principal`] extractor.
+#[derive(Debug, Clone)]
+pub(crate) enum Admitted {
+    /// The key authenticated and took a token from its bucket.
+    Key(Principal),
+    /// The key did not authenticate: the handler answers with this error if it needs a key.
+    Refused(ApiError),
+}
+
+/// Admission of every request, before any handler: an address that used up its failed
+/// authentications is answered 429; a bearer key is authenticated once (cached) and charged
+/// once against its own bucket; a request without a valid key is charged against its address.
+pub(crate) async fn admission(State(st): State<AppState>, mut req: Request, next: Next) -> Response {
+    let services = &st.services;
+    let addr = ClientAddr::of(req.extensions(), req.headers(), &services.settings.trusted_proxies).0;
+    let token = req.headers().get(header::AUTHORIZATION).map(|h| auth::bearer(h).map(str::to_owned));
+    let admitted = match token {
+        Some(token) => {
+            if let Err(e) = services.guard.check(addr) {
+                return e.into_response();
+            }
+            let authenticated = match token {
+                Some(token) => auth::authenticate(&st, &token).await,
+                None => Err(ApiError::unauthorized(auth::BEARER_FORMAT)),
+            };
+            match authenticated {
+                Ok(who) => match services.limiter.check(&who.key_id) {
+                    Ok(()) => Some(Admitted::Key(who)),
+                    Err(e) => return e.into_response(),
+                },
+                Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+                    services.guard.failed(addr);
+                    if let Err(e) = services.guard.anonymous(addr) {
+                        return e.into_response();
+                    }
+                    Some(Admitted::Refused(e))
+                }
+                Err(e) => return e.into_response(),
+            }
+        }
+        None => {
+            if let Err(e) = services.guard.anonymous(addr) {
+                return e.into_response();
+            }
+            None
+        }
+    };
+    if let Some(a) = admitted {
+        req.extensions_mut().insert(a);
+    }
+    next.run(req).await
 }
 
 /// The CORS layer for the configured origins: none (no CORS headers), `*`, or a list.

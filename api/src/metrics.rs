@@ -139,7 +139,7 @@ impl Metrics {
         h.observe(elapsed.as_secs_f64());
     }
 
-    fn render_requests(&self, out: &mut String) {
+    pub(crate) fn render_requests(&self, out: &mut String) {
         let map = self.requests.read().unwrap_or_else(|e| e.into_inner());
         let mut rows: Vec<(&str, &str, u16, &Histogram)> =
             map.iter().flat_map(|(r, v)| v.iter().map(move |(m, s, h)| (r.as_str(), m.as_str(), *s, &**h))).collect();
@@ -162,14 +162,30 @@ impl Metrics {
     }
 }
 
-/// Records every request with its matched route (not the raw path, which would explode the
-/// label space).
+/// The method as a label: the standard methods by name, anything a caller made up as `other`,
+/// so that callers cannot grow the label space (and the metrics' memory) without bound.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// Records every request with its matched route template (a path no route matches is
+/// `unmatched`: never the raw path) and its method label.
 pub(crate) async fn track(State(st): State<AppState>, req: Request, next: Next) -> Response {
     let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = req.method().as_str().to_owned();
+    let method = method_label(req.method());
     let start = Instant::now();
     let resp = next.run(req).await;
-    st.services.metrics.record_request(&route, &method, resp.status().as_u16(), start.elapsed());
+    st.services.metrics.record_request(&route, method, resp.status().as_u16(), start.elapsed());
     resp
 }
 

@@ -61,7 +61,7 @@ impl Deployment {
 
 /// A read-only provider over HTTP.
 pub fn connect(url: &str) -> Result<DynProvider> {
-    let url = url.parse().map_err(|e| Error::Config(format!("RPC URL `{url}`: {e}")))?;
+    let url = url.parse().map_err(|e| Error::Config(format!("RPC URL `{}`: {e}", jejak_core::redact::origin(url))))?;
     Ok(ProviderBuilder::new().disable_recommended_fillers().connect_http(url).erased())
 }
 
@@ -69,7 +69,7 @@ pub fn connect(url: &str) -> Result<DynProvider> {
 /// nonces (asked of the node each time: for one-off operator actions; long-running jobs use
 /// [`Sender`]).
 pub fn connect_signing(url: &str, signer: PrivateKeySigner) -> Result<DynProvider> {
-    let url = url.parse().map_err(|e| Error::Config(format!("RPC URL `{url}`: {e}")))?;
+    let url = url.parse().map_err(|e| Error::Config(format!("RPC URL `{}`: {e}", jejak_core::redact::origin(url))))?;
     Ok(ProviderBuilder::new()
         .with_simple_nonce_management()
         .wallet(EthereumWallet::from(signer))

@@ -9,6 +9,7 @@
 //! - [`cid`]: CIDv1 raw-block identifiers (sha2-256), as IPFS names the documents jejak publishes.
 //! - [`batch`]: the public batch document a platform's attestation root points to.
 //! - [`jcs`]: RFC 8785 JSON canonicalisation, the byte form everything is hashed in.
+//! - [`redact`]: URLs reduced to what may be shown (no credentials, keys or queries).
 
 pub mod attestation;
 pub mod batch;
@@ -17,5 +18,6 @@ pub mod error;
 pub mod event;
 pub mod jcs;
 pub mod merkle;
+pub mod redact;
 
 pub use error::{Error, Result};

@@ -181,7 +181,8 @@ mod tests {
         // combinedHashJCS.txt: proof config hash first, then the document hash.
         assert_eq!(hex(&data), w3c_vector()["combined_hash_jcs"].as_str().unwrap());
         assert_eq!(w3c_options().proof_purpose, ASSERTION_METHOD);
-        let key = parse_secret_key_multibase(w3c_vector()["key_pair"]["secret_key_multibase"].as_str().unwrap()).unwrap();
+        let key =
+            parse_secret_key_multibase(w3c_vector()["key_pair"]["secret_key_multibase"].as_str().unwrap()).unwrap();
         let signed = sign(&doc, &w3c_options(), &key).unwrap();
         // The vector's signature files were regenerated with other proof options across revisions
         // (an https verification method); the combined hash above pins what this crate decides

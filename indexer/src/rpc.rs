@@ -263,15 +263,23 @@ impl RpcClient {
                 RpcFailure::RateLimited(Some(hint)) => (*hint).min(self.cfg.backoff_cap),
                 _ => backoff(attempt, self.cfg.backoff_base, self.cfg.backoff_cap),
             };
-            tracing::debug!(target: "jejak::indexer", method, attempt, endpoint = %url, ?delay, failure = ?last, "rpc retry");
+            tracing::debug!(target: "jejak::indexer", method, attempt, endpoint = %jejak_core::redact::origin(url), ?delay, failure = ?last, "rpc retry");
             tokio::time::sleep(delay).await;
         }
         Err(Error::Rpc(last))
     }
 
     async fn send_once(&self, url: &str, body: &Value) -> std::result::Result<Value, RpcFailure> {
-        let resp =
-            self.http.post(url).json(body).send().await.map_err(|e| RpcFailure::Transient(format!("{url}: {e}")))?;
+        // Errors name the endpoint by scheme and host only: a provider's key may be in its path,
+        // query or userinfo, and these texts are logged and served (`/readyz`, index status).
+        let shown = jejak_core::redact::origin(url);
+        let resp = self
+            .http
+            .post(url)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| RpcFailure::Transient(format!("{shown}: {}", e.without_url())))?;
         let status = resp.status();
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
             let hint = resp
@@ -282,17 +290,17 @@ impl RpcClient {
                 .map(Duration::from_secs_f64);
             return Err(RpcFailure::RateLimited(hint));
         }
-        let text = resp.bytes().await.map_err(|e| RpcFailure::Transient(format!("{url}: {e}")))?;
+        let text = resp.bytes().await.map_err(|e| RpcFailure::Transient(format!("{shown}: {}", e.without_url())))?;
         match serde_json::from_slice::<Value>(&text) {
             Ok(v) => Ok(v),
             Err(_) if status.is_server_error() || status.is_client_error() => {
                 let body = String::from_utf8_lossy(&text);
                 match classify_message(&body) {
                     Some(f) => Err(f),
-                    None => Err(RpcFailure::Transient(format!("{url}: HTTP {status}"))),
+                    None => Err(RpcFailure::Transient(format!("{shown}: HTTP {status}"))),
                 }
             }
-            Err(e) => Err(RpcFailure::Transient(format!("{url}: undecodable body: {e}"))),
+            Err(e) => Err(RpcFailure::Transient(format!("{shown}: undecodable body: {e}"))),
         }
     }
 }

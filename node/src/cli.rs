@@ -278,9 +278,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     *secret = Some("<redacted>".into());
                 }
             }
-            line(toml::to_string_pretty(&cfg)?);
+            if cfg.webhooks.secrets_key.is_some() {
+                cfg.webhooks.secrets_key = Some(crate::config::SecretText("<redacted>".into()));
+            }
+            line(toml::to_string_pretty(&redact_urls(toml::Value::try_from(&cfg)?))?);
             Ok(())
         }
+    }
+}
+
+/// Every URL in the configuration with its userinfo and query masked (a database password, a
+/// provider's key in a query), wherever it is: the RPC endpoints, the database, IPFS, ....
+fn redact_urls(v: toml::Value) -> toml::Value {
+    match v {
+        toml::Value::String(s) if s.contains("://") => toml::Value::String(jejak_core::redact::credentials(&s)),
+        toml::Value::Array(a) => toml::Value::Array(a.into_iter().map(redact_urls).collect()),
+        toml::Value::Table(t) => toml::Value::Table(t.into_iter().map(|(k, v)| (k, redact_urls(v))).collect()),
+        other => other,
     }
 }
 

@@ -29,8 +29,12 @@ pub enum Preset {
 pub struct Config {
     /// The preset the defaults came from.
     pub preset: Preset,
-    /// Where the node keeps its SQLite file, blockstore and files.
+    /// Where the node keeps its SQLite file, blockstore and files (made the owner's alone, 0700).
     pub data_dir: PathBuf,
+    /// Where the node keeps its key files (issuer, identity sealing, webhook secrets), apart
+    /// from the database; default `keys/` in the data directory. 0700, files 0600: the node
+    /// refuses key files its group or others may read.
+    pub keys_dir: Option<PathBuf>,
     /// The chain.
     pub chain: ChainConfig,
     /// The deployed contracts; required for `jejak node`.
@@ -68,7 +72,7 @@ pub struct Config {
 #[serde(deny_unknown_fields)]
 pub struct CredentialsSection {
     /// The issuer's ed25519 seed, 64 hex digits (prefer `JEJAK_CREDENTIALS__SIGNING_KEY`); without
-    /// it the node keeps one in `issuer.key` in the data directory, made on first start.
+    /// it the node keeps one in `issuer.key` in the keys directory, made on first start.
     pub signing_key: Option<String>,
     /// How long an issued credential is valid, days.
     pub validity_days: u64,
@@ -112,7 +116,7 @@ pub struct ProofsSection {
 pub struct IdentitiesSection {
     /// The key identity secrets are sealed with, 64 hex digits (prefer
     /// `JEJAK_IDENTITIES__SEALING_KEY`); without it the node keeps one in `identity-seal.key` in
-    /// the data directory, made on first start. Keep it apart from database backups: with both,
+    /// the keys directory, made on first start. Keep it apart from database backups: with both,
     /// the secrets open.
     pub sealing_key: Option<String>,
 }
@@ -141,6 +145,31 @@ pub struct WebhooksSection {
     pub timeout_secs: u64,
     /// Pause between rounds when idle, milliseconds.
     pub poll_interval_ms: u64,
+    /// Accept `http://` subscription URLs (default: https only).
+    pub allow_http: bool,
+    /// Deliver to loopback addresses (`jejak dev`; never on a node facing the internet).
+    pub allow_loopback: bool,
+    /// Internal networks deliveries may go to although private (CIDR, e.g. `10.20.0.0/16`).
+    pub allow_networks: Vec<String>,
+    /// Deliveries of one platform attempted at once.
+    pub per_platform_concurrency: usize,
+    /// Live subscriptions one platform may have.
+    pub max_subscriptions: usize,
+    /// The key webhook secrets are sealed with at rest, 64 hex digits (prefer
+    /// `JEJAK_WEBHOOKS__SECRETS_KEY`); without it the node keeps one in `webhook-secrets.key` in
+    /// the keys directory, made on first start. Instances sharing a database share it.
+    pub secrets_key: Option<SecretText>,
+}
+
+/// A secret given in the configuration: `Debug` prints `<redacted>`.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SecretText(pub String);
+
+impl std::fmt::Debug for SecretText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 /// Chain access.
@@ -223,6 +252,18 @@ pub struct ApiConfig {
     /// How long a reputation answer is reused for the same key, milliseconds (scores change
     /// once per epoch); 0 turns it off.
     pub reputation_cache_ms: u64,
+    /// Requests per second per client address without a valid API key (0: unlimited).
+    pub anonymous_rate_limit_per_sec: f64,
+    /// Such requests an idle address may send at once.
+    pub anonymous_rate_limit_burst: f64,
+    /// Failed authentications (bad keys, bad webhook signatures) a client address may make per
+    /// second once its allowance is spent; past it the address is answered 429.
+    pub failed_auth_per_sec: f64,
+    /// The allowance of failed authentications of an idle address.
+    pub failed_auth_burst: f64,
+    /// Addresses of load balancers in front of the node: behind them the client address is
+    /// read from `X-Forwarded-For`. Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// IPFS.
@@ -382,6 +423,7 @@ impl Config {
         Self {
             preset,
             data_dir: PathBuf::from(".jejak"),
+            keys_dir: None,
             chain: ChainConfig { chain_id, rpc_urls: vec![rpc.to_string()], request_timeout_secs: 20 },
             contracts: None,
             database: DatabaseConfig { url: None },
@@ -397,6 +439,11 @@ impl Config {
                 cors_origins: Vec::new(),
                 ready_max_lag_blocks: if preset == Preset::Local { 64 } else { 512 },
                 reputation_cache_ms: 1000,
+                anonymous_rate_limit_per_sec: 100.0,
+                anonymous_rate_limit_burst: 200.0,
+                failed_auth_per_sec: 1.0,
+                failed_auth_burst: 50.0,
+                trusted_proxies: Vec::new(),
             },
             ipfs: IpfsConfig {
                 gateways: Vec::new(),
@@ -434,6 +481,12 @@ impl Config {
                 backoff_cap_secs: 3600,
                 timeout_secs: 10,
                 poll_interval_ms: 500,
+                allow_http: false,
+                allow_loopback: false,
+                allow_networks: Vec::new(),
+                per_platform_concurrency: 8,
+                max_subscriptions: 16,
+                secrets_key: None,
             },
         }
     }
@@ -467,6 +520,11 @@ impl Config {
             .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", self.data_dir.join("jejak.db").display()))
     }
 
+    /// The keys directory.
+    pub fn keys_dir(&self) -> PathBuf {
+        self.keys_dir.clone().unwrap_or_else(|| self.data_dir.join("keys"))
+    }
+
     /// The blockstore directory.
     pub fn blockstore_dir(&self) -> PathBuf {
         self.data_dir.join("blocks")
@@ -488,6 +546,15 @@ impl Config {
                 per_second: self.api.rate_limit_per_sec,
                 burst: self.api.rate_limit_burst.max(1.0),
             },
+            anonymous_rate_limit: jejak_api::limits::RateLimit {
+                per_second: self.api.anonymous_rate_limit_per_sec,
+                burst: self.api.anonymous_rate_limit_burst.max(1.0),
+            },
+            failed_auth_limit: jejak_api::limits::RateLimit {
+                per_second: self.api.failed_auth_per_sec,
+                burst: self.api.failed_auth_burst.max(1.0),
+            },
+            trusted_proxies: self.api.trusted_proxies.clone(),
             cors_origins: self.api.cors_origins.clone(),
             ready_max_lag_blocks: self.api.ready_max_lag_blocks,
             credential_cache_entries: self.credentials.verification_cache,
@@ -499,6 +566,15 @@ impl Config {
                 backoff_cap: Duration::from_secs(w.backoff_cap_secs),
                 timeout: Duration::from_secs(w.timeout_secs.max(1)),
                 poll_interval: Duration::from_millis(w.poll_interval_ms.max(10)),
+                egress: jejak_api::services::egress::EgressPolicy {
+                    allow_http: w.allow_http,
+                    allow_loopback: w.allow_loopback,
+                    // Checked by `validate`.
+                    allow: w.allow_networks.iter().filter_map(|n| n.parse().ok()).collect(),
+                },
+                per_platform_concurrency: w.per_platform_concurrency.max(1),
+                max_subscriptions: w.max_subscriptions,
+                ..Default::default()
             },
         }
     }
@@ -515,6 +591,9 @@ impl Config {
         }
         if matches!(self.preset, Preset::Polygon | Preset::PolygonAmoy) && self.indexer.confirmation_depth < 200 {
             return Err("indexer.confirmation_depth: Polygon PoS needs at least 200 blocks".into());
+        }
+        if let Some(bad) = self.webhooks.allow_networks.iter().find(|n| n.parse::<ipnet::IpNet>().is_err()) {
+            return Err(format!("webhooks.allow_networks: `{bad}` is not a network (CIDR, e.g. 10.20.0.0/16)"));
         }
         if self.indexer.reorg_window < 2 {
             return Err("indexer.reorg_window: at least 2 blocks".into());

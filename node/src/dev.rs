@@ -69,6 +69,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     cfg.operator.private_key = Some(key.to_string());
     cfg.indexer.confirmation_depth = 2;
     cfg.batcher.interval_secs = 2;
+    // A development node's webhook receivers run on this machine.
+    cfg.webhooks.allow_http = true;
+    cfg.webhooks.allow_loopback = true;
     std::fs::write(args.data_dir.join("jejak.toml"), toml::to_string_pretty(&redacted(&cfg))?)?;
     deployment.save(&args.data_dir.join("deployment.json"))?;
 

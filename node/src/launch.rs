@@ -19,6 +19,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::keyfiles::secret_from_config_or_file;
 
 /// A running node.
 #[derive(Debug)]
@@ -84,7 +85,8 @@ impl RunningNode {
 pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationToken) -> anyhow::Result<RunningNode> {
     cfg.validate().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     let contracts = cfg.contracts.context("configuration: [contracts] is required (deploy with `jejak deploy`)")?;
-    std::fs::create_dir_all(&cfg.data_dir).with_context(|| format!("creating {}", cfg.data_dir.display()))?;
+    // The data and keys directories are the owner's alone; key files others may read stop us.
+    let keys_dir = crate::keyfiles::prepare(cfg)?;
     // Before anything starts: a wrong key stops the node at once.
     let (prover, verifying_key) = proof_keys(cfg).await?;
     let store = match store {
@@ -170,16 +172,27 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
     };
     let mut services = jejak_api::Services::new(
         cfg.api_settings(&contracts, public_url),
-        issuer_key(cfg)?,
+        issuer_key(cfg, &keys_dir)?,
         Duration::from_secs(cfg.credentials.validity_days.max(1) * 86_400),
         verifying_key.as_ref(),
     )?
     .with_sealing_key(secret_from_config_or_file(
         cfg.identities.sealing_key.as_deref(),
         "identities.sealing_key",
-        &cfg.data_dir.join("identity-seal.key"),
+        &keys_dir.join(crate::keyfiles::SEALING_KEY),
         "identity sealing key",
+    )?)
+    .with_secrets_key(secret_from_config_or_file(
+        cfg.webhooks.secrets_key.as_ref().map(|k| k.0.as_str()),
+        "webhooks.secrets_key",
+        &keys_dir.join(crate::keyfiles::WEBHOOK_SECRETS_KEY),
+        "webhook secrets key",
     )?);
+    // Webhook secrets stored in the clear by an earlier version are sealed before anything
+    // reads them.
+    jejak_api::services::secrets::seal_stored_secrets(&store, &services.secrets)
+        .await
+        .context("sealing webhook secrets stored in the clear")?;
     if let Some(prover) = prover {
         services = services.with_prover(prover, cfg.proofs.prove_queue)?;
     }
@@ -209,7 +222,9 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
     };
     if cfg.webhooks.enabled {
         let (st, token) = (state.clone(), shutdown.clone());
-        tasks.spawn(async move { ("webhooks", jejak_api::services::webhooks::run(st, token).await.map_err(Into::into)) });
+        tasks.spawn(
+            async move { ("webhooks", jejak_api::services::webhooks::run(st, token).await.map_err(Into::into)) },
+        );
     }
     let token = shutdown.clone();
     tasks.spawn(async move { ("api", jejak_api::serve(listener, state, token).await.map_err(Into::into)) });
@@ -264,78 +279,21 @@ async fn proof_keys(
     Ok((prover, verifying_key))
 }
 
-/// The credential issuer's key: configured, or kept in `issuer.key` in the data directory (made
+/// The credential issuer's key: configured, or kept in `issuer.key` in the keys directory (made
 /// on first start, readable by the owner only).
-fn issuer_key(cfg: &Config) -> anyhow::Result<ed25519_dalek::SigningKey> {
+fn issuer_key(cfg: &Config, keys_dir: &std::path::Path) -> anyhow::Result<ed25519_dalek::SigningKey> {
     let seed = secret_from_config_or_file(
         cfg.credentials.signing_key.as_deref(),
         "credentials.signing_key",
-        &cfg.data_dir.join("issuer.key"),
+        &keys_dir.join(crate::keyfiles::ISSUER_KEY),
         "credential issuer key",
     )?;
     Ok(ed25519_dalek::SigningKey::from_bytes(&seed))
 }
 
-/// A 32-byte secret (`what`): from the configuration key `config_key` (64 hex digits) when set,
-/// else from `path`, made on first start from the operating system's generator and readable by
-/// the owner only (0600).
-fn secret_from_config_or_file(
-    configured: Option<&str>,
-    config_key: &str,
-    path: &std::path::Path,
-    what: &str,
-) -> anyhow::Result<[u8; 32]> {
-    let parse = |text: &str, from: &str| -> anyhow::Result<[u8; 32]> {
-        let mut secret = [0u8; 32];
-        hex::decode_to_slice(text.trim().trim_start_matches("0x"), &mut secret)
-            .map_err(|_| anyhow::anyhow!("{from}: the {what} is 64 hex digits"))?;
-        Ok(secret)
-    };
-    if let Some(k) = configured {
-        return parse(k, config_key);
-    }
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse(&text, &path.display().to_string()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut secret = [0u8; 32];
-            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-            let mut f = opts.open(path).with_context(|| format!("creating {}", path.display()))?;
-            std::io::Write::write_all(&mut f, hex::encode(secret).as_bytes())?;
-            f.sync_all()?;
-            tracing::info!(target: "jejak::node", path = %path.display(), "made a new {what}");
-            Ok(secret)
-        }
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_secret_file_is_made_once_owner_only_and_config_wins() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("identity-seal.key");
-        let first = secret_from_config_or_file(None, "identities.sealing_key", &path, "identity sealing key").unwrap();
-        let again = secret_from_config_or_file(None, "identities.sealing_key", &path, "identity sealing key").unwrap();
-        assert_eq!(first, again, "read back, not made anew");
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), hex::encode(first));
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt as _;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        }
-        let configured =
-            secret_from_config_or_file(Some(&format!("0x{}", "ab".repeat(32))), "k", &path, "key").unwrap();
-        assert_eq!(configured, [0xab; 32]);
-        let e = secret_from_config_or_file(Some("abcd"), "identities.sealing_key", &path, "identity sealing key");
-        assert_eq!(e.unwrap_err().to_string(), "identities.sealing_key: the identity sealing key is 64 hex digits");
-    }
 
     #[tokio::test]
     async fn the_verifying_key_defaults_to_the_proving_keys_and_must_match_it() {

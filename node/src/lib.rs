@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod credential;
 pub mod dev;
+pub mod keyfiles;
 pub mod launch;
 pub mod ops;
 mod output;

@@ -158,18 +158,10 @@ impl Store {
     }
 }
 
-/// A URL with its password replaced, for messages and logs.
+/// A URL with its userinfo (user and password, which may hold an `@`) and query masked, for
+/// messages and logs.
 pub fn redact(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('@') {
-            Some((creds, host)) => match creds.split_once(':') {
-                Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-                None => url.to_string(),
-            },
-            None => url.to_string(),
-        },
-        None => url.to_string(),
-    }
+    jejak_core::redact::credentials(url)
 }
 
 /// Current unix time in seconds.

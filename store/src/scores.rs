@@ -320,6 +320,54 @@ pub async fn worker_scores(conn: &mut Conn, chain_id: i64, epoch: i64) -> Result
         .collect()
 }
 
+/// Up to `limit` rows of an epoch from leaf index `from_leaf` on, in leaf (commitment) order.
+pub async fn worker_scores_page(
+    conn: &mut Conn,
+    chain_id: i64,
+    epoch: i64,
+    from_leaf: i64,
+    limit: i64,
+) -> Result<Vec<WorkerScoreRow>> {
+    let sql = format!(
+        "SELECT {SCORE_COLUMNS} FROM worker_scores WHERE chain_id = $1 AND epoch = $2 AND leaf_index >= $3 \
+         ORDER BY leaf_index LIMIT $4"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(chain_id)
+        .bind(epoch)
+        .bind(from_leaf)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(score_from_row)
+        .collect()
+}
+
+/// The rows of an epoch whose commitments lie between `first` and `last` (inclusive).
+pub async fn worker_scores_between(
+    conn: &mut Conn,
+    chain_id: i64,
+    epoch: i64,
+    first: &[u8; 32],
+    last: &[u8; 32],
+) -> Result<Vec<WorkerScoreRow>> {
+    let sql = format!(
+        "SELECT {SCORE_COLUMNS} FROM worker_scores WHERE chain_id = $1 AND epoch = $2 AND commitment >= $3 \
+         AND commitment <= $4 ORDER BY commitment"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(chain_id)
+        .bind(epoch)
+        .bind(first.to_vec())
+        .bind(last.to_vec())
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(score_from_row)
+        .collect()
+}
+
 /// One identity's row in an epoch.
 pub async fn worker_score(
     conn: &mut Conn,

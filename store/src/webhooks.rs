@@ -132,6 +132,58 @@ pub async fn live_subscriptions(conn: &mut Conn, platform_id: i64) -> Result<Vec
         .collect()
 }
 
+/// Live subscriptions of a platform, counted.
+pub async fn live_subscription_count(conn: &mut Conn, platform_id: i64) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM webhook_subscriptions WHERE platform_id = $1 AND deleted_at IS NULL")
+        .bind(platform_id)
+        .fetch_one(conn)
+        .await?)
+}
+
+/// Whether any live subscription, of any platform, wants `event_type`.
+pub async fn anyone_wants(conn: &mut Conn, event_type: &str) -> Result<bool> {
+    let rows: Vec<String> =
+        sqlx::query_scalar("SELECT events FROM webhook_subscriptions WHERE deleted_at IS NULL").fetch_all(conn).await?;
+    Ok(rows.iter().any(|events| events.split(',').any(|e| e == event_type)))
+}
+
+/// Every platform's incoming-webhook secret as stored: (platform, stored bytes).
+pub async fn platform_secrets(conn: &mut Conn) -> Result<Vec<(i64, Vec<u8>)>> {
+    let rows = sqlx::query("SELECT platform_id, secret FROM platform_webhook_secrets ORDER BY platform_id")
+        .fetch_all(conn)
+        .await?;
+    rows.into_iter().map(|r| Ok((r.try_get("platform_id")?, r.try_get("secret")?))).collect()
+}
+
+/// Replaces a platform's stored secret bytes (sealing a secret kept in the clear), only if they
+/// are still `old`; false otherwise.
+pub async fn reseal_platform_secret(conn: &mut Conn, platform_id: i64, old: &[u8], new: &[u8]) -> Result<bool> {
+    let done = sqlx::query("UPDATE platform_webhook_secrets SET secret = $3 WHERE platform_id = $1 AND secret = $2")
+        .bind(platform_id)
+        .bind(old.to_vec())
+        .bind(new.to_vec())
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Every subscription's secret as stored, deleted ones included: (subscription, stored bytes).
+pub async fn subscription_secrets(conn: &mut Conn) -> Result<Vec<(String, Vec<u8>)>> {
+    let rows = sqlx::query("SELECT id, secret FROM webhook_subscriptions ORDER BY id").fetch_all(conn).await?;
+    rows.into_iter().map(|r| Ok((r.try_get("id")?, r.try_get("secret")?))).collect()
+}
+
+/// Replaces a subscription's stored secret bytes, only if they are still `old`; false otherwise.
+pub async fn reseal_subscription_secret(conn: &mut Conn, id: &str, old: &[u8], new: &[u8]) -> Result<bool> {
+    let done = sqlx::query("UPDATE webhook_subscriptions SET secret = $3 WHERE id = $1 AND secret = $2")
+        .bind(id)
+        .bind(old.to_vec())
+        .bind(new.to_vec())
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Deletes a subscription (its pending deliveries are abandoned by the dispatcher); false when
 /// there is no live one with this id.
 pub async fn delete_subscription(conn: &mut Conn, id: &str, now: i64) -> Result<bool> {
@@ -258,6 +310,26 @@ pub async fn due(conn: &mut Conn, now_ms: i64, limit: i64) -> Result<Vec<Deliver
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(now_ms)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(delivery_from_row)
+        .collect()
+}
+
+/// Pending deliveries due at `now_ms`, oldest first, at most `per_platform` of any one platform
+/// (so one platform's backlog cannot fill every slot), `limit` in all.
+pub async fn due_fair(conn: &mut Conn, now_ms: i64, per_platform: i64, limit: i64) -> Result<Vec<DeliveryRow>> {
+    let sql = format!(
+        "SELECT {DELIVERY_COLUMNS} FROM (SELECT {DELIVERY_COLUMNS}, ROW_NUMBER() OVER \
+         (PARTITION BY platform_id ORDER BY next_attempt_at, id) AS platform_rank FROM webhook_deliveries \
+         WHERE status = 'pending' AND next_attempt_at <= $1) ranked WHERE platform_rank <= $2 \
+         ORDER BY next_attempt_at, id LIMIT $3"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(now_ms)
+        .bind(per_platform)
         .bind(limit)
         .fetch_all(conn)
         .await?

@@ -38,7 +38,7 @@ on_both_databases! {
         assert_eq!(s, 201, "{made}");
         assert_eq!(made["custody"], "node");
         let worker = made["worker"].as_str().unwrap().to_owned();
-        let seal_key = node.config.data_dir.join("identity-seal.key");
+        let seal_key = node.config.keys_dir().join("identity-seal.key");
         assert_eq!(std::fs::read_to_string(&seal_key).unwrap().len(), 64, "made on first start");
         #[cfg(unix)]
         {

@@ -20,6 +20,8 @@ async fn schemathesis_finds_no_5xx_and_no_answer_outside_the_document() {
     let node = TestNode::start_with(&chain, db, |c| {
         // The fuzzer sends thousands of requests with one key.
         c.api.rate_limit_per_sec = 0.0;
+        c.api.anonymous_rate_limit_per_sec = 0.0;
+        c.api.failed_auth_per_sec = 0.0;
         c.proofs.proving_key = Some(pk.clone());
         c.epochs.depth = 4;
     })

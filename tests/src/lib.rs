@@ -115,6 +115,9 @@ impl TestNode {
         cfg.ipfs.backoff_base_secs = 1;
         // Tests that want reputation epochs drive the job themselves or turn it on in `tune`.
         cfg.epochs.enabled = false;
+        // The tests' webhook receivers listen on loopback, as under `jejak dev`.
+        cfg.webhooks.allow_http = true;
+        cfg.webhooks.allow_loopback = true;
         tune(&mut cfg);
         let node =
             jejak_node::launch(&cfg, Some(db.store.clone()), CancellationToken::new()).await.expect("node starts");

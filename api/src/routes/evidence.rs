@@ -30,8 +30,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt as _;
 
-use crate::services::evidence::{TempBlob, evaluate_task};
 use crate::routes::tasks::{can_read, hex32, parse_statements, rfc3339, writable_task};
+use crate::services::evidence::{TempBlob, evaluate_task};
 use crate::{ApiError, ApiResult, AppState};
 
 /// Largest `witnesses` part.
@@ -428,7 +428,8 @@ pub(crate) async fn checkpoints(State(st): State<AppState>) -> ApiResult<Json<Va
                 "root": hex::encode(cp.root),
                 "cid": cp.cid,
                 "status": cp.status.as_str(),
-                "error": cp.error,
+                // A chain-send error may name the RPC endpoint: scheme and host only.
+                "error": cp.error.as_deref().map(jejak_core::redact::urls_in_text),
             })
         })
         .collect();

@@ -21,9 +21,14 @@ pub(crate) async fn healthz() -> Json<Value> {
     responses((status = 200, description = "Ready", body = crate::openapi::Readiness),
         (status = 503, description = "Not ready: `checks` says why", body = crate::openapi::Readiness)))]
 pub(crate) async fn readyz(State(st): State<AppState>) -> Response {
+    // The database's own error may name its host, user or more: it goes to the log, and the
+    // answer (served without a key) only says the check failed.
     let database = match st.store.ping().await {
         Ok(()) => json!({"ok": true}),
-        Err(e) => json!({"ok": false, "error": e.to_string()}),
+        Err(e) => {
+            tracing::warn!(target: "jejak::api", error = %jejak_core::redact::urls_in_text(&e.to_string()), "readiness: the database does not answer");
+            json!({"ok": false, "error": "the database does not answer"})
+        }
     };
     let live = st.indexer.snapshot();
     let chain_ok = live.head > 0 && !live.head_stalled;
@@ -32,7 +37,7 @@ pub(crate) async fn readyz(State(st): State<AppState>) -> Response {
         "head": live.head,
         "finalized": live.finalized,
         "head_stalled": live.head_stalled,
-        "last_error": live.last_error,
+        "last_error": live.last_error.as_deref().map(served_error),
     });
     let max_lag = st.services.settings.ready_max_lag_blocks;
     let lag_ok = live.head > 0 && live.lag <= max_lag;
@@ -44,6 +49,12 @@ pub(crate) async fn readyz(State(st): State<AppState>) -> Response {
         "checks": {"database": database, "chain": chain, "indexer": indexer},
     });
     (status, Json(body)).into_response()
+}
+
+/// An indexer or RPC error as answered to anyone: every URL in it (an RPC endpoint may carry a
+/// provider's key in its path, query or userinfo) reduced to scheme and host.
+fn served_error(e: &str) -> String {
+    jejak_core::redact::urls_in_text(e)
 }
 
 /// `GET /metrics`: Prometheus text format.
@@ -91,7 +102,7 @@ pub(crate) async fn index_status(State(st): State<AppState>) -> ApiResult<Json<V
             "finality_lagging": live.finality_lagging,
             "head_stalled": live.head_stalled,
         },
-        "last_error": live.last_error,
+        "last_error": live.last_error.as_deref().map(served_error),
         "ipfs": ipfs,
     })))
 }

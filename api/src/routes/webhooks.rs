@@ -3,11 +3,13 @@
 //! - `POST /v1/webhooks/events`: the body of `POST /v1/events`, signed with the platform's
 //!   webhook secret instead of an API key (`Jejak-Platform`, `Jejak-Signature`; see
 //!   [`crate::services::webhooks`]). Same validation, idempotency and durability; without an
-//!   `Idempotency-Key` the signature serves as one, so a request replayed inside the window
-//!   gets the first answer and stores nothing.
+//!   `Idempotency-Key` the verified timestamp and body digest serve as one, so a request
+//!   replayed inside the window, its header rewritten or not, gets the first answer and stores
+//!   nothing. The header is bounded and the platform rate limited before any MAC is computed.
 //! - `POST /v1/platforms/{id}/webhook-secret`: creates or rotates that secret (shown once).
 //! - `POST|GET /v1/webhooks/subscriptions`, `DELETE /v1/webhooks/subscriptions/{id}`: outgoing
-//!   subscriptions to `batch.finalized`, `evidence.verdict`, `score.changed`.
+//!   subscriptions to `batch.finalized`, `evidence.verdict`, `score.changed`, to public https
+//!   receivers only ([`crate::services::egress`]), a bounded number per platform.
 //! - `GET /v1/webhooks/deliveries?status=dead`: the dead-letter list (or pending, delivered);
 //!   `POST /v1/webhooks/deliveries/{id}/replay` queues a dead delivery again.
 
@@ -26,11 +28,14 @@ use serde_json::Value;
 
 use crate::auth::{Principal, Role};
 use crate::body::{parse, require};
+use crate::limits::ClientAddr;
 use crate::openapi::ErrorBody;
 use crate::pagination::{PageQuery, PageRequest};
 use crate::routes::events::{accept, check_platform};
 use crate::routes::tasks::rfc3339;
-use crate::services::webhooks::{EVENT_TYPES, PLATFORM_HEADER, SIGNATURE_HEADER};
+use crate::services::webhooks::{
+    EVENT_TYPES, PLATFORM_HEADER, SIGNATURE_HEADER, SignatureError, SignatureHeader, verify_off_runtime,
+};
 use crate::{ApiError, ApiResult, AppState};
 
 pub(crate) fn routes() -> axum::Router<AppState> {
@@ -83,10 +88,13 @@ fn acting_platform(who: &Principal, named: Option<i64>) -> ApiResult<i64> {
         (status = "4XX", body = ErrorBody)))]
 pub(crate) async fn post_signed_events(
     State(st): State<AppState>,
+    client: ClientAddr,
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
     let bad = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "invalid_signature", m.to_owned());
+    // Cheap checks first: the headers, bounded; then the client's failures and the platform's
+    // rate, before the database and the MAC.
     let platform_id: i64 = headers
         .get(PLATFORM_HEADER)
         .and_then(|v| v.to_str().ok())
@@ -95,14 +103,32 @@ pub(crate) async fn post_signed_events(
         .ok_or_else(|| bad("Jejak-Platform must name the platform id"))?;
     let signature =
         headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).ok_or_else(|| bad("Jejak-Signature is missing"))?;
+    let parsed = SignatureHeader::parse(signature).map_err(|e| bad(&e.to_string()))?;
+    st.services.guard.check(client.0)?;
+    st.services.limiter.check(&format!("platform-webhook:{platform_id}"))?;
+    if !parsed.in_window(now_secs()) {
+        return Err(bad(&SignatureError::OutsideWindow.to_string()));
+    }
     let secret = {
         let mut c = st.store.conn().await?;
         db::platform_secret(&mut c, platform_id).await?
     };
+    let secret = match secret {
+        Some(s) => st.services.secrets.open_platform_secret(platform_id, &s)?,
+        None => None,
+    };
     // An unknown platform and a wrong signature answer alike.
-    let secret = secret.ok_or_else(|| bad("the signature does not match the body"))?;
-    crate::services::webhooks::verify(&secret, signature, &body, now_secs()).map_err(|e| bad(&e.to_string()))?;
-    st.services.limiter.check(&format!("platform-webhook:{platform_id}"))?;
+    let Some(secret) = secret else {
+        st.services.guard.failed(client.0);
+        return Err(bad(&SignatureError::Mismatch.to_string()));
+    };
+    let verified = match verify_off_runtime(secret, parsed, body.clone(), now_secs()).await {
+        Ok(v) => v,
+        Err(e) => {
+            st.services.guard.failed(client.0);
+            return Err(bad(&e.to_string()));
+        }
+    };
     let parsed: Value = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request("malformed_json", format!("request body is not valid JSON: {e}")))?;
     if let Some(named) = parsed.get("platform_id")
@@ -111,14 +137,11 @@ pub(crate) async fn post_signed_events(
         return Err(ApiError::forbidden("wrong_platform", "platform_id differs from Jejak-Platform"));
     }
     // A captured request sent again inside the window must not store its events twice: without
-    // an Idempotency-Key, the signature itself is the key.
-    let derived = signature
-        .split(',')
-        .find_map(|p| p.trim().strip_prefix("v1="))
-        .and_then(|v1| axum::http::HeaderValue::from_str(&format!("jejak-signature-{v1}")).ok());
+    // an Idempotency-Key, what the signature vouches for (timestamp and body) is the key, so
+    // rewriting the header (order, hex case, extra entries) makes no new request.
     let mut headers = headers;
-    if let Some(key) = derived
-        && !headers.contains_key("idempotency-key")
+    if !headers.contains_key("idempotency-key")
+        && let Ok(key) = axum::http::HeaderValue::from_str(&verified.idempotency_key())
     {
         headers.insert("idempotency-key", key);
     }
@@ -152,7 +175,8 @@ pub(crate) async fn rotate_secret(
     check_platform(&st, platform_id).await?;
     let secret = new_secret();
     let mut c = st.store.conn().await?;
-    db::set_platform_secret(&mut c, platform_id, secret.as_bytes(), now_secs()).await?;
+    let sealed = st.services.secrets.seal_platform_secret(platform_id, secret.as_bytes());
+    db::set_platform_secret(&mut c, platform_id, &sealed, now_secs()).await?;
     tracing::info!(target: "jejak::webhooks", by = %who.key_id, platform_id, "incoming webhook secret rotated");
     Ok((StatusCode::CREATED, Json(WebhookSecret { platform_id, secret })))
 }
@@ -164,7 +188,8 @@ pub(crate) struct SubscribeRequest {
     /// The platform (admin keys only; a platform key subscribes its own).
     #[serde(default)]
     platform_id: Option<i64>,
-    /// `http://` or `https://` URL deliveries are POSTed to.
+    /// The `https://` URL deliveries are POSTed to (`http://` only where the node allows it); it
+    /// must not name or resolve to a loopback, private, link-local or other internal address.
     url: String,
     /// Some of `batch.finalized`, `evidence.verdict`, `score.changed`.
     events: Vec<String>,
@@ -188,14 +213,14 @@ pub(crate) struct Subscription {
     secret: Option<String>,
 }
 
-fn subscription(s: &SubscriptionRow, with_secret: bool) -> Subscription {
+fn subscription(s: &SubscriptionRow, secret: Option<String>) -> Subscription {
     Subscription {
         id: s.id.clone(),
         platform_id: s.platform_id,
         url: s.url.clone(),
         events: s.events.split(',').map(str::to_owned).collect(),
         created_at: t(s.created_at),
-        secret: with_secret.then(|| String::from_utf8_lossy(&s.secret).into_owned()),
+        secret,
     }
 }
 
@@ -212,30 +237,42 @@ pub(crate) async fn subscribe(
     let req: SubscribeRequest = parse(&body)?;
     let platform_id = acting_platform(&who, req.platform_id)?;
     let invalid = |m: String| ApiError::unprocessable("invalid_request", m);
-    let url = reqwest::Url::parse(&req.url).map_err(|e| invalid(format!("url: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || req.url.len() > 2048 {
-        return Err(invalid("url: an http:// or https:// URL of at most 2048 bytes".into()));
-    }
     if req.events.is_empty() || req.events.iter().any(|e| !EVENT_TYPES.contains(&e.as_str())) {
         return Err(invalid(format!("events: one or more of {}", EVENT_TYPES.join(", "))));
     }
+    let settings = &st.services.settings.webhooks;
+    // Refused here already, with a stable code; checked again on every connection.
+    settings
+        .egress
+        .check_url(&req.url)
+        .map_err(|e| ApiError::unprocessable("webhook_url_refused", format!("url: {e}")))?;
     let mut events = req.events.clone();
     events.sort();
     events.dedup();
     check_platform(&st, platform_id).await?;
+    let id = format!("whs_{}", uuid::Uuid::now_v7().simple());
+    let secret = new_secret();
     let row = SubscriptionRow {
-        id: format!("whs_{}", uuid::Uuid::now_v7().simple()),
+        secret: st.services.secrets.seal_subscription_secret(&id, secret.as_bytes()),
+        id,
         platform_id,
         url: req.url,
         events: events.join(","),
-        secret: new_secret().into_bytes(),
         created_at: now_secs(),
         deleted_at: None,
     };
     let mut c = st.store.conn().await?;
+    // One platform's subscriptions are bounded: each multiplies the deliveries of every event.
+    let live = db::live_subscription_count(&mut c, platform_id).await?;
+    if live >= settings.max_subscriptions as i64 {
+        return Err(ApiError::conflict(
+            "too_many_subscriptions",
+            format!("platform {platform_id} has {live} live subscriptions, the most it may have; delete one first"),
+        ));
+    }
     db::insert_subscription(&mut c, &row).await?;
     tracing::info!(target: "jejak::webhooks", by = %who.key_id, subscription = %row.id, platform_id, "webhook subscription created");
-    Ok((StatusCode::CREATED, Json(subscription(&row, true))))
+    Ok((StatusCode::CREATED, Json(subscription(&row, Some(secret)))))
 }
 
 /// A page of subscriptions.
@@ -261,7 +298,7 @@ pub(crate) async fn list_subscriptions(
     let mut c = st.store.conn().await?;
     let rows = db::subscriptions_page(&mut c, platform, &page.after, page.fetch).await?;
     let (rows, next_cursor) = page.finish(rows, |s| s.id.clone());
-    Ok(Json(SubscriptionPage { data: rows.iter().map(|s| subscription(s, false)).collect(), next_cursor }))
+    Ok(Json(SubscriptionPage { data: rows.iter().map(|s| subscription(s, None)).collect(), next_cursor }))
 }
 
 async fn own_subscription(st: &AppState, who: &Principal, id: &str) -> ApiResult<SubscriptionRow> {
@@ -287,7 +324,7 @@ pub(crate) async fn unsubscribe(
     let s = own_subscription(&st, &who, &id).await?;
     let mut c = st.store.conn().await?;
     db::delete_subscription(&mut c, &id, now_secs()).await?;
-    Ok(Json(subscription(&s, false)))
+    Ok(Json(subscription(&s, None)))
 }
 
 /// `?status=` of the delivery list.

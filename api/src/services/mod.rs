@@ -3,6 +3,8 @@
 //!
 //! - [`evidence`]: the blob store of evidence files and the evaluation of a task's evidence;
 //! - [`webhooks`]: signing and checking `Jejak-Signature`, and the outgoing delivery worker;
+//! - [`egress`]: where outgoing webhooks may go (no internal addresses, checked at connect time);
+//! - [`secrets`]: webhook secrets sealed at rest;
 //! - [`nullifiers`]: the writer that records the nullifiers of verified proofs in groups;
 //! - [`proofs`]: batched Groth16 verification on a thread of its own;
 //! - [`proving`]: proving for node-held identities behind a bounded queue;
@@ -10,9 +12,11 @@
 //! - [`credentials`]: the node as a W3C credential issuer.
 
 pub mod credentials;
+pub mod egress;
 pub mod evidence;
 pub mod identities;
 pub mod nullifiers;
 pub mod proofs;
 pub mod proving;
+pub mod secrets;
 pub mod webhooks;

@@ -103,12 +103,24 @@ fn config_shows_layers_and_hides_the_key() {
         .current_dir(dir.path())
         .env("JEJAK_OPERATOR__PRIVATE_KEY", "0xdeadbeef")
         .env("JEJAK_API__LISTEN", "0.0.0.0:9999")
+        .env(
+            "JEJAK_DATABASE__URL",
+            "postgres://jejak:p@ss@w0rd@db.internal:5432/jejak?sslmode=require&password=qs3cret",
+        )
+        .env("JEJAK_CHAIN__RPC_URLS", r#"["https://rpc-user:rpcpass@rpc.example/v2/path?apikey=K3Y"]"#)
+        .env("JEJAK_IPFS__KUBO_RPC", "http://kubo:kubopass@127.0.0.1:5001")
         .output()
         .unwrap();
     let shown = text(&out);
     assert!(out.status.success(), "{shown}");
     assert!(shown.contains("chain_id = 137") && shown.contains("0.0.0.0:9999"), "{shown}");
     assert!(!shown.contains("deadbeef") && shown.contains("<redacted>"), "{shown}");
+    // Every URL's userinfo and query are masked, a password holding `@` included.
+    for secret in ["p@ss", "w0rd", "qs3cret", "sslmode", "rpcpass", "rpc-user", "K3Y", "kubopass"] {
+        assert!(!shown.contains(secret), "`{secret}` shown: {shown}");
+    }
+    assert!(shown.contains("postgres://***@db.internal:5432/jejak?***"), "{shown}");
+    assert!(shown.contains("https://***@rpc.example/v2/path?***"), "{shown}");
 }
 
 #[test]

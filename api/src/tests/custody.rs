@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use http_body_util::BodyExt as _;
 use jejak_prover::keys::Reduction;
 use jejak_prover::{Prover, ProvingKeyFile};
 use jejak_store::chain::{self, ChainEvent, Cursor, IndexedLog, LogKey};
@@ -20,11 +19,10 @@ use jejak_zk_circuits::{
     Fr, PoseidonTree, Requirement, WorkerRecord, fr_from_decimal, fr_to_be_bytes, fr_to_decimal, worker_leaf,
 };
 use serde_json::{Value, json};
-use tower::ServiceExt as _;
 
 use crate::auth::{self, Role};
 use crate::services::identities::{IdentitySecret, SealingKey};
-use crate::{ApiSettings, AppState, EvidenceSettings, Limits, Services};
+use crate::{ApiSettings, AppState, Limits, Services};
 
 const DEPTH: usize = 4;
 const CHAIN: u64 = 31337;
@@ -55,7 +53,6 @@ enum Proving {
 }
 
 async fn fixture(db: TestDb, proving: Proving) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
     let pk = proving_key();
     let settings = ApiSettings { reputation_roots: alloy_primitives::Address::repeat_byte(0x42), ..Default::default() };
     let services = Services::new(
@@ -69,30 +66,18 @@ async fn fixture(db: TestDb, proving: Proving) -> Fixture {
     let (services, gate) = match proving {
         Proving::On => (services.with_prover(Prover::new(pk).unwrap(), 4).unwrap(), None),
         Proving::Gated => {
-            let (prover, gate) =
-                crate::services::proving::ProvingService::start_gated(Prover::new(pk).unwrap(), 1, services.metrics.clone())
-                    .unwrap();
+            let (prover, gate) = crate::services::proving::ProvingService::start_gated(
+                Prover::new(pk).unwrap(),
+                1,
+                services.metrics.clone(),
+            )
+            .unwrap();
             (Services { prover: Some(prover), ..services }, Some(gate))
         }
         Proving::Off => (services, None),
     };
-    let store = db.store.clone();
-    let admin = auth::new_key(Role::Admin, None, None, "t", 0);
-    jejak_store::keys::insert(&mut store.conn().await.unwrap(), &admin.row).await.unwrap();
-    let st = AppState {
-        store,
-        blockstore: jejak_ipfs::Blockstore::open(dir.path().join("blocks")).unwrap(),
-        chain_id: CHAIN,
-        attestations_contract: alloy_primitives::Address::ZERO,
-        indexer: Arc::new(jejak_indexer::IndexerStatus::default()),
-        limits: Limits::default(),
-        evidence: Arc::new(EvidenceSettings::new(
-            crate::BlobStore::open(dir.path().join("evidence")).unwrap(),
-            alloy_primitives::Address::ZERO,
-        )),
-        services: Arc::new(services),
-    };
-    Fixture { st, admin: admin.token, gate, _dir: dir, _db: db }
+    let api = super::app_with(db, Limits::default(), services).await;
+    Fixture { st: api.st, admin: api.admin, gate, _dir: api.dir, _db: api.db }
 }
 
 impl Fixture {
@@ -108,10 +93,7 @@ impl Fixture {
             .header(header::CONTENT_TYPE, "application/json")
             .body(body.into())
             .unwrap();
-        let resp = crate::router(self.st.clone()).oneshot(req).await.unwrap();
-        let (parts, body) = resp.into_parts();
-        let bytes = body.collect().await.unwrap().to_bytes();
-        (parts.status, parts.headers, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        super::send(&self.st, req).await
     }
 
     /// `POST /v1/identities` as `token`; the new worker id.
@@ -497,7 +479,8 @@ jejak_store::both_backends! {
 #[tokio::test]
 async fn the_tree_of_the_latest_epoch_is_built_once() {
     let metrics = Arc::new(crate::metrics::Metrics::default());
-    let service = crate::services::proving::ProvingService::start(Prover::new(proving_key()).unwrap(), 1, metrics).unwrap();
+    let service =
+        crate::services::proving::ProvingService::start(Prover::new(proving_key()).unwrap(), 1, metrics).unwrap();
     let counter = std::sync::atomic::AtomicUsize::new(0);
     let builds = &counter;
     let build = move || async move {
