@@ -85,8 +85,15 @@ on_both_databases! {
         })
         .await;
         assert_eq!(&got.event_id, event_id);
-        let (_, b) = node.get(&key, "/v1/webhooks/deliveries?status=delivered").await;
-        assert_eq!(b["data"].as_array().unwrap().len(), 2);
+        // The receiver saw the request before the node recorded its answer.
+        TestNode::eventually(30, "both deliveries recorded as delivered", || {
+            let (node, key) = (&node, key.clone());
+            async move {
+                let (_, b) = node.get(&key, "/v1/webhooks/deliveries?status=delivered").await;
+                (b["data"].as_array().unwrap().len() == 2).then_some(())
+            }
+        })
+        .await;
         let (s, b) = node.call("POST", &format!("/v1/webhooks/deliveries/{}/replay", dead["id"].as_str().unwrap()), Some(&key), None).await;
         assert_eq!((s, b["error"]["code"].as_str()), (409, Some("delivery_not_dead")));
         let metrics = node.http.get(format!("{}/metrics", node.api)).send().await.unwrap().text().await.unwrap();
