@@ -317,4 +317,24 @@ mod tests {
         l.check("b").expect("keys have their own buckets");
         RateLimiter::new(RateLimit { per_second: 0.0, burst: 0.0 }).check("a").expect("0 turns limiting off");
     }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let mut ext = Extensions::new();
+        ext.insert(ConnectInfo(SocketAddr::new(ip("10.0.0.5"), 443)));
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.66, 198.51.100.7, 10.0.0.9"));
+        // The peer is not a trusted proxy: its header is the caller's own claim.
+        assert_eq!(ClientAddr::of(&ext, &headers, &[]).0, ip("10.0.0.5"));
+        // Behind the load balancer (and a second trusted hop), the nearest untrusted address.
+        let trusted = [ip("10.0.0.5"), ip("10.0.0.9")];
+        assert_eq!(ClientAddr::of(&ext, &headers, &trusted).0, ip("198.51.100.7"));
+        // IPv4-mapped peers are their IPv4 address; IPv6 clients count per /64.
+        let mut mapped = Extensions::new();
+        mapped.insert(ConnectInfo(SocketAddr::new(ip("::ffff:192.0.2.1"), 1)));
+        assert_eq!(ClientAddr::of(&mapped, &HeaderMap::new(), &[]).0, ip("192.0.2.1"));
+        assert_eq!(ClientAddr(ip("2001:db8:1:2:3:4:5:6")).bucket(), ClientAddr(ip("2001:db8:1:2::9")).bucket());
+        assert_ne!(ClientAddr(ip("2001:db8:1:2::1")).bucket(), ClientAddr(ip("2001:db8:1:3::1")).bucket());
+    }
 }
