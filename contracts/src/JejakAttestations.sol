@@ -117,8 +117,10 @@ contract JejakAttestations is EIP712 {
         bytes calldata signature
     ) external returns (uint64 batchId) {
         // Deadlines are coarse (minutes or more); a validator's few seconds of drift do not matter.
+        // slither-disable-start timestamp
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp > deadline) revert ExpiredSignature(deadline);
+        // slither-disable-end timestamp
         address signer = registry.activeSigner(platformId);
         bytes32 digest = _hashTypedDataV4(
             keccak256(
@@ -144,6 +146,8 @@ contract JejakAttestations is EIP712 {
     function revokeLeaf(uint64 batchId, bytes32 leaf, uint16 reasonCode) external {
         if (reasonCode == 0) revert ZeroReason();
         uint64 platformId = _batches[batchId].platformId;
+        // An id, not a balance or a time (slither: `Batch.platformId` shares its slot with `anchoredAt`).
+        // slither-disable-next-line incorrect-equality,timestamp
         if (platformId == 0) revert UnknownBatch(batchId);
         if (registry.activeSigner(platformId) != msg.sender) revert NotPlatformSigner();
         mapping(bytes32 => uint16) storage revoked = _revocations[batchId];
@@ -184,6 +188,8 @@ contract JejakAttestations is EIP712 {
     }
 
     /// @notice The EIP-712 domain separator of this contract on the current chain.
+    // The name EIP-2612 and wallets use, not mixedCase.
+    // slither-disable-next-line naming-convention
     function DOMAIN_SEPARATOR() external view returns (bytes32) {
         return _domainSeparatorV4();
     }
@@ -216,6 +222,8 @@ contract JejakAttestations is EIP712 {
         view
         returns (bool)
     {
+        // The third value only details `err`, which is checked.
+        // slither-disable-next-line unused-return
         (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
         if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
         // A contract signer (multisig, smart account) vouches through ERC-1271.

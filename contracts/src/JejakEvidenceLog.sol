@@ -70,6 +70,8 @@ contract JejakEvidenceLog {
         if (cidLength == 0) revert EmptyCid();
         if (cidLength > MAX_CID_LENGTH) revert CidTooLong(cidLength);
         uint64 latest = _checkpoints[_checkpointCount].size;
+        // Sizes, not times (slither: `Checkpoint.size` shares its slot with `anchoredAt`).
+        // slither-disable-next-line timestamp
         if (size <= latest) revert SizeNotIncreasing(size, latest);
         if (size - latest > MAX_GROWTH) revert SizeTooFar(size, latest);
         index = ++_checkpointCount;

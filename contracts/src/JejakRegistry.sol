@@ -146,6 +146,8 @@ contract JejakRegistry is AccessControlDefaultAdminRules {
     function cancelSignerChange(uint64 platformId) external {
         Platform storage p = _platforms[platformId];
         bool platformItself = msg.sender == p.signer && p.status == PlatformStatus.Active;
+        // Addresses and a status (slither: they share their slot with `registeredAt`).
+        // slither-disable-next-line timestamp
         if (!platformItself && !hasRole(OPERATOR_ROLE, msg.sender) && msg.sender != defaultAdmin()) {
             revert NotAuthorized();
         }
@@ -157,8 +159,10 @@ contract JejakRegistry is AccessControlDefaultAdminRules {
     /// call it (the decision was the proposal's, and the platform had the delay to cancel it).
     function enactSignerChange(uint64 platformId) external {
         SignerChange memory change = _signerChanges[platformId];
+        // The delay is days; a validator's few seconds of drift do not matter (and `signer` is only
+        // stored beside `effectiveAt`).
+        // slither-disable-next-line timestamp
         if (change.signer == address(0)) revert NoSignerChange(platformId);
-        // The delay is days; a validator's few seconds of drift do not matter.
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp < change.effectiveAt) revert SignerChangeNotDue(platformId, change.effectiveAt);
         delete _signerChanges[platformId];
@@ -199,6 +203,8 @@ contract JejakRegistry is AccessControlDefaultAdminRules {
 
     /// @notice Whether the platform exists and is Active.
     function isActive(uint64 platformId) external view returns (bool) {
+        // An enum, not a balance or a time (slither: `status` shares its slot with `registeredAt`).
+        // slither-disable-next-line incorrect-equality,timestamp
         return _platforms[platformId].status == PlatformStatus.Active;
     }
 
@@ -221,6 +227,8 @@ contract JejakRegistry is AccessControlDefaultAdminRules {
 
     function _withdrawSignerChange(uint64 platformId) private {
         address proposed = _signerChanges[platformId].signer;
+        // An address (slither: it shares its slot with `effectiveAt`).
+        // slither-disable-next-line timestamp
         if (proposed == address(0)) return;
         delete _signerChanges[platformId];
         emit SignerChangeCancelled(platformId, proposed);

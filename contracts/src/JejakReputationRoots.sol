@@ -97,8 +97,10 @@ contract JejakReputationRoots {
             // Saturate rather than overflow: a huge window means "never expires", not "cannot publish".
             uint256 end = block.timestamp + _validityWindow;
             // casting to 'uint64' is safe because `end` was just checked to fit.
+            // slither-disable-start timestamp
             // forge-lint: disable-next-line(unsafe-typecast)
             uint64 expiresAt = end > type(uint64).max ? type(uint64).max : uint64(end);
+            // slither-disable-end timestamp
             _roots[previous].expiresAt = expiresAt;
             emit RootReplaced(previous, expiresAt);
         }
@@ -126,8 +128,10 @@ contract JejakReputationRoots {
         if (root == bytes32(0) || info.root != root) return false;
         // The current root is recognised by its epoch, so "current" never depends on a zero timestamp.
         // Windows are hours or days; a validator's few seconds of drift do not matter.
+        // slither-disable-start timestamp
         // forge-lint: disable-next-line(block-timestamp)
         return epoch == _latestEpoch || block.timestamp < info.expiresAt;
+        // slither-disable-end timestamp
     }
 
     /// @notice The record of `epoch` (all zero if never published).
