@@ -13,7 +13,8 @@ use alloy::sol_types::{Eip712Domain, SolStruct as _, eip712_domain};
 use crate::{Error, Result};
 
 alloy::sol! {
-    /// The EIP-712 struct `JejakAttestations.ANCHOR_TYPEHASH` names.
+    /// The EIP-712 struct `JejakAttestations.ANCHOR_TYPEHASH` names (fields as in Solidity).
+    #[allow(missing_docs)]
     #[derive(Debug, PartialEq, Eq)]
     struct AnchorBatch {
         uint64 platformId;

@@ -67,7 +67,7 @@ async fn relayed_batches_signed_in_rust_anchor_and_withdrawn_ones_do_not() {
             .await
             .expect_err("a withdrawn request must be refused");
         let data = err.as_revert_data().expect("a revert");
-        assert_eq!(&data[..4], JejakAttestations::InvalidSignature::SELECTOR, "{err}");
+        assert_eq!(data[..4], JejakAttestations::InvalidSignature::SELECTOR[..], "{err}");
     }
     assert_eq!(attestations.batchCount().call().await.unwrap(), 1, "nothing more anchored");
 }
