@@ -40,7 +40,15 @@ pub fn domain(chain_id: u64, contract: Address) -> Eip712Domain {
 impl AnchorBatch {
     /// A request for `platform_id`'s batch, to be signed by `signer` with its nonce `nonce`
     /// (read with `nonces(signer)`), usable until `deadline` (unix seconds, inclusive).
-    pub fn new(platform_id: u64, signer: Address, root: B256, count: u32, cid: &str, nonce: U256, deadline: u64) -> Self {
+    pub fn new(
+        platform_id: u64,
+        signer: Address,
+        root: B256,
+        count: u32,
+        cid: &str,
+        nonce: U256,
+        deadline: u64,
+    ) -> Self {
         Self { platformId: platform_id, signer, root, count, cid: cid.into(), nonce, deadline: U256::from(deadline) }
     }
 

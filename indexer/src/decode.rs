@@ -41,7 +41,8 @@ pub enum Skip {
 
 /// A uint64 the store keeps as `i64`: ids, epochs and sizes the contracts keep far below 2^63.
 fn int(what: &str, value: u64) -> Result<i64, Skip> {
-    i64::try_from(value).map_err(|_| Skip::Malformed(format!("{what} {value} is beyond the range jejak's contracts emit")))
+    i64::try_from(value)
+        .map_err(|_| Skip::Malformed(format!("{what} {value} is beyond the range jejak's contracts emit")))
 }
 
 /// A CID no longer than the contracts accept.
@@ -242,9 +243,13 @@ mod tests {
     #[test]
     fn cids_over_the_contracts_cap_are_refused() {
         let at_cap = "b".repeat(MAX_CID_LEN);
-        assert!(matches!(published(1, at_cap.clone()).unwrap().event, ChainEvent::RootPublished { snapshot_cid, .. } if snapshot_cid == at_cap));
+        assert!(
+            matches!(published(1, at_cap.clone()).unwrap().event, ChainEvent::RootPublished { snapshot_cid, .. } if snapshot_cid == at_cap)
+        );
         for len in [MAX_CID_LEN + 1, 1 << 20] {
-            let Err(Skip::Malformed(why)) = published(1, "b".repeat(len)) else { panic!("a {len}-byte CID was accepted") };
+            let Err(Skip::Malformed(why)) = published(1, "b".repeat(len)) else {
+                panic!("a {len}-byte CID was accepted")
+            };
             assert!(why.contains("snapshot CID"), "{why}");
         }
         let batch = JejakAttestations::BatchAnchored {
