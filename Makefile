@@ -5,7 +5,7 @@ FORGE := node_modules/.bin/forge
 CARGO ?= cargo
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help deps dev test test-contracts test-rust fmt lint gen check-gen bench bench-indexer bench-api pr
+.PHONY: help deps dev test test-contracts test-rust slither fmt lint gen check-gen bench bench-indexer bench-api pr
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -19,12 +19,15 @@ deps: node_modules/.installed ## Install the pinned toolchain (Foundry, solc, Op
 dev: deps ## Run jejak locally: anvil, contracts, a demo platform, the node and a demo workload
 	$(CARGO) run -p jejak-node --bin jejak -- dev
 
-test: deps lint check-gen test-contracts test-rust ## Everything CI runs: lint, generated files, forge tests, cargo tests (SQLite and PostgreSQL)
+test: deps lint check-gen slither test-contracts test-rust ## Everything CI runs: lint, generated files, static analysis, forge tests, cargo tests (SQLite and PostgreSQL)
 
 test-contracts: deps ## Foundry tests and the gas snapshot check
 	$(FORGE) build
 	$(FORGE) test
 	$(FORGE) snapshot --check
+
+slither: deps ## Static analysis of the contracts (slither from PyPI, in .venv-slither); fails on any untriaged finding
+	scripts/slither
 
 test-rust: deps ## Every Rust test, on SQLite and on PostgreSQL at DATABASE_URL
 	scripts/ensure-postgres

@@ -3,9 +3,11 @@
 //! - [`bindings`]: typed contract bindings (`alloy::sol!` over the committed ABI files).
 //! - [`Deployment`]: where the jejak contracts live on a chain, and [`deploy`] to put them there.
 //! - [`connect`], [`connect_signing`]: alloy providers over HTTP, read-only or with a local signer.
+//! - [`relay`]: the EIP-712 request a platform signs so that anyone can relay its batch.
 
 pub mod bindings;
 mod error;
+pub mod relay;
 mod sender;
 
 use std::path::Path;

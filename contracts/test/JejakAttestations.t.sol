@@ -2,7 +2,7 @@
 pragma solidity ^0.8.28;
 
 import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 import {JejakRegistry} from "../src/JejakRegistry.sol";
 import {JejakAttestations} from "../src/JejakAttestations.sol";
@@ -38,11 +38,28 @@ contract MockWallet is IERC1271 {
     }
 }
 
+/// @dev A smart account that accepts any digest its owner key signed (as many wallets do): two such
+/// accounts with one owner accept the same signatures.
+contract OwnedWallet is IERC1271 {
+    address public immutable owner;
+
+    constructor(address owner_) {
+        owner = owner_;
+    }
+
+    function isValidSignature(bytes32 hash, bytes memory signature) external view returns (bytes4) {
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecover(hash, signature);
+        bool ok = err == ECDSA.RecoverError.NoError && recovered == owner;
+        return ok ? IERC1271.isValidSignature.selector : bytes4(0xffffffff);
+    }
+}
+
 contract JejakAttestationsTest is JejakFixture {
     event BatchAnchored(
         uint64 indexed batchId, uint64 indexed platformId, bytes32 root, uint32 count, string cid
     );
     event LeafRevoked(uint64 indexed batchId, bytes32 indexed leaf, uint16 reasonCode);
+    event NoncesInvalidated(address indexed signer, uint256 nextNonce);
 
     bytes32 internal constant LEAF = keccak256("leaf");
     uint256 internal constant GAS_CEILING = 80_000;
@@ -73,6 +90,13 @@ contract JejakAttestationsTest is JejakFixture {
         assertEq(version, "1", "version");
         assertEq(chainId, block.chainid, "chainId");
         assertEq(verifying, address(attestations), "verifyingContract");
+    }
+
+    function test_constructor_refusesZeroAndNonContractRegistry() public {
+        vm.expectRevert(JejakAttestations.ZeroAddress.selector);
+        new JejakAttestations(JejakRegistry(address(0)));
+        vm.expectRevert(abi.encodeWithSelector(JejakAttestations.NotAContract.selector, stranger));
+        new JejakAttestations(JejakRegistry(stranger));
     }
 
     function test_domainSeparator_followsChainId() public {
@@ -181,8 +205,44 @@ contract JejakAttestationsTest is JejakFixture {
         attestations.anchorBatch(platformId, ROOT, 10, "");
     }
 
+    function test_anchorBatch_cidLengthIsCapped() public {
+        assertEq(attestations.MAX_CID_LENGTH(), 128, "cap");
+        vm.startPrank(signer);
+        assertEq(attestations.anchorBatch(platformId, ROOT, 10, _cidOfLength(128)), 1, "128 bytes accepted");
+        vm.expectRevert(abi.encodeWithSelector(JejakAttestations.CidTooLong.selector, uint256(129)));
+        attestations.anchorBatch(platformId, ROOT, 10, _cidOfLength(129));
+        vm.expectRevert(abi.encodeWithSelector(JejakAttestations.CidTooLong.selector, uint256(1 << 20)));
+        attestations.anchorBatch(platformId, ROOT, 10, _cidOfLength(1 << 20));
+        vm.stopPrank();
+        assertEq(attestations.batchCount(), 1, "nothing more anchored");
+    }
+
+    function test_anchorBatch_operatorCannotTakeOverAPlatform() public {
+        // The operator's immediate ways to become a platform's signer are closed.
+        vm.startPrank(operator);
+        vm.expectRevert(JejakRegistry.NotAuthorized.selector);
+        registry.updatePlatform(platformId, operator, PROFILE);
+        vm.expectRevert(JejakAttestations.NotPlatformSigner.selector);
+        attestations.anchorBatch(platformId, ROOT, 10, CID);
+        // A proposal is public and only takes effect after the delay...
+        registry.proposeSignerChange(platformId, operator);
+        vm.expectRevert(JejakAttestations.NotPlatformSigner.selector);
+        attestations.anchorBatch(platformId, ROOT, 10, CID);
+        vm.stopPrank();
+        // ... within which the platform cancels it.
+        vm.prank(signer);
+        registry.cancelSignerChange(platformId);
+        vm.warp(block.timestamp + registry.SIGNER_CHANGE_DELAY());
+        vm.expectRevert(abi.encodeWithSelector(JejakRegistry.NoSignerChange.selector, platformId));
+        registry.enactSignerChange(platformId);
+        vm.expectRevert(JejakAttestations.NotPlatformSigner.selector);
+        vm.prank(operator);
+        attestations.anchorBatch(platformId, ROOT, 10, CID);
+        assertEq(attestations.batchCount(), 0, "nothing anchored in the platform's name");
+    }
+
     function testFuzz_anchorBatch(bytes32 root, uint32 count, string calldata cid, uint32 warpBy) public {
-        vm.assume(root != bytes32(0) && count != 0 && bytes(cid).length != 0);
+        vm.assume(root != bytes32(0) && count != 0 && bytes(cid).length != 0 && bytes(cid).length <= 128);
         vm.warp(block.timestamp + warpBy);
         _anchor(platformId, signer);
 
@@ -399,6 +459,78 @@ contract JejakAttestationsTest is JejakFixture {
         _relay(platformId, ROOT, 10, "", deadline, sig);
     }
 
+    function test_anchorBatchWithSig_signatureNamesTheSigner() public {
+        uint256 deadline = block.timestamp + 1 hours;
+        // The platform's key, but a message naming another account: refused.
+        bytes32 digest = _digestNaming(stranger, platformId, ROOT, 10, CID, 0, deadline);
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(signerKey, digest);
+        vm.expectRevert(JejakAttestations.InvalidSignature.selector);
+        _relay(platformId, ROOT, 10, CID, deadline, abi.encodePacked(r, s, v));
+        assertEq(attestations.nonces(signer), 0, "nonce not consumed");
+    }
+
+    function test_anchorBatchWithSig_notReplayableAcrossWalletsOfOneOwner() public {
+        // A platform's signer is a smart account; it rotates to another account of the same owner key.
+        uint256 ownerKey = 0x0123;
+        OwnedWallet first = new OwnedWallet(vm.addr(ownerKey));
+        OwnedWallet second = new OwnedWallet(vm.addr(ownerKey));
+        uint64 pid = _register(address(first));
+        uint256 deadline = block.timestamp + 1 hours;
+        // A request signed for the first account, never relayed (the platform withdrew it by rotating).
+        (uint8 v, bytes32 r, bytes32 s) = vm.sign(ownerKey, _digest(pid, ROOT, 10, CID, 0, deadline));
+        bytes memory stale = abi.encodePacked(r, s, v);
+        vm.prank(address(first));
+        registry.updatePlatform(pid, address(second), PROFILE);
+
+        vm.expectRevert(JejakAttestations.InvalidSignature.selector);
+        _relay(pid, ROOT, 10, CID, deadline, stale);
+        assertEq(attestations.batchCount(), 0, "the stale request was not replayed");
+
+        (v, r, s) = vm.sign(ownerKey, _digest(pid, ROOT, 10, CID, 0, deadline));
+        assertEq(_relay(pid, ROOT, 10, CID, deadline, abi.encodePacked(r, s, v)), 1, "fresh request");
+    }
+
+    function test_invalidateNonces_cancelsSignedRequests() public {
+        uint256 deadline = block.timestamp + 1 hours;
+        bytes memory first = _sign(signerKey, platformId, ROOT, 10, CID, 0, deadline);
+        bytes memory second = _sign(signerKey, platformId, ROOT, 11, CID, 1, deadline);
+
+        vm.expectEmit(true, true, true, true, address(attestations));
+        emit NoncesInvalidated(signer, 2);
+        vm.prank(signer);
+        attestations.invalidateNonces(2);
+        assertEq(attestations.nonces(signer), 2, "nonce moved");
+
+        vm.expectRevert(JejakAttestations.InvalidSignature.selector);
+        _relay(platformId, ROOT, 10, CID, deadline, first);
+        vm.expectRevert(JejakAttestations.InvalidSignature.selector);
+        _relay(platformId, ROOT, 11, CID, deadline, second);
+        assertEq(attestations.batchCount(), 0, "both withdrawn");
+
+        bytes memory fresh = _sign(signerKey, platformId, ROOT, 12, CID, 2, deadline);
+        assertEq(_relay(platformId, ROOT, 12, CID, deadline, fresh), 1, "the next nonce works");
+    }
+
+    function test_invalidateNonces_boundedForward() public {
+        uint256 skip = attestations.MAX_NONCE_SKIP();
+        assertEq(skip, type(uint16).max, "skip");
+        vm.startPrank(signer);
+        vm.expectRevert(abi.encodeWithSelector(JejakAttestations.InvalidNonceSkip.selector, 0, 0));
+        attestations.invalidateNonces(0);
+        vm.expectRevert(abi.encodeWithSelector(JejakAttestations.InvalidNonceSkip.selector, 0, skip + 1));
+        attestations.invalidateNonces(skip + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(JejakAttestations.InvalidNonceSkip.selector, 0, type(uint256).max)
+        );
+        attestations.invalidateNonces(type(uint256).max);
+        attestations.invalidateNonces(skip);
+        vm.expectRevert(abi.encodeWithSelector(JejakAttestations.InvalidNonceSkip.selector, skip, skip));
+        attestations.invalidateNonces(skip);
+        vm.stopPrank();
+        assertEq(attestations.nonces(signer), skip, "moved once");
+        assertEq(attestations.nonces(stranger), 0, "per signer");
+    }
+
     function test_anchorBatchWithSig_contractSigner() public {
         MockWallet wallet = new MockWallet();
         uint64 pid = _register(address(wallet));
@@ -422,7 +554,7 @@ contract JejakAttestationsTest is JejakFixture {
         address relayedBy
     ) public {
         key = bound(key, 1, SECP256K1_N - 1);
-        vm.assume(root != bytes32(0) && count != 0 && bytes(cid).length != 0);
+        vm.assume(root != bytes32(0) && count != 0 && bytes(cid).length != 0 && bytes(cid).length <= 128);
         address keyAddr = vm.addr(key);
         uint64 pid = _register(keyAddr);
         uint256 deadline = block.timestamp + ttl;
@@ -530,13 +662,21 @@ contract JejakAttestationsTest is JejakFixture {
         attestations.revokeLeaf(id, LEAF, 1);
     }
 
-    function test_revokeLeaf_allowedWhileSuspended() public {
+    function test_revokeLeaf_refusedWhileSuspended() public {
         uint64 id = _anchor(platformId, signer);
         vm.prank(operator);
         registry.suspendPlatform(platformId, 9);
+        // A suspended platform's key may have leaked: it cannot revoke for good.
+        vm.expectRevert(_notActive(platformId));
         vm.prank(signer);
         attestations.revokeLeaf(id, LEAF, 5);
-        assertEq(attestations.revocationOf(id, LEAF), 5, "revoked while suspended");
+        assertEq(attestations.revocationOf(id, LEAF), 0, "not revoked");
+
+        vm.prank(operator);
+        registry.reinstatePlatform(platformId);
+        vm.prank(signer);
+        attestations.revokeLeaf(id, LEAF, 5);
+        assertEq(attestations.revocationOf(id, LEAF), 5, "revoked once reinstated");
     }
 
     function test_revokeLeaf_followsKeyRotation() public {

@@ -44,6 +44,41 @@ contract JejakEvidenceLogTest is Test {
         assertEq(log.rootAtSize(0), bytes32(0), "rootAtSize(0)");
     }
 
+    function test_constructor_refusesZeroAndNonContractRegistry() public {
+        vm.expectRevert(JejakEvidenceLog.ZeroAddress.selector);
+        new JejakEvidenceLog(JejakRegistry(address(0)));
+        vm.expectRevert(abi.encodeWithSelector(JejakEvidenceLog.NotAContract.selector, stranger));
+        new JejakEvidenceLog(JejakRegistry(stranger));
+    }
+
+    function test_anchorEvidence_cidMustBePresentAndShort() public {
+        vm.startPrank(operator);
+        vm.expectRevert(JejakEvidenceLog.EmptyCid.selector);
+        log.anchorEvidence(_root(1), 1, "");
+        vm.expectRevert(abi.encodeWithSelector(JejakEvidenceLog.CidTooLong.selector, uint256(129)));
+        log.anchorEvidence(_root(1), 1, string(new bytes(129)));
+        log.anchorEvidence(_root(1), 1, string(new bytes(128)));
+        vm.stopPrank();
+        assertEq(log.latestSize(), 1, "128 bytes accepted");
+    }
+
+    function test_anchorEvidence_growthIsBounded() public {
+        uint64 growth = log.MAX_GROWTH();
+        assertEq(growth, 1 << 32, "growth");
+        _anchor(10);
+        vm.startPrank(operator);
+        vm.expectRevert(
+            abi.encodeWithSelector(JejakEvidenceLog.SizeTooFar.selector, type(uint64).max, uint64(10))
+        );
+        log.anchorEvidence(_root(1), type(uint64).max, CID);
+        vm.expectRevert(abi.encodeWithSelector(JejakEvidenceLog.SizeTooFar.selector, 11 + growth, uint64(10)));
+        log.anchorEvidence(_root(1), 11 + growth, CID);
+        log.anchorEvidence(_root(10 + growth), 10 + growth, CID);
+        vm.stopPrank();
+        assertEq(log.latestSize(), 10 + growth, "a full step is accepted");
+        assertEq(_anchor(11 + growth), 3, "and the log goes on");
+    }
+
     function test_anchorEvidence() public {
         vm.expectEmit(true, true, true, true, address(log));
         emit EvidenceAnchored(1, _root(4), 4, CID);
@@ -132,7 +167,7 @@ contract JejakEvidenceLogTest is Test {
     function testFuzz_anchorEvidence_sequence(uint64[8] memory steps, uint64 probe) public {
         uint64 size;
         for (uint64 i = 0; i < steps.length; ++i) {
-            uint64 step = uint64(bound(steps[i], 1, 1 << 40));
+            uint64 step = uint64(bound(steps[i], 1, 1 << 32));
             size += step;
             vm.expectEmit(true, true, true, true, address(log));
             emit EvidenceAnchored(i + 1, _root(size), size, CID);
@@ -153,7 +188,7 @@ contract JejakEvidenceLogTest is Test {
     }
 
     function testFuzz_anchorEvidence_rejectsNonIncreasing(uint64 first, uint64 second) public {
-        first = uint64(bound(first, 1, type(uint64).max));
+        first = uint64(bound(first, 1, 1 << 32));
         second = uint64(bound(second, 0, first));
         _anchor(first);
         vm.expectRevert(abi.encodeWithSelector(JejakEvidenceLog.SizeNotIncreasing.selector, second, first));

@@ -33,6 +33,7 @@ contract AttestationsHandler is Test {
     mapping(uint64 batchId => bool) public activeAtAnchor;
     mapping(uint64 batchId => uint64) public platformOfBatch;
     uint256 public rejectedInactive;
+    bool public revokedWhileInactive;
 
     struct Revocation {
         uint64 batchId;
@@ -99,6 +100,7 @@ contract AttestationsHandler is Test {
             abi.encode(
                 attestations.ANCHOR_TYPEHASH(),
                 pid,
+                signer,
                 root,
                 count,
                 keccak256(bytes(CID)),
@@ -134,9 +136,17 @@ contract AttestationsHandler is Test {
         uint64 pid = _platform(platformSeed);
         if (keyOf[pid] == 0) return;
         newKey = bound(newKey, 1, SECP256K1_N - 1);
-        // Self-service while Active, through the operator while Suspended.
-        vm.prank(registry.isActive(pid) ? vm.addr(keyOf[pid]) : operator);
-        registry.updatePlatform(pid, vm.addr(newKey), "bafyprofile");
+        if (registry.isActive(pid)) {
+            // Self-service while Active: at once.
+            vm.prank(vm.addr(keyOf[pid]));
+            registry.updatePlatform(pid, vm.addr(newKey), "bafyprofile");
+        } else {
+            // Through the operator while Suspended: proposed, then enacted after the delay.
+            vm.prank(operator);
+            registry.proposeSignerChange(pid, vm.addr(newKey));
+            vm.warp(block.timestamp + registry.SIGNER_CHANGE_DELAY());
+            registry.enactSignerChange(pid);
+        }
         keyOf[pid] = newKey;
     }
 
@@ -146,9 +156,12 @@ contract AttestationsHandler is Test {
         // forge-lint: disable-next-line(unsafe-typecast)
         uint64 batchId = uint64(1 + batchSeed % lastBatchId);
         if (reason == 0) reason = 1;
-        vm.prank(vm.addr(keyOf[platformOfBatch[batchId]]));
+        uint64 pid = platformOfBatch[batchId];
+        bool wasActive = registry.isActive(pid);
+        vm.prank(vm.addr(keyOf[pid]));
         try attestations.revokeLeaf(batchId, leaf, reason) {
             _revocations.push(Revocation(batchId, leaf, reason));
+            if (!wasActive) revokedWhileInactive = true;
         } catch {}
     }
 
@@ -212,8 +225,10 @@ contract AttestationsInvariantTest is Test {
         }
     }
 
-    /// Revocations are recorded once, with their reason, and never cleared.
+    /// Revocations are recorded once, with their reason, and never cleared; only an Active platform's
+    /// signer revokes.
     function invariant_revocationsStick() public view {
+        assertFalse(handler.revokedWhileInactive(), "a suspended platform revoked a leaf");
         uint256 n = handler.revocationCount();
         for (uint256 i = 0; i < n; ++i) {
             AttestationsHandler.Revocation memory r = handler.revocation(i);
@@ -259,6 +274,31 @@ contract RootsHandler is Test {
         rootOfEpoch[epoch] = root;
     }
 
+    bool public outOfRangeAccepted;
+    bool public inRangeRefused;
+
+    /// @dev Any epoch at all, as a mistaken or hostile operator might send: accepted iff it lies in
+    /// (latest, nextEpochLimit()].
+    function publishAny(uint64 epoch, bytes32 root) external {
+        if (root == bytes32(0)) root = keccak256(abi.encode("any", epoch));
+        uint64 previous = roots.latestEpoch();
+        bool inRange = epoch > previous && epoch <= roots.nextEpochLimit();
+        uint256 end = block.timestamp + roots.validityWindow();
+        vm.prank(operator);
+        try roots.publishRoot(epoch, root, "bafysnapshot", 1) {
+            if (!inRange) outOfRangeAccepted = true;
+            if (previous != 0) {
+                // casting to 'uint64' is safe because `end` is checked to fit first.
+                // forge-lint: disable-next-line(unsafe-typecast)
+                expectedExpiry[previous] = end > type(uint64).max ? type(uint64).max : uint64(end);
+            }
+            _epochs.push(epoch);
+            rootOfEpoch[epoch] = root;
+        } catch {
+            if (inRange) inRangeRefused = true;
+        }
+    }
+
     function setWindow(uint64 window) external {
         vm.prank(admin);
         // Mostly realistic windows, sometimes zero or huge.
@@ -294,12 +334,23 @@ contract RootsInvariantTest is Test {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory selectors) {
-        bytes4[] memory s = new bytes4[](3);
+        bytes4[] memory s = new bytes4[](4);
         s[0] = RootsHandler.publish.selector;
         s[1] = RootsHandler.setWindow.selector;
         s[2] = RootsHandler.warp.selector;
+        s[3] = RootsHandler.publishAny.selector;
         selectors = new FuzzSelector[](1);
         selectors[0] = FuzzSelector(address(handler), s);
+    }
+
+    /// (4) Whatever epochs are thrown at it, the next epoch can always be published and stays inside the
+    /// proof verifier's range (below 2^61): no single call bricks the roots.
+    function invariant_epochsStayPublishable() public view {
+        assertFalse(handler.outOfRangeAccepted(), "an epoch out of range was accepted");
+        assertFalse(handler.inRangeRefused(), "an epoch in range was refused");
+        uint64 latest = roots.latestEpoch();
+        assertGt(roots.nextEpochLimit(), latest, "the next epoch is publishable");
+        assertLt(roots.nextEpochLimit(), uint256(1) << 61, "inside the verifier's epoch range");
     }
 
     /// (3) A replaced root's expiry is frozen at replacement time + window, and the root is accepted at
@@ -352,6 +403,19 @@ contract EvidenceHandler is Test {
         ++ghostCount;
     }
 
+    bool public tooFarAccepted;
+
+    /// @dev Any size at all: one more than `MAX_GROWTH` past the latest is refused.
+    function anchorAny(uint64 size, bytes32 root) external {
+        if (root == bytes32(0)) root = bytes32(uint256(1));
+        uint64 latest = log.latestSize();
+        vm.prank(operator);
+        try log.anchorEvidence(root, size, CID) {
+            ++ghostCount;
+            if (size - latest > log.MAX_GROWTH()) tooFarAccepted = true;
+        } catch {}
+    }
+
     function anchorStale(uint64 back, bytes32 root) external {
         if (root == bytes32(0)) root = bytes32(uint256(1));
         uint64 latest = log.latestSize();
@@ -378,9 +442,10 @@ contract EvidenceInvariantTest is Test {
     }
 
     function targetSelectors() public view returns (FuzzSelector[] memory selectors) {
-        bytes4[] memory s = new bytes4[](2);
+        bytes4[] memory s = new bytes4[](3);
         s[0] = EvidenceHandler.anchor.selector;
         s[1] = EvidenceHandler.anchorStale.selector;
+        s[2] = EvidenceHandler.anchorAny.selector;
         selectors = new FuzzSelector[](1);
         selectors[0] = FuzzSelector(address(handler), s);
     }
@@ -388,6 +453,7 @@ contract EvidenceInvariantTest is Test {
     /// Evidence sizes strictly increase, and every anchored size resolves to its root.
     function invariant_evidenceSizesStrictlyIncrease() public view {
         assertFalse(handler.staleAccepted(), "a non-increasing size was accepted");
+        assertFalse(handler.tooFarAccepted(), "a size too far ahead was accepted");
         uint64 n = log.checkpointCount();
         assertEq(n, handler.ghostCount(), "checkpointCount");
         uint64 previous;
@@ -398,5 +464,6 @@ contract EvidenceInvariantTest is Test {
             previous = c.size;
         }
         assertEq(log.latestSize(), previous, "latestSize");
+        assertLe(previous, uint256(n) * log.MAX_GROWTH(), "the log grew by bounded steps");
     }
 }

@@ -2,6 +2,9 @@
 pragma solidity ^0.8.28;
 
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {
+    IAccessControlDefaultAdminRules
+} from "@openzeppelin/contracts/access/extensions/IAccessControlDefaultAdminRules.sol";
 
 import {JejakRegistry} from "../src/JejakRegistry.sol";
 
@@ -12,6 +15,8 @@ contract JejakRegistryTest is JejakFixture {
     event PlatformUpdated(uint64 indexed platformId, address indexed signer, string profileCid);
     event PlatformSuspended(uint64 indexed platformId, uint16 reasonCode);
     event PlatformReinstated(uint64 indexed platformId);
+    event SignerChangeProposed(uint64 indexed platformId, address indexed signer, uint64 effectiveAt);
+    event SignerChangeCancelled(uint64 indexed platformId, address indexed signer);
 
     bytes32 internal constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
 
@@ -37,7 +42,11 @@ contract JejakRegistryTest is JejakFixture {
     }
 
     function test_constructor_revertsOnZeroAdmin() public {
-        vm.expectRevert(JejakRegistry.ZeroAddress.selector);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, address(0)
+            )
+        );
         new JejakRegistry(address(0), operator);
     }
 
@@ -53,6 +62,65 @@ contract JejakRegistryTest is JejakFixture {
         registry.revokeRole(OPERATOR_ROLE, stranger);
         vm.stopPrank();
         assertFalse(registry.isOperator(stranger), "revoked");
+    }
+
+    function test_admin_movesInTwoStepsAfterTheDelay() public {
+        address next = makeAddr("nextAdmin");
+        bytes32 adminRole = registry.DEFAULT_ADMIN_ROLE();
+        assertEq(registry.defaultAdmin(), admin, "defaultAdmin");
+        assertEq(registry.defaultAdminDelay(), 3 days, "delay");
+
+        // Granting the admin role outright is refused.
+        vm.expectRevert(IAccessControlDefaultAdminRules.AccessControlEnforcedDefaultAdminRules.selector);
+        vm.prank(admin);
+        registry.grantRole(adminRole, next);
+
+        vm.prank(admin);
+        registry.beginDefaultAdminTransfer(next);
+        (address pending, uint48 schedule) = registry.pendingDefaultAdmin();
+        assertEq(pending, next, "pending admin");
+        assertEq(schedule, block.timestamp + 3 days, "schedule");
+
+        // Not before the delay, and only by the new admin.
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControlDefaultAdminRules.AccessControlEnforcedDefaultAdminDelay.selector, schedule
+            )
+        );
+        vm.prank(next);
+        registry.acceptDefaultAdminTransfer();
+        vm.warp(uint256(schedule) + 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, admin
+            )
+        );
+        vm.prank(admin);
+        registry.acceptDefaultAdminTransfer();
+
+        vm.prank(next);
+        registry.acceptDefaultAdminTransfer();
+        assertEq(registry.defaultAdmin(), next, "moved");
+        assertTrue(registry.hasRole(adminRole, next), "new admin holds the role");
+        assertFalse(registry.hasRole(adminRole, admin), "old admin lost it");
+        assertTrue(registry.isOperator(operator), "the operator is untouched");
+    }
+
+    function test_admin_transferCanBeCancelled() public {
+        address next = makeAddr("nextAdmin");
+        vm.startPrank(admin);
+        registry.beginDefaultAdminTransfer(next);
+        registry.cancelDefaultAdminTransfer();
+        vm.stopPrank();
+        vm.warp(block.timestamp + 4 days);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControlDefaultAdminRules.AccessControlInvalidDefaultAdmin.selector, next
+            )
+        );
+        vm.prank(next);
+        registry.acceptDefaultAdminTransfer();
+        assertEq(registry.defaultAdmin(), admin, "unchanged");
     }
 
     function test_operator_cannotGrantRoles() public {
@@ -109,8 +177,18 @@ contract JejakRegistryTest is JejakFixture {
         registry.registerPlatform(address(0), PROFILE);
     }
 
+    function test_registerPlatform_cidLengthIsCapped() public {
+        vm.startPrank(operator);
+        uint64 id = registry.registerPlatform(signer, _cidOfLength(128));
+        assertEq(registry.platform(id).profileCid, _cidOfLength(128), "128 bytes accepted");
+        vm.expectRevert(abi.encodeWithSelector(JejakRegistry.CidTooLong.selector, uint256(129)));
+        registry.registerPlatform(signer, _cidOfLength(129));
+        vm.stopPrank();
+        assertEq(registry.platformCount(), 2, "nothing more registered");
+    }
+
     function testFuzz_registerPlatform(address who, string calldata cid) public {
-        vm.assume(who != address(0));
+        vm.assume(who != address(0) && bytes(cid).length <= 128);
         vm.prank(operator);
         uint64 id = registry.registerPlatform(who, cid);
         assertEq(id, 2, "id");
@@ -137,11 +215,20 @@ contract JejakRegistryTest is JejakFixture {
 
     // ---- updatePlatform ----
 
-    function test_updatePlatform_byOperator() public {
+    function test_updatePlatform_operatorCannotRotateAnActivePlatform() public {
+        vm.expectRevert(JejakRegistry.NotAuthorized.selector);
+        vm.prank(operator);
+        registry.updatePlatform(platformId, operator, "bafynew");
+        JejakRegistry.Platform memory p = registry.platform(platformId);
+        assertEq(p.signer, signer, "signer unchanged");
+        assertEq(p.profileCid, PROFILE, "profile unchanged");
+    }
+
+    function test_updatePlatform_bySignerKeepsStatusAndDate() public {
         address next = makeAddr("next");
         vm.expectEmit(true, true, true, true, address(registry));
         emit PlatformUpdated(platformId, next, "bafynew");
-        vm.prank(operator);
+        vm.prank(signer);
         registry.updatePlatform(platformId, next, "bafynew");
 
         JejakRegistry.Platform memory p = registry.platform(platformId);
@@ -149,6 +236,12 @@ contract JejakRegistryTest is JejakFixture {
         assertEq(p.profileCid, "bafynew", "cid");
         assertTrue(p.status == JejakRegistry.PlatformStatus.Active, "status unchanged");
         assertEq(p.registeredAt, 1_700_000_000, "registeredAt unchanged");
+    }
+
+    function test_updatePlatform_cidLengthIsCapped() public {
+        vm.expectRevert(abi.encodeWithSelector(JejakRegistry.CidTooLong.selector, uint256(129)));
+        vm.prank(signer);
+        registry.updatePlatform(platformId, signer, _cidOfLength(129));
     }
 
     function test_updatePlatform_selfServiceRotation() public {
@@ -191,7 +284,7 @@ contract JejakRegistryTest is JejakFixture {
 
     function test_updatePlatform_revertsOnZeroSigner() public {
         vm.expectRevert(JejakRegistry.ZeroAddress.selector);
-        vm.prank(operator);
+        vm.prank(signer);
         registry.updatePlatform(platformId, address(0), PROFILE);
     }
 
@@ -201,20 +294,149 @@ contract JejakRegistryTest is JejakFixture {
         registry.updatePlatform(7, signer, PROFILE);
     }
 
-    function test_updatePlatform_suspendedSignerCannotRotateButOperatorCan() public {
+    function test_updatePlatform_suspendedSignerCannotRotate() public {
         vm.prank(operator);
         registry.suspendPlatform(platformId, 3);
 
         vm.expectRevert(JejakRegistry.NotAuthorized.selector);
         vm.prank(signer);
         registry.updatePlatform(platformId, stranger, PROFILE);
+        vm.expectRevert(JejakRegistry.NotAuthorized.selector);
+        vm.prank(operator);
+        registry.updatePlatform(platformId, stranger, PROFILE);
+        assertEq(registry.signerOf(platformId), signer, "unchanged");
+    }
 
+    // ---- signer changes proposed by the operator ----
+
+    function _propose(address next) internal returns (uint64 effectiveAt) {
+        effectiveAt = uint64(block.timestamp) + registry.SIGNER_CHANGE_DELAY();
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit SignerChangeProposed(platformId, next, effectiveAt);
+        vm.prank(operator);
+        registry.proposeSignerChange(platformId, next);
+    }
+
+    function test_signerChange_takesEffectAfterTheDelayOnly() public {
+        address next = makeAddr("next");
+        assertEq(registry.SIGNER_CHANGE_DELAY(), 3 days, "delay");
+        uint64 effectiveAt = _propose(next);
+        JejakRegistry.SignerChange memory change = registry.signerChange(platformId);
+        assertEq(change.signer, next, "proposed signer");
+        assertEq(change.effectiveAt, effectiveAt, "effectiveAt");
+        assertEq(registry.activeSigner(platformId), signer, "nothing changes yet");
+
+        vm.warp(effectiveAt - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(JejakRegistry.SignerChangeNotDue.selector, platformId, effectiveAt)
+        );
+        registry.enactSignerChange(platformId);
+
+        vm.warp(effectiveAt);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit PlatformUpdated(platformId, next, PROFILE);
+        vm.prank(stranger); // anyone may enact a due change
+        registry.enactSignerChange(platformId);
+        assertEq(registry.activeSigner(platformId), next, "enacted");
+        assertEq(registry.signerChange(platformId).signer, address(0), "cleared");
+        vm.expectRevert(abi.encodeWithSelector(JejakRegistry.NoSignerChange.selector, platformId));
+        registry.enactSignerChange(platformId);
+    }
+
+    function test_signerChange_recoversASuspendedPlatformsKey() public {
+        // A leaked key: the operator suspends the platform, so the key can neither act nor cancel.
         address next = makeAddr("next");
         vm.prank(operator);
-        registry.updatePlatform(platformId, next, PROFILE);
-        JejakRegistry.Platform memory p = registry.platform(platformId);
-        assertEq(p.signer, next, "signer");
-        assertTrue(p.status == JejakRegistry.PlatformStatus.Suspended, "still suspended");
+        registry.suspendPlatform(platformId, 4);
+        uint64 effectiveAt = _propose(next);
+        vm.expectRevert(JejakRegistry.NotAuthorized.selector);
+        vm.prank(signer);
+        registry.cancelSignerChange(platformId);
+        vm.warp(effectiveAt);
+        registry.enactSignerChange(platformId);
+        assertEq(registry.signerOf(platformId), next, "recovered");
+        assertFalse(registry.isActive(platformId), "still suspended until reinstated");
+    }
+
+    function test_signerChange_cancelledByThePlatformOrTheAdmin() public {
+        address next = makeAddr("next");
+        uint64 effectiveAt = _propose(next);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit SignerChangeCancelled(platformId, next);
+        vm.prank(signer);
+        registry.cancelSignerChange(platformId);
+        vm.warp(effectiveAt);
+        vm.expectRevert(abi.encodeWithSelector(JejakRegistry.NoSignerChange.selector, platformId));
+        registry.enactSignerChange(platformId);
+        assertEq(registry.signerOf(platformId), signer, "unchanged");
+
+        _propose(next);
+        vm.prank(admin);
+        registry.cancelSignerChange(platformId);
+        _propose(next);
+        vm.prank(operator);
+        registry.cancelSignerChange(platformId);
+        vm.expectRevert(abi.encodeWithSelector(JejakRegistry.NoSignerChange.selector, platformId));
+        vm.prank(operator);
+        registry.cancelSignerChange(platformId);
+    }
+
+    function test_signerChange_strangersCannotCancel() public {
+        _propose(makeAddr("next"));
+        vm.expectRevert(JejakRegistry.NotAuthorized.selector);
+        vm.prank(stranger);
+        registry.cancelSignerChange(platformId);
+        address other = makeAddr("otherSigner");
+        vm.prank(operator);
+        registry.registerPlatform(other, PROFILE);
+        vm.expectRevert(JejakRegistry.NotAuthorized.selector);
+        vm.prank(other);
+        registry.cancelSignerChange(platformId);
+    }
+
+    function test_signerChange_overtakenByThePlatformsOwnRotation() public {
+        address proposed = makeAddr("proposed");
+        address own = makeAddr("own");
+        uint64 effectiveAt = _propose(proposed);
+        vm.expectEmit(true, true, true, true, address(registry));
+        emit SignerChangeCancelled(platformId, proposed);
+        vm.prank(signer);
+        registry.updatePlatform(platformId, own, PROFILE);
+        vm.warp(effectiveAt);
+        vm.expectRevert(abi.encodeWithSelector(JejakRegistry.NoSignerChange.selector, platformId));
+        registry.enactSignerChange(platformId);
+        assertEq(registry.signerOf(platformId), own, "the platform's choice stands");
+    }
+
+    function test_signerChange_newerProposalRestartsTheDelay() public {
+        uint64 first = _propose(makeAddr("first"));
+        vm.warp(first - 1);
+        address second = makeAddr("second");
+        uint64 due = _propose(second);
+        assertEq(due, first - 1 + 3 days, "restarted");
+        vm.warp(first);
+        vm.expectRevert(abi.encodeWithSelector(JejakRegistry.SignerChangeNotDue.selector, platformId, due));
+        registry.enactSignerChange(platformId);
+        vm.warp(due);
+        registry.enactSignerChange(platformId);
+        assertEq(registry.signerOf(platformId), second, "the newer proposal");
+    }
+
+    function test_signerChange_proposalChecks() public {
+        vm.expectRevert(_unauthorized(signer, OPERATOR_ROLE));
+        vm.prank(signer);
+        registry.proposeSignerChange(platformId, stranger);
+        vm.expectRevert(_unauthorized(admin, OPERATOR_ROLE));
+        vm.prank(admin);
+        registry.proposeSignerChange(platformId, stranger);
+        vm.startPrank(operator);
+        vm.expectRevert(JejakRegistry.ZeroAddress.selector);
+        registry.proposeSignerChange(platformId, address(0));
+        vm.expectRevert(abi.encodeWithSelector(JejakRegistry.UnknownPlatform.selector, uint64(9)));
+        registry.proposeSignerChange(9, stranger);
+        vm.stopPrank();
+        vm.expectRevert(abi.encodeWithSelector(JejakRegistry.NoSignerChange.selector, uint64(9)));
+        registry.enactSignerChange(9);
     }
 
     // ---- suspendPlatform / reinstatePlatform ----

@@ -55,6 +55,93 @@ contract JejakReputationRootsTest is Test {
         new JejakReputationRoots(registry, 7);
     }
 
+    function test_constructor_refusesZeroAndNonContractRegistry() public {
+        vm.expectRevert(JejakReputationRoots.ZeroAddress.selector);
+        new JejakReputationRoots(JejakRegistry(address(0)), WINDOW);
+        vm.expectRevert(abi.encodeWithSelector(JejakReputationRoots.NotAContract.selector, stranger));
+        new JejakReputationRoots(JejakRegistry(stranger), WINDOW);
+    }
+
+    // ---- epoch bounds ----
+
+    function _tooFar(uint64 epoch, uint64 highest) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(JejakReputationRoots.EpochTooFar.selector, epoch, highest);
+    }
+
+    function _expectTooFar(uint64 epoch, uint64 highest) internal {
+        vm.expectRevert(_tooFar(epoch, highest));
+        vm.prank(operator);
+        roots.publishRoot(epoch, R2, SNAP, 1);
+    }
+
+    function test_epochBounds_firstEpochAtMostAUnixTimeInSeconds() public {
+        uint64 maxFirst = roots.MAX_FIRST_EPOCH();
+        assertEq(maxFirst, type(uint32).max, "first epoch bound");
+        assertEq(roots.nextEpochLimit(), maxFirst, "limit before the first root");
+        _expectTooFar(maxFirst + 1, maxFirst);
+        _expectTooFar(1_700_000_000_000, maxFirst); // a millisecond timestamp
+        _expectTooFar(uint64(1) << 61, maxFirst);
+        _expectTooFar(type(uint64).max, maxFirst);
+        _publish(maxFirst, R1);
+        assertEq(roots.latestEpoch(), maxFirst, "the edge itself is accepted");
+    }
+
+    function test_epochBounds_laterEpochsMoveBySmallSteps() public {
+        uint64 step = roots.MAX_EPOCH_STEP();
+        assertEq(step, 1 << 20, "step");
+        uint64 first = 1_700_000_000; // one-second epochs counted from the unix epoch
+        _publish(first, R1);
+        assertEq(roots.nextEpochLimit(), first + step, "limit");
+        _expectTooFar(first + step + 1, first + step);
+        _expectTooFar(1_700_000_000_000, first + step);
+        _expectTooFar(uint64(1) << 61, first + step);
+        _expectTooFar(type(uint64).max, first + step);
+        _publish(first + step, R2);
+        assertEq(roots.latestEpoch(), first + step, "a full step is accepted");
+    }
+
+    function test_epochBounds_aRefusedEpochBricksNothing() public {
+        // Daily epochs: epoch 20,000 is published, then someone tries a millisecond timestamp.
+        _publish(20_000, R1);
+        _expectTooFar(1_728_000_000_000, 20_000 + roots.MAX_EPOCH_STEP());
+        // The next day's root still goes in, and the replaced one stays in its window.
+        vm.warp(block.timestamp + 1 days);
+        _publish(20_001, R2);
+        assertEq(roots.latestEpoch(), 20_001, "latest");
+        assertTrue(roots.isRootAccepted(20_001, R2), "current");
+        assertTrue(roots.isRootAccepted(20_000, R1), "replaced, in its window");
+    }
+
+    function testFuzz_epochBounds(uint64 latest, uint64 next) public {
+        latest = uint64(bound(latest, 1, roots.MAX_FIRST_EPOCH()));
+        _publish(latest, R1);
+        uint64 highest = latest + roots.MAX_EPOCH_STEP();
+        vm.prank(operator);
+        if (next <= latest) {
+            vm.expectRevert(
+                abi.encodeWithSelector(JejakReputationRoots.EpochNotIncreasing.selector, next, latest)
+            );
+        } else if (next > highest) {
+            vm.expectRevert(_tooFar(next, highest));
+        }
+        roots.publishRoot(next, R2, SNAP, 1);
+        assertEq(roots.latestEpoch(), next > latest && next <= highest ? next : latest, "latest");
+        assertLt(roots.latestEpoch(), uint256(1) << 61, "below the proof verifier's epoch range");
+    }
+
+    // ---- snapshot CIDs ----
+
+    function test_publishRoot_cidMustBePresentAndShort() public {
+        vm.startPrank(operator);
+        vm.expectRevert(JejakReputationRoots.EmptyCid.selector);
+        roots.publishRoot(1, R1, "", 1);
+        vm.expectRevert(abi.encodeWithSelector(JejakReputationRoots.CidTooLong.selector, uint256(129)));
+        roots.publishRoot(1, R1, string(new bytes(129)), 1);
+        roots.publishRoot(1, R1, string(new bytes(128)), 1);
+        vm.stopPrank();
+        assertEq(roots.latestEpoch(), 1, "128 bytes accepted");
+    }
+
     // ---- publishRoot ----
 
     function test_publishRoot_first() public {
@@ -275,7 +362,8 @@ contract JejakReputationRootsTest is Test {
     }
 
     function testFuzz_publishRoot(uint64 epoch, bytes32 root, string calldata cid, uint32 version) public {
-        vm.assume(epoch != 0 && root != bytes32(0));
+        epoch = uint64(bound(epoch, 1, roots.MAX_FIRST_EPOCH()));
+        vm.assume(root != bytes32(0) && bytes(cid).length != 0 && bytes(cid).length <= 128);
         vm.expectEmit(true, true, true, true, address(roots));
         emit RootPublished(epoch, root, cid, version);
         vm.prank(operator);
@@ -283,13 +371,11 @@ contract JejakReputationRootsTest is Test {
         assertEq(roots.latestEpoch(), epoch, "latest");
         assertEq(roots.rootOf(epoch).paramsVersion, version, "version");
         assertTrue(roots.isRootAccepted(epoch, root), "accepted");
-        if (epoch != type(uint64).max) {
-            vm.expectRevert(
-                abi.encodeWithSelector(JejakReputationRoots.EpochNotIncreasing.selector, epoch, epoch)
-            );
-            vm.prank(operator);
-            roots.publishRoot(epoch, root, cid, version);
-        }
+        vm.expectRevert(
+            abi.encodeWithSelector(JejakReputationRoots.EpochNotIncreasing.selector, epoch, epoch)
+        );
+        vm.prank(operator);
+        roots.publishRoot(epoch, root, cid, version);
     }
 
     // ---- gas ----

@@ -15,6 +15,9 @@ pub const RAW: u64 = 0x55;
 pub const DAG_PB: u64 = 0x70;
 /// Multihash code of sha2-256.
 pub const SHA2_256: u64 = 0x12;
+/// Longest CID string the jejak contracts accept (`JejakLimits.MAX_CID_LENGTH`), in bytes; the
+/// indexer refuses longer ones from any log.
+pub const MAX_CID_LEN: usize = 128;
 
 /// The CIDv1 (raw codec, sha2-256) of `bytes`.
 pub fn raw_cid(bytes: &[u8]) -> Cid {

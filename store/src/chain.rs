@@ -112,8 +112,8 @@ pub enum ChainEvent {
     RootReplaced {
         /// Epoch of the replaced root.
         epoch: i64,
-        /// When it stops being accepted, unix seconds.
-        expires_at: i64,
+        /// When it stops being accepted, unix seconds (`u64::MAX` when the window saturated: never).
+        expires_at: u64,
     },
     /// `EvidenceAnchored`.
     Evidence {
@@ -218,14 +218,14 @@ pub async fn insert_logs(conn: &mut Conn, logs: &[IndexedLog]) -> Result<()> {
                 .bind(Some(root.to_vec()))
                 .bind(Some(snapshot_cid.clone()))
                 .bind(Some(*params_version))
-                .bind(None::<i64>),
+                .bind(None::<String>),
             ChainEvent::RootReplaced { epoch, expires_at } => bind_key(q, &l.key)
                 .bind(*epoch)
                 .bind("replaced")
                 .bind(None::<Vec<u8>>)
                 .bind(None::<String>)
                 .bind(None::<i64>)
-                .bind(Some(*expires_at)),
+                .bind(Some(expires_at.to_string())),
             _ => unreachable!("grouped by kind"),
         },
     )
@@ -672,7 +672,7 @@ pub async fn all_logs(conn: &mut Conn, chain_id: i64) -> Result<Vec<IndexedLog>>
             }
             _ => ChainEvent::RootReplaced {
                 epoch: r.try_get("epoch")?,
-                expires_at: r.try_get::<Option<i64>, _>("expires_at")?.unwrap_or_default(),
+                expires_at: parse_u64(r.try_get::<Option<String>, _>("expires_at")?.as_deref().unwrap_or("0"))?,
             },
         };
         out.push(IndexedLog { key: key_from_row(&r)?, event });
@@ -691,6 +691,11 @@ pub async fn all_logs(conn: &mut Conn, chain_id: i64) -> Result<Vec<IndexedLog>>
     }
     out.sort_by_key(|l| (l.key.block_number, l.key.log_index));
     Ok(out)
+}
+
+/// A uint64 kept as decimal text (neither engine has an unsigned 64-bit column type).
+pub(crate) fn parse_u64(text: &str) -> Result<u64> {
+    text.parse().map_err(|_| Error::Corrupt(format!("`{text}` is not a uint64")))
 }
 
 fn key_from_row(r: &AnyRow) -> Result<LogKey> {

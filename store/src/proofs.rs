@@ -55,8 +55,9 @@ pub struct RootState {
     pub root: [u8; 32],
     /// Block of `RootPublished`.
     pub block_number: i64,
-    /// `expiresAt` of the `RootReplaced` event, once a later epoch replaced it.
-    pub expires_at: Option<i64>,
+    /// `expiresAt` of the `RootReplaced` event, once a later epoch replaced it (unix seconds;
+    /// `u64::MAX` when the window saturated: never).
+    pub expires_at: Option<u64>,
 }
 
 /// The root of `epoch` as indexed (the earliest `RootPublished`), with its expiry if replaced.
@@ -76,7 +77,7 @@ pub async fn root_state(conn: &mut Conn, chain_id: i64, epoch: i64) -> Result<Op
     let Some(root) = root else {
         return Ok(None);
     };
-    let expires_at: Option<Option<i64>> = sqlx::query_scalar(
+    let expires_at: Option<Option<String>> = sqlx::query_scalar(
         "SELECT expires_at FROM chain_roots WHERE chain_id = $1 AND epoch = $2 AND kind = 'replaced' \
          ORDER BY block_number, log_index LIMIT 1",
     )
@@ -87,6 +88,6 @@ pub async fn root_state(conn: &mut Conn, chain_id: i64, epoch: i64) -> Result<Op
     Ok(Some(RootState {
         root: digest(root)?,
         block_number: row.try_get("block_number")?,
-        expires_at: expires_at.flatten(),
+        expires_at: expires_at.flatten().as_deref().map(crate::chain::parse_u64).transpose()?,
     }))
 }

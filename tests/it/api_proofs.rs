@@ -149,6 +149,39 @@ on_both_databases! {
         })
         .await;
         assert_eq!(b["valid"], false);
+
+        // Epoch 3 replaces epoch 2 with a saturated window (expiresAt = 2^64 - 1): epoch 2's root is
+        // accepted for ever, not read back as -1 and reported expired.
+        roots.setValidityWindow(u64::MAX).send().await.unwrap().get_receipt().await.unwrap();
+        let (statement, witness) = build_statement(&record(0, 2), &epoch2.path(0).unwrap(), &requirement).unwrap();
+        let proof = prover.prove(&statement.public_inputs().unwrap(), &witness, &mut rand::rngs::OsRng).unwrap();
+        let epoch2_bundle = serde_json::to_value(ProofBundle::new(DEPTH, vk_hash.clone(), &statement, &proof).unwrap()).unwrap();
+        let epoch3 = PoseidonTree::from_leaves(DEPTH, vec![record(0, 3).leaf()]).unwrap();
+        roots
+            .publishRoot(3, FixedBytes(fr_to_be_bytes(&epoch3.root())), "bafkreiroot3".into(), 1)
+            .send().await.unwrap().get_receipt().await.unwrap();
+        node.wait_root_indexed(&chain, 3).await;
+        let b = TestNode::eventually(60, "epoch 2's replacement to be indexed", || {
+            let (verify, chain) = (&verify, &chain);
+            let body = json!({"proof": epoch2_bundle, "context": CONTEXT, "consume": false});
+            async move {
+                let (_, b) = verify(body).await;
+                let window = b["checks"].as_array()?.iter().find(|c| c["check"] == "root_window")?.clone();
+                if window["detail"].as_str()?.starts_with("replaced") {
+                    return Some(b);
+                }
+                chain.mine(1).await;
+                None
+            }
+        })
+        .await;
+        let window = b["checks"].as_array().unwrap().iter().find(|c| c["check"] == "root_window").unwrap();
+        assert_eq!(window["outcome"], "pass", "{b}");
+        assert!(window["detail"].as_str().unwrap().contains("for ever"), "{b}");
+        // The same worker's secret already spent its nullifier in this scope at epoch 1; every
+        // other check passes.
+        let failed: Vec<&str> = b["checks"].as_array().unwrap().iter().filter(|c| c["outcome"] == "fail").map(|c| c["check"].as_str().unwrap()).collect();
+        assert_eq!(failed, ["nullifier_unused"], "{b}");
         let metrics = node.http.get(format!("{}/metrics", node.api)).send().await.unwrap().text().await.unwrap();
         assert!(metrics.contains("jejak_proofs_verified_total{result=\"valid\"}"), "{metrics}");
         node.node.stop().await.unwrap();

@@ -14,6 +14,7 @@ mod evidence;
 mod faults;
 mod first_flow;
 mod ipfs;
+mod relay;
 mod reorg;
 mod reputation;
 mod reputation_audit;

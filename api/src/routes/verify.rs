@@ -167,8 +167,11 @@ pub(crate) async fn verify_proof(State(st): State<AppState>, who: Principal, bod
                 format!("published in block {}, final", r.block_number),
                 format!("published in block {}, not final yet (finalized: {finalized})", r.block_number),
             ));
+            // `expiresAt` is the contract's uint64, compared as such (the clock is never negative).
+            let now = u64::try_from(now).unwrap_or(0);
             checks.push(match r.expires_at {
                 None => check("root_window", Outcome::Pass, "the current root"),
+                Some(u64::MAX) => check("root_window", Outcome::Pass, "replaced; accepted for ever (saturated window)"),
                 Some(t) if now < t => check("root_window", Outcome::Pass, format!("replaced; accepted until {t}")),
                 Some(t) => check("root_window", Outcome::Fail, format!("replaced; expired at {t}")),
             });

@@ -13,7 +13,7 @@ abstract contract JejakFixture is Test {
     string internal constant PROFILE = "bafkreiprofile000000000000000000000000000000000000000000000";
     bytes32 internal constant ROOT = keccak256("batch root");
     bytes32 internal constant TYPEHASH = keccak256(
-        "AnchorBatch(uint64 platformId,bytes32 root,uint32 count,string cid,uint256 nonce,uint256 deadline)"
+        "AnchorBatch(uint64 platformId,address signer,bytes32 root,uint32 count,string cid,uint256 nonce,uint256 deadline)"
     );
     bytes32 internal constant DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
@@ -60,6 +60,7 @@ abstract contract JejakFixture is Test {
         );
     }
 
+    /// @dev The digest of a request naming the platform's current signer, as a platform signs it.
     function _digest(
         uint64 pid,
         bytes32 root,
@@ -68,10 +69,31 @@ abstract contract JejakFixture is Test {
         uint256 nonce,
         uint256 deadline
     ) internal view returns (bytes32) {
+        return _digestNaming(registry.signerOf(pid), pid, root, count, cid, nonce, deadline);
+    }
+
+    function _digestNaming(
+        address named,
+        uint64 pid,
+        bytes32 root,
+        uint32 count,
+        string memory cid,
+        uint256 nonce,
+        uint256 deadline
+    ) internal view returns (bytes32) {
         bytes32 structHash = keccak256(
-            abi.encode(TYPEHASH, pid, root, count, keccak256(bytes(cid)), nonce, deadline)
+            abi.encode(TYPEHASH, pid, named, root, count, keccak256(bytes(cid)), nonce, deadline)
         );
         return keccak256(abi.encodePacked(hex"1901", _domainSeparator(address(attestations)), structHash));
+    }
+
+    /// @dev A CID of exactly `length` bytes.
+    function _cidOfLength(uint256 length) internal pure returns (string memory) {
+        bytes memory b = new bytes(length);
+        for (uint256 i = 0; i < length; ++i) {
+            b[i] = "b";
+        }
+        return string(b);
     }
 
     function _sign(

@@ -135,3 +135,38 @@ jejak_store::both_backends! {
         assert!(chain::counts(&mut c, 31337).await.unwrap().iter().all(|x| x.1 == 0));
     }
 }
+
+jejak_store::both_backends! {
+    async fn a_saturated_expiry_reads_back_exactly(db: TestDb) {
+        // `expiresAt` is a uint64: 2^64 - 1 (a saturated window: never) and ordinary times alike
+        // come back as they were, not as negative numbers.
+        let mut c = db.store.conn().await.unwrap();
+        let published = |block, epoch| IndexedLog {
+            key: key(block, 0),
+            event: ChainEvent::RootPublished {
+                epoch,
+                root: [epoch as u8; 32],
+                snapshot_cid: "bafk-s".into(),
+                params_version: 1,
+            },
+        };
+        let replaced = |block, epoch, expires_at| IndexedLog {
+            key: key(block, 1),
+            event: ChainEvent::RootReplaced { epoch, expires_at },
+        };
+        let logs = vec![
+            published(1, 1),
+            published(2, 2),
+            replaced(2, 1, u64::MAX),
+            published(3, 3),
+            replaced(3, 2, 1_700_000_000),
+        ];
+        chain::insert_logs(&mut c, &logs).await.unwrap();
+        assert_eq!(chain::all_logs(&mut c, 31337).await.unwrap(), logs);
+        let mut expiry = Vec::new();
+        for epoch in 1..=3 {
+            expiry.push(jejak_store::proofs::root_state(&mut c, 31337, epoch).await.unwrap().unwrap().expires_at);
+        }
+        assert_eq!(expiry, [Some(u64::MAX), Some(1_700_000_000), None], "the last one is current");
+    }
+}
