@@ -270,5 +270,12 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(target: "jejak::api", %addr, "API listening");
-    axum::serve(listener, router(state)).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(async move {
+            shutdown.cancelled().await;
+            tracing::info!(target: "jejak::api", "no longer accepting connections; draining requests in flight");
+        })
+        .await?;
+    tracing::info!(target: "jejak::api", "API stopped: every request in flight was answered");
+    Ok(())
 }

@@ -69,9 +69,12 @@ async fn fixture(db: TestDb, proving: Proving) -> Fixture {
     let (services, gate) = match proving {
         Proving::On => (services.with_prover(Prover::new(pk).unwrap(), 4).unwrap(), None),
         Proving::Gated => {
-            let (prover, gate) =
-                crate::services::proving::ProvingService::start_gated(Prover::new(pk).unwrap(), 1, services.metrics.clone())
-                    .unwrap();
+            let (prover, gate) = crate::services::proving::ProvingService::start_gated(
+                Prover::new(pk).unwrap(),
+                1,
+                services.metrics.clone(),
+            )
+            .unwrap();
             (Services { prover: Some(prover), ..services }, Some(gate))
         }
         Proving::Off => (services, None),
@@ -497,7 +500,8 @@ jejak_store::both_backends! {
 #[tokio::test]
 async fn the_tree_of_the_latest_epoch_is_built_once() {
     let metrics = Arc::new(crate::metrics::Metrics::default());
-    let service = crate::services::proving::ProvingService::start(Prover::new(proving_key()).unwrap(), 1, metrics).unwrap();
+    let service =
+        crate::services::proving::ProvingService::start(Prover::new(proving_key()).unwrap(), 1, metrics).unwrap();
     let counter = std::sync::atomic::AtomicUsize::new(0);
     let builds = &counter;
     let build = move || async move {

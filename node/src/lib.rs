@@ -8,7 +8,8 @@
 //! evidence receipts and the evidence log against the chain (`jejak evidence verify|audit`).
 //! [`audit`] replays published reputation roots from the chain and IPFS (`jejak audit replay`);
 //! [`bundle`] exports and verifies portable worker bundles (`jejak bundle export|verify`);
-//! [`credential`] verifies W3C credentials offline (`jejak credential verify`).
+//! [`credential`] verifies W3C credentials offline (`jejak credential verify`). [`signals`]
+//! stops the node on SIGTERM as on Ctrl-C; [`logging`] sets up logs from the configuration.
 
 pub mod anvil;
 pub mod audit;
@@ -19,8 +20,10 @@ pub mod credential;
 pub mod dev;
 pub mod evidence;
 pub mod launch;
+pub mod logging;
 pub mod ops;
 mod output;
+pub mod signals;
 pub mod zk;
 
 pub use launch::{RunningNode, launch};

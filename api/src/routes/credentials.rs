@@ -26,10 +26,10 @@ use time::OffsetDateTime;
 
 use crate::auth::{Principal, Role};
 use crate::body::{parse, require};
-use crate::services::credentials::Issuer;
 use crate::openapi::ErrorBody;
 use crate::pagination::{PageQuery, PageRequest};
 use crate::routes::tasks::rfc3339;
+use crate::services::credentials::Issuer;
 use crate::{ApiError, ApiResult, AppState};
 
 pub(crate) fn routes() -> axum::Router<AppState> {

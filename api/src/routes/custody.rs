@@ -30,10 +30,10 @@ use serde_json::json;
 
 use crate::auth::{Principal, Role};
 use crate::body::{parse, require};
-use crate::services::identities::{IdentitySecret, SealingKey};
 use crate::openapi::ErrorBody;
-use crate::services::proving::{ProvingService, QueueError};
 use crate::routes::tasks::rfc3339;
+use crate::services::identities::{IdentitySecret, SealingKey};
+use crate::services::proving::{ProvingService, QueueError};
 use crate::{ApiError, ApiResult, AppState};
 
 pub(crate) fn routes() -> axum::Router<AppState> {

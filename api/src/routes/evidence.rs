@@ -30,8 +30,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt as _;
 
-use crate::services::evidence::{TempBlob, evaluate_task};
 use crate::routes::tasks::{can_read, hex32, parse_statements, rfc3339, writable_task};
+use crate::services::evidence::{TempBlob, evaluate_task};
 use crate::{ApiError, ApiResult, AppState};
 
 /// Largest `witnesses` part.

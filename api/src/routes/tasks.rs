@@ -27,8 +27,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::auth::{Principal, Role};
-use crate::services::evidence::evaluate_task;
 use crate::routes::events::{check_platform, platform_of};
+use crate::services::evidence::evaluate_task;
 use crate::{ApiError, ApiResult, AppState};
 
 /// Longest id, type or worker reference.

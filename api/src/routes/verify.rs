@@ -257,7 +257,10 @@ pub(crate) async fn verify_proof(State(st): State<AppState>, who: Principal, bod
             .services
             .nullifiers
             .get_or_init(|| async {
-                crate::services::nullifiers::NullifierWriter::start(st.store.clone(), st.services.settings.proof_batch_max)
+                crate::services::nullifiers::NullifierWriter::start(
+                    st.store.clone(),
+                    st.services.settings.proof_batch_max,
+                )
             })
             .await;
         consumed = writer.consume(row).await?;
