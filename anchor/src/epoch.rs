@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, B256};
 use alloy::sol_types::SolCall;
-use jejak_chain::Sender;
 use jejak_chain::bindings::JejakReputationRoots;
+use jejak_chain::{Sender, Sent};
 use jejak_core::cid::{self, Cid};
 use jejak_ipfs::{Blockstore, Kubo};
 use jejak_scoring::snapshot::{self, Header, LeafInput, PlatformEntry};
@@ -368,17 +368,17 @@ impl EpochJob {
         Ok(())
     }
 
-    /// Checks for due or unfinished epochs every interval until shutdown.
+    /// Checks for due or unfinished epochs every interval until shutdown, under the node's
+    /// supervision policy.
     pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
-        loop {
-            if let Err(e) = self.tick(now_secs()).await {
-                tracing::warn!(target: TARGET, error = %e, "epoch round failed; retrying");
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                _ = tokio::time::sleep(self.cfg.interval) => {}
-            }
-        }
+        jejak_runtime::supervise(
+            "epochs",
+            self,
+            jejak_runtime::Policy::default(),
+            &jejak_runtime::Health::default(),
+            shutdown,
+        )
+        .await
     }
 
     /// One round at time `now`: finishes epochs left unfinished, then computes the latest due
@@ -618,7 +618,7 @@ impl EpochJob {
         let crash_after_record = self.crash_at == Some(CrashPoint::AfterRecord);
         let sent = self
             .sender
-            .send(self.cfg.reputation_roots, call.abi_encode().into(), |hash| async move {
+            .send(&purpose(row), self.cfg.reputation_roots, call.abi_encode().into(), |hash| async move {
                 let mut c = store.conn().await?;
                 scores::set_status(&mut c, chain_id, e, EpochStatus::Submitted, Some(&hash.0), None, now_secs())
                     .await?;
@@ -629,11 +629,14 @@ impl EpochJob {
             })
             .await;
         let hash = match sent {
-            Ok(h) => h,
+            Ok(Sent::Pending(h)) => h,
+            Ok(Sent::Mined(r)) => return self.mined(row, &r).await,
+            Ok(Sent::Nothing) => return Ok(false),
             Err(e) if crash_after_record => {
                 tracing::warn!(target: TARGET, epoch, error = %e, "injected crash after recording");
                 return Err(Error::Injected(CrashPoint::AfterRecord));
             }
+            Err(e) if jejak_runtime::Classify::is_fatal(&e) => return Err(e.into()),
             Err(e) => {
                 tracing::warn!(target: TARGET, epoch, error = %e, "could not send publishRoot");
                 let mut c = self.store.conn().await?;
@@ -650,38 +653,89 @@ impl EpochJob {
                 return Ok(false);
             }
         };
+        let mut c = self.store.conn().await?;
+        scores::set_status(&mut c, row.chain_id, row.epoch, EpochStatus::Submitted, Some(&hash.0), None, now_secs())
+            .await?;
         tracing::info!(target: TARGET, epoch, tx = %hash, "publishRoot sent");
         self.crash(CrashPoint::AfterBroadcast)?;
         Ok(true)
     }
 
-    /// Step 4. Returns whether the epoch moved on.
-    async fn settle(&self, row: &EpochRow) -> Result<bool> {
-        let Some(hash) = row.tx_hash.map(B256::from) else {
-            return Err(Error::Inconsistent(format!("epoch {} submitted without a transaction", row.epoch)));
-        };
-        let receipt = self.sender.wait(hash, Duration::from_millis(200), self.cfg.receipt_timeout).await?;
+    /// Records the outcome of the epoch's mined `publishRoot`. Returns true (the epoch moved on).
+    async fn mined(&self, row: &EpochRow, r: &alloy::rpc::types::TransactionReceipt) -> Result<bool> {
         let mut c = self.store.conn().await?;
         let now = now_secs();
-        match receipt {
-            Some(r) if r.status() => {
-                scores::set_status(&mut c, row.chain_id, row.epoch, EpochStatus::Published, None, None, now).await?;
-                tracing::info!(target: TARGET, epoch = row.epoch, tx = %hash, block = ?r.block_number, "root published");
-                Ok(true)
+        let hash = r.transaction_hash;
+        if r.status() {
+            scores::set_status(&mut c, row.chain_id, row.epoch, EpochStatus::Published, Some(&hash.0), None, now)
+                .await?;
+            tracing::info!(target: TARGET, epoch = row.epoch, tx = %hash, block = ?r.block_number, "root published");
+        } else {
+            tracing::warn!(target: TARGET, epoch = row.epoch, tx = %hash, "publishRoot reverted; checking the chain");
+            let why = "transaction reverted";
+            scores::set_status(&mut c, row.chain_id, row.epoch, EpochStatus::Stored, None, Some(why), now).await?;
+        }
+        Ok(true)
+    }
+
+    /// Step 4: reconciles the epoch's `publishRoot` by hash and nonce. Returns whether the epoch
+    /// moved on.
+    async fn settle(&self, row: &EpochRow) -> Result<bool> {
+        let Some(recorded) = row.tx_hash.map(B256::from) else {
+            return Err(Error::Inconsistent(format!("epoch {} submitted without a transaction", row.epoch)));
+        };
+        let hash = match self.sender.reconcile(&purpose(row)).await? {
+            Sent::Mined(r) => return self.mined(row, &r).await,
+            Sent::Pending(h) => h,
+            // Sent by an earlier version that kept no record, or its nonce went elsewhere.
+            Sent::Nothing => {
+                if let Some(r) = self.sender.receipt(recorded).await? {
+                    return self.mined(row, &r).await;
+                }
+                if self.sender.known(recorded).await? {
+                    return Ok(false);
+                }
+                let mut c = self.store.conn().await?;
+                let why = "no transaction in flight; sending again";
+                scores::set_status(&mut c, row.chain_id, row.epoch, EpochStatus::Stored, None, Some(why), now_secs())
+                    .await?;
+                return Ok(true);
             }
-            Some(_) => {
-                tracing::warn!(target: TARGET, epoch = row.epoch, tx = %hash, "publishRoot reverted; checking the chain");
-                let why = "transaction reverted";
-                scores::set_status(&mut c, row.chain_id, row.epoch, EpochStatus::Stored, None, Some(why), now).await?;
-                Ok(true)
-            }
-            None if !self.sender.known(hash).await? => {
-                // Recorded but never broadcast (a crash in between): send it again.
-                let why = "transaction not found; resending";
-                scores::set_status(&mut c, row.chain_id, row.epoch, EpochStatus::Stored, None, Some(why), now).await?;
-                Ok(true)
+        };
+        if hash != recorded {
+            let mut c = self.store.conn().await?;
+            scores::set_status(
+                &mut c,
+                row.chain_id,
+                row.epoch,
+                EpochStatus::Submitted,
+                Some(&hash.0),
+                None,
+                now_secs(),
+            )
+            .await?;
+        }
+        match self.sender.wait(hash, Duration::from_millis(200), self.cfg.receipt_timeout).await? {
+            Some(r) => {
+                self.sender.confirm(&purpose(row), hash).await?;
+                self.mined(row, &r).await
             }
             None => Ok(false),
         }
+    }
+}
+
+/// What an epoch's `publishRoot` transactions are recorded under by the sender.
+fn purpose(row: &EpochRow) -> String {
+    format!("epoch:{}", row.epoch)
+}
+
+impl jejak_runtime::Job for EpochJob {
+    type Error = Error;
+
+    /// One [`EpochJob::tick`] at the current time, then a wait of the configured interval.
+    async fn step(&mut self) -> Result<jejak_runtime::Pace> {
+        self.tick(now_secs()).await?;
+        Ok(jejak_runtime::Pace::Idle(self.cfg.interval))
     }
 }

@@ -42,5 +42,29 @@ pub enum Error {
     ChainDiverged(String),
 }
 
+impl jejak_runtime::Classify for Error {
+    /// The database and the chain say for themselves; IPFS failures are transient. Stored data
+    /// that contradicts itself (an epoch, a batch, a checkpoint that cannot be formed again, an
+    /// evidence log rewritten behind the node's back) and a chain this node's log can no longer
+    /// extend are fatal: going on would publish or serve what is wrong.
+    fn severity(&self) -> jejak_runtime::Severity {
+        use jejak_runtime::Severity::*;
+        match self {
+            Error::Store(e) => e.severity(),
+            Error::Chain(e) => e.severity(),
+            Error::Ipfs(e) => e.severity(),
+            Error::Domain(_)
+            | Error::Scoring(_)
+            | Error::Field(_)
+            | Error::Inconsistent(_)
+            | Error::Task(_)
+            | Error::Injected(_)
+            | Error::Evidence(_)
+            | Error::LogRewritten(_)
+            | Error::ChainDiverged(_) => Fatal,
+        }
+    }
+}
+
 /// Result with [`Error`] as the default error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

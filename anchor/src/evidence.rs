@@ -19,8 +19,8 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, B256};
 use alloy::sol_types::SolCall;
-use jejak_chain::Sender;
 use jejak_chain::bindings::JejakEvidenceLog;
+use jejak_chain::{Sender, Sent};
 use jejak_core::merkle::MerkleTree;
 use jejak_evidence::EvidenceCheckpoint;
 use jejak_ipfs::{Blockstore, Kubo};
@@ -84,24 +84,18 @@ impl EvidenceAnchorer {
         Self { cfg, store, blockstore, kubo, sender }
     }
 
-    /// Runs rounds until shutdown.
+    /// Runs rounds until shutdown, under the node's supervision policy. A log rewritten behind
+    /// the node's back or a chain it can no longer extend stops it ([`Error::LogRewritten`],
+    /// [`Error::ChainDiverged`] are fatal).
     pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
-        loop {
-            if let Err(e) = self.round().await {
-                match e {
-                    Error::LogRewritten(_) | Error::ChainDiverged(_) => {
-                        tracing::error!(target: "jejak::evidence", error = %e, "evidence log not anchored")
-                    }
-                    _ => {
-                        tracing::warn!(target: "jejak::evidence", error = %e, "evidence anchoring round failed; retrying")
-                    }
-                }
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                _ = tokio::time::sleep(self.cfg.interval) => {}
-            }
-        }
+        jejak_runtime::supervise(
+            "evidence-anchorer",
+            self,
+            jejak_runtime::Policy::default(),
+            &jejak_runtime::Health::default(),
+            shutdown,
+        )
+        .await
     }
 
     /// One round: settle a sent checkpoint, build one if the log grew, send what is built.
@@ -118,32 +112,65 @@ impl EvidenceAnchorer {
         JejakEvidenceLog::new(self.cfg.evidence_log, self.sender.provider())
     }
 
-    /// Checks checkpoints sent earlier (perhaps before a crash).
+    /// Checks checkpoints sent earlier (perhaps before a crash) by reconciling their
+    /// transactions.
     async fn settle_submitted(&self) -> Result<usize> {
-        let mut c = self.store.conn().await?;
+        let submitted = {
+            let mut c = self.store.conn().await?;
+            evidence::checkpoints_with_status(&mut c, CheckpointStatus::Submitted).await?
+        };
         let mut anchored = 0;
-        for cp in evidence::checkpoints_with_status(&mut c, CheckpointStatus::Submitted).await? {
-            let Some(hash) = cp.tx_hash.map(B256::from) else {
-                continue;
-            };
-            let (status, why) = match self.sender.receipt(hash).await? {
-                Some(r) if r.status() => (CheckpointStatus::Anchored, None),
-                Some(_) => (CheckpointStatus::Built, Some("transaction reverted")),
-                // Recorded but never broadcast (a crash in between): send it again.
-                None if !self.sender.known(hash).await? => {
-                    (CheckpointStatus::Built, Some("transaction not found; resending"))
+        for cp in submitted {
+            let receipt = match self.sender.reconcile(&purpose(cp.size)).await? {
+                Sent::Mined(r) => Some(*r),
+                Sent::Pending(h) => {
+                    if cp.tx_hash != Some(h.0) {
+                        let mut c = self.store.conn().await?;
+                        evidence::set_checkpoint_status(
+                            &mut c,
+                            cp.size,
+                            CheckpointStatus::Submitted,
+                            Some(&h.0),
+                            None,
+                            now_secs(),
+                        )
+                        .await?;
+                    }
+                    continue;
                 }
-                None => continue,
+                // Sent by an earlier version that kept no record, or its nonce went elsewhere.
+                Sent::Nothing => match cp.tx_hash.map(B256::from) {
+                    Some(hash) => match self.sender.receipt(hash).await? {
+                        Some(r) => Some(r),
+                        None if self.sender.known(hash).await? => continue,
+                        None => None,
+                    },
+                    None => None,
+                },
             };
-            evidence::set_checkpoint_status(&mut c, cp.size, status, None, why, now_secs()).await?;
-            if status == CheckpointStatus::Anchored {
-                tracing::info!(target: "jejak::evidence", size = cp.size, tx = %hash, "evidence log head anchored");
-                anchored += 1;
-            } else {
-                tracing::warn!(target: "jejak::evidence", size = cp.size, tx = %hash, reason = why, "resending evidence checkpoint");
-            }
+            anchored += self.mined(cp.size, receipt.as_ref()).await?;
         }
         Ok(anchored)
+    }
+
+    /// Records the outcome of a checkpoint's transaction (None: nothing in flight, send again);
+    /// 1 when it anchored the checkpoint.
+    async fn mined(&self, size: i64, receipt: Option<&alloy::rpc::types::TransactionReceipt>) -> Result<usize> {
+        let (status, why) = match receipt {
+            Some(r) if r.status() => (CheckpointStatus::Anchored, None),
+            Some(_) => (CheckpointStatus::Built, Some("transaction reverted")),
+            None => (CheckpointStatus::Built, Some("no transaction in flight; sending again")),
+        };
+        let mut c = self.store.conn().await?;
+        let hash = receipt.map(|r| r.transaction_hash.0);
+        evidence::set_checkpoint_status(&mut c, size, status, hash.as_ref(), why, now_secs()).await?;
+        if status == CheckpointStatus::Anchored {
+            tracing::info!(target: "jejak::evidence", size, tx = ?receipt.map(|r| r.transaction_hash), "evidence log head anchored");
+            Ok(1)
+        } else {
+            tracing::warn!(target: "jejak::evidence", size, reason = why, "resending evidence checkpoint");
+            Ok(0)
+        }
     }
 
     /// Builds the checkpoint of the whole log when it grew and nothing is in flight; returns its
@@ -207,9 +234,9 @@ impl EvidenceAnchorer {
             };
             let store = self.store.clone();
             let size = cp.size;
-            let sent_hash = self
+            let outcome = self
                 .sender
-                .send(self.cfg.evidence_log, call.abi_encode().into(), |hash| async move {
+                .send(&purpose(size), self.cfg.evidence_log, call.abi_encode().into(), |hash| async move {
                     let mut c = store.conn().await?;
                     evidence::set_checkpoint_status(
                         &mut c,
@@ -222,8 +249,26 @@ impl EvidenceAnchorer {
                     .await
                 })
                 .await;
-            let hash = match sent_hash {
-                Ok(h) => h,
+            let hash = match outcome {
+                Ok(Sent::Pending(h)) => {
+                    let mut c = self.store.conn().await?;
+                    evidence::set_checkpoint_status(
+                        &mut c,
+                        size,
+                        CheckpointStatus::Submitted,
+                        Some(&h.0),
+                        None,
+                        now_secs(),
+                    )
+                    .await?;
+                    h
+                }
+                Ok(Sent::Mined(r)) => {
+                    mined += self.mined(size, Some(&*r)).await?;
+                    continue;
+                }
+                Ok(Sent::Nothing) => continue,
+                Err(e) if jejak_runtime::Classify::is_fatal(&e) => return Err(e.into()),
                 Err(e) => {
                     tracing::warn!(target: "jejak::evidence", size, error = %e, "could not send the evidence anchoring transaction");
                     let mut c = self.store.conn().await?;
@@ -232,7 +277,7 @@ impl EvidenceAnchorer {
                         size,
                         CheckpointStatus::Built,
                         None,
-                        Some(&e.to_string()),
+                        Some(&crate::printable(&e.to_string())),
                         now_secs(),
                     )
                     .await?;
@@ -242,23 +287,8 @@ impl EvidenceAnchorer {
             sent += 1;
             tracing::info!(target: "jejak::evidence", size, tx = %hash, "evidence anchoring transaction sent");
             if let Some(r) = self.sender.wait(hash, Duration::from_millis(200), self.cfg.receipt_timeout).await? {
-                let mut c = self.store.conn().await?;
-                if r.status() {
-                    evidence::set_checkpoint_status(&mut c, size, CheckpointStatus::Anchored, None, None, now_secs())
-                        .await?;
-                    tracing::info!(target: "jejak::evidence", size, tx = %hash, "evidence log head anchored");
-                    mined += 1;
-                } else {
-                    evidence::set_checkpoint_status(
-                        &mut c,
-                        size,
-                        CheckpointStatus::Built,
-                        None,
-                        Some("transaction reverted"),
-                        now_secs(),
-                    )
-                    .await?;
-                }
+                self.sender.confirm(&purpose(size), hash).await?;
+                mined += self.mined(size, Some(&r)).await?;
             }
         }
         Ok((sent, mined))
@@ -291,6 +321,21 @@ impl EvidenceAnchorer {
             .await?;
         Err(Error::ChainDiverged(why))
     }
+}
+
+impl jejak_runtime::Job for EvidenceAnchorer {
+    type Error = Error;
+
+    /// One round, then a wait of the configured interval.
+    async fn step(&mut self) -> Result<jejak_runtime::Pace> {
+        self.round().await?;
+        Ok(jejak_runtime::Pace::Idle(self.cfg.interval))
+    }
+}
+
+/// What a checkpoint's transactions are recorded under by the sender.
+fn purpose(size: i64) -> String {
+    format!("evidence:{size}")
 }
 
 fn hex_digest(d: &[u8; 32]) -> String {

@@ -25,8 +25,8 @@ use std::time::Duration;
 
 use alloy::primitives::{Address, B256};
 use alloy::sol_types::SolCall;
-use jejak_chain::Sender;
 use jejak_chain::bindings::JejakAttestations;
+use jejak_chain::{Sender, Sent};
 use jejak_core::batch::{BatchDocument, MAX_BATCH_LEAVES};
 use jejak_ipfs::{Blockstore, Kubo};
 use jejak_store::batches::{self, BatchRow, BatchStatus};
@@ -64,6 +64,17 @@ impl BatcherConfig {
     }
 }
 
+/// What a batch's transactions are recorded under by the sender.
+fn purpose(batch_id: i64) -> String {
+    format!("batch:{batch_id}")
+}
+
+/// An error text fit for a TEXT column on both engines: RPC errors can carry raw revert bytes,
+/// and PostgreSQL refuses NUL in text. Control characters become `?`; long texts are cut.
+pub(crate) fn printable(text: &str) -> String {
+    text.chars().take(1000).map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
 /// The batching and anchoring job.
 #[derive(Debug, Clone)]
 pub struct Batcher {
@@ -98,17 +109,16 @@ impl Batcher {
         Self { cfg: BatcherConfig { max_batch, ..cfg }, store, blockstore, kubo, sender }
     }
 
-    /// Runs rounds until shutdown.
+    /// Runs rounds until shutdown, under the node's supervision policy.
     pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
-        loop {
-            if let Err(e) = self.round().await {
-                tracing::warn!(target: "jejak::anchor", error = %e, "batch round failed; retrying");
-            }
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                _ = tokio::time::sleep(self.cfg.interval) => {}
-            }
-        }
+        jejak_runtime::supervise(
+            "batcher",
+            self,
+            jejak_runtime::Policy::default(),
+            &jejak_runtime::Health::default(),
+            shutdown,
+        )
+        .await
     }
 
     /// One round: settle sent batches, build new ones, send what is built.
@@ -122,47 +132,65 @@ impl Batcher {
         Ok(round)
     }
 
-    /// Checks batches sent earlier (perhaps before a crash).
+    /// Checks batches sent earlier (perhaps before a crash) by reconciling their transactions.
     async fn settle_submitted(&self) -> Result<usize> {
-        let mut c = self.store.conn().await?;
+        let submitted = {
+            let mut c = self.store.conn().await?;
+            batches::with_status(&mut c, BatchStatus::Submitted).await?
+        };
         let mut anchored = 0;
-        for b in batches::with_status(&mut c, BatchStatus::Submitted).await? {
-            let Some(hash) = b.tx_hash.map(B256::from) else {
-                continue;
-            };
-            match self.sender.receipt(hash).await? {
-                Some(r) if r.status() => {
-                    batches::set_status(&mut c, b.id, BatchStatus::Anchored, None, None, now_secs()).await?;
-                    anchored += 1;
+        for b in submitted {
+            match self.sender.reconcile(&purpose(b.id)).await? {
+                Sent::Mined(r) => anchored += self.mined(&b, &r).await?,
+                Sent::Pending(h) => {
+                    if b.tx_hash != Some(h.0) {
+                        let mut c = self.store.conn().await?;
+                        batches::set_status(&mut c, b.id, BatchStatus::Submitted, Some(&h.0), None, now_secs()).await?;
+                    }
                 }
-                Some(_) => {
-                    tracing::warn!(target: "jejak::anchor", batch = b.id, tx = %hash, "anchoring transaction reverted; will resend");
-                    batches::set_status(
-                        &mut c,
-                        b.id,
-                        BatchStatus::Built,
-                        None,
-                        Some("transaction reverted"),
-                        now_secs(),
-                    )
-                    .await?;
-                }
-                None if !self.sender.known(hash).await? => {
-                    // Recorded but never broadcast (a crash in between): send it again.
-                    batches::set_status(
-                        &mut c,
-                        b.id,
-                        BatchStatus::Built,
-                        None,
-                        Some("transaction not found; resending"),
-                        now_secs(),
-                    )
-                    .await?;
-                }
-                None => {}
+                Sent::Nothing => anchored += self.settle_unrecorded(&b).await?,
             }
         }
         Ok(anchored)
+    }
+
+    /// A submitted batch the sender holds nothing for: sent by an earlier version that kept no
+    /// record, or whose nonce went to another transaction. Its hash is looked up; a transaction
+    /// the chain never saw is sent again.
+    async fn settle_unrecorded(&self, b: &BatchRow) -> Result<usize> {
+        if let Some(hash) = b.tx_hash.map(B256::from) {
+            if let Some(r) = self.sender.receipt(hash).await? {
+                return self.mined(b, &r).await;
+            }
+            if self.sender.known(hash).await? {
+                return Ok(0);
+            }
+        }
+        let mut c = self.store.conn().await?;
+        batches::set_status(
+            &mut c,
+            b.id,
+            BatchStatus::Built,
+            None,
+            Some("no transaction in flight; sending again"),
+            now_secs(),
+        )
+        .await?;
+        Ok(0)
+    }
+
+    /// Records the outcome of a batch's mined transaction; 1 when it anchored the batch.
+    async fn mined(&self, b: &BatchRow, r: &alloy::rpc::types::TransactionReceipt) -> Result<usize> {
+        let mut c = self.store.conn().await?;
+        if r.status() {
+            batches::set_status(&mut c, b.id, BatchStatus::Anchored, Some(&r.transaction_hash.0), None, now_secs())
+                .await?;
+            tracing::info!(target: "jejak::anchor", batch = b.id, tx = %r.transaction_hash, "batch anchored");
+            return Ok(1);
+        }
+        tracing::warn!(target: "jejak::anchor", batch = b.id, tx = %r.transaction_hash, "anchoring transaction reverted; will resend");
+        batches::set_status(&mut c, b.id, BatchStatus::Built, None, Some("transaction reverted"), now_secs()).await?;
+        Ok(0)
     }
 
     /// Whether this node can anchor for the platform: registered, active, signer = our key.
@@ -253,41 +281,45 @@ impl Batcher {
             };
             let store = self.store.clone();
             let id = b.id;
-            let sent_hash = self
+            let outcome = self
                 .sender
-                .send(self.cfg.attestations, call.abi_encode().into(), |hash| async move {
+                .send(&purpose(b.id), self.cfg.attestations, call.abi_encode().into(), |hash| async move {
                     let mut c = store.conn().await?;
                     batches::set_status(&mut c, id, BatchStatus::Submitted, Some(&hash.0), None, now_secs()).await
                 })
                 .await;
-            let hash = match sent_hash {
-                Ok(h) => h,
-                Err(e) => {
-                    tracing::warn!(target: "jejak::anchor", batch = b.id, error = %e, "could not send anchoring transaction");
+            let hash = match outcome {
+                Ok(Sent::Pending(h)) => {
                     let mut c = self.store.conn().await?;
-                    batches::set_status(&mut c, b.id, BatchStatus::Built, None, Some(&e.to_string()), now_secs())
-                        .await?;
+                    batches::set_status(&mut c, b.id, BatchStatus::Submitted, Some(&h.0), None, now_secs()).await?;
+                    h
+                }
+                Ok(Sent::Mined(r)) => {
+                    mined += self.mined(&b, &r).await?;
                     continue;
                 }
-            };
-            sent += 1;
-            tracing::info!(target: "jejak::anchor", batch = b.id, tx = %hash, "anchoring transaction sent");
-            if let Some(r) = self.sender.wait(hash, Duration::from_millis(200), self.cfg.receipt_timeout).await? {
-                let mut c = self.store.conn().await?;
-                if r.status() {
-                    batches::set_status(&mut c, b.id, BatchStatus::Anchored, None, None, now_secs()).await?;
-                    mined += 1;
-                } else {
+                Ok(Sent::Nothing) => continue,
+                Err(e) if jejak_runtime::Classify::is_fatal(&e) => return Err(e.into()),
+                Err(e) => {
+                    tracing::warn!(target: "jejak::anchor", batch = b.id, error = %e, "could not send anchoring transaction");
+                    // Whatever was recorded before the failure is reconciled before the next send.
+                    let mut c = self.store.conn().await?;
                     batches::set_status(
                         &mut c,
                         b.id,
                         BatchStatus::Built,
                         None,
-                        Some("transaction reverted"),
+                        Some(&printable(&e.to_string())),
                         now_secs(),
                     )
                     .await?;
+                    continue;
                 }
+            };
+            sent += 1;
+            if let Some(r) = self.sender.wait(hash, Duration::from_millis(200), self.cfg.receipt_timeout).await? {
+                self.sender.confirm(&purpose(b.id), hash).await?;
+                mined += self.mined(&b, &r).await?;
             }
         }
         Ok((sent, mined))
@@ -301,5 +333,15 @@ impl Batcher {
             return Ok(true);
         }
         Ok(false)
+    }
+}
+
+impl jejak_runtime::Job for Batcher {
+    type Error = Error;
+
+    /// One round, then a wait of the configured interval.
+    async fn step(&mut self) -> Result<jejak_runtime::Pace> {
+        self.round().await?;
+        Ok(jejak_runtime::Pace::Idle(self.cfg.interval))
     }
 }

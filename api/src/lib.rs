@@ -293,6 +293,11 @@ pub async fn serve(listener: TcpListener, state: AppState, shutdown: Cancellatio
     tracing::info!(target: "jejak::api", %addr, "API listening");
     // The peer address reaches the handlers: limits per client address need it.
     axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-        .await
+        .with_graceful_shutdown(async move {
+            shutdown.cancelled().await;
+            tracing::info!(target: "jejak::api", "no longer accepting connections; draining requests in flight");
+        })
+        .await?;
+    tracing::info!(target: "jejak::api", "API stopped: every request in flight was answered");
+    Ok(())
 }

@@ -93,6 +93,8 @@ pub struct Metrics {
     pub prove_seconds: Histogram,
     /// Webhook deliveries attempted (any outcome).
     pub webhook_attempts: AtomicU64,
+    /// The background tasks' failure counts, kept by their supervisor.
+    pub tasks: Arc<jejak_runtime::Health>,
     started: Instant,
 }
 
@@ -107,6 +109,7 @@ impl Default for Metrics {
             proofs_made: AtomicU64::new(0),
             prove_seconds: Histogram::new(&LATENCY_BOUNDS),
             webhook_attempts: AtomicU64::new(0),
+            tasks: Arc::default(),
             started: Instant::now(),
         }
     }
@@ -248,7 +251,23 @@ pub(crate) async fn render(st: &AppState) -> String {
     out.push_str("# HELP jejak_prove_seconds Time to make one proof.\n# TYPE jejak_prove_seconds histogram\n");
     m.prove_seconds.render(&mut out, "jejak_prove_seconds", "");
     gauge(&mut out, "jejak_uptime_seconds", "Seconds since the API started.", "gauge", m.started.elapsed().as_secs());
+    render_tasks(&m.tasks, &mut out);
     out
+}
+
+/// The supervised background tasks: transient failures (each retried with backoff) and whether
+/// one is failing now.
+fn render_tasks(tasks: &jejak_runtime::Health, out: &mut String) {
+    let tasks = tasks.snapshot();
+    out.push_str("# HELP jejak_task_failures_total Transient failures of a background task, each retried with backoff.\n# TYPE jejak_task_failures_total counter\n");
+    for (name, h) in &tasks {
+        let _ =
+            writeln!(out, "jejak_task_failures_total{{task=\"{name}\"}} {}", h.failures_total.load(Ordering::Relaxed));
+    }
+    out.push_str("# HELP jejak_task_failing Failures in the current streak of a background task (0: healthy).\n# TYPE jejak_task_failing gauge\n");
+    for (name, h) in &tasks {
+        let _ = writeln!(out, "jejak_task_failing{{task=\"{name}\"}} {}", h.streak.load(Ordering::Relaxed));
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use alloy::signers::local::PrivateKeySigner;
 use serde::{Deserialize, Serialize};
 
 pub use error::{Error, Result};
-pub use sender::Sender;
+pub use sender::{Sender, SenderConfig, Sent};
 
 use bindings::{JejakAttestations, JejakEvidenceLog, JejakProofVerifier, JejakRegistry, JejakReputationRoots};
 

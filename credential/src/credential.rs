@@ -68,8 +68,21 @@ pub struct Issuance {
 
 /// An XML Schema dateTime in UTC to the second, as VC 2.0 writes them.
 pub fn datetime(t: OffsetDateTime) -> String {
-    let t = t.replace_nanosecond(0).unwrap_or(t).to_offset(time::UtcOffset::UTC);
+    let t = in_utc(t.replace_nanosecond(0).unwrap_or(t));
     t.format(&Rfc3339).unwrap_or_default()
+}
+
+/// `t` in UTC. A time whose UTC date falls outside years 1-9999 (`9999-12-31T23:30:00-01:00`)
+/// is clamped to the first or last representable second, which compares the same way against
+/// any clock reading.
+fn in_utc(t: OffsetDateTime) -> OffsetDateTime {
+    t.checked_to_offset(time::UtcOffset::UTC).unwrap_or_else(|| {
+        if t.offset().is_negative() {
+            time::PrimitiveDateTime::MAX.replace_nanosecond(0).unwrap_or(time::PrimitiveDateTime::MAX).assume_utc()
+        } else {
+            time::PrimitiveDateTime::MIN.assume_utc()
+        }
+    })
 }
 
 fn sign(document: Value, key: &SigningKey, created: OffsetDateTime) -> Result<Value> {
@@ -210,7 +223,7 @@ pub fn status_entry(vc: &Value) -> Option<StatusEntry> {
 }
 
 fn parse_time(v: &Value) -> Option<OffsetDateTime> {
-    OffsetDateTime::parse(v.as_str()?, &Rfc3339).ok()
+    OffsetDateTime::parse(v.as_str()?, &Rfc3339).ok().map(in_utc)
 }
 
 /// The `credentialStatus` member as found.
@@ -501,6 +514,49 @@ mod tests {
                 }
             }
             _ => out.push(at),
+        }
+    }
+
+    /// Times past year 9999 once moved to UTC, read from a credential: a verdict, not a panic.
+    #[test]
+    fn validity_times_beyond_the_calendar_are_judged_not_a_panic() {
+        let did = did_key(&key().verifying_key());
+        let at = now() + Duration::days(1);
+        for (member, text, expected) in [
+            ("validUntil", "9999-12-31T23:59:59-01:00", Outcome::Pass),
+            ("validUntil", "9999-12-31T23:59:59-23:59", Outcome::Pass),
+            ("validUntil", "0000-01-01T00:00:00+23:59", Outcome::Fail),
+            ("validFrom", "9999-12-31T23:59:59-01:00", Outcome::Fail),
+            ("validFrom", "0000-01-01T00:00:00+01:00", Outcome::Pass),
+        ] {
+            let mut vc = issue();
+            vc[member] = json!(text);
+            let v = verify(&vc, at, Some(&did), |_| StatusAnswer::Active);
+            let check = if member == "validUntil" { "valid_until" } else { "valid_from" };
+            assert_eq!(outcome(&v, check), expected, "{member} = {text}: {v:?}");
+            assert!(!v.valid, "the proof no longer holds once {member} changed");
+        }
+        assert_eq!(
+            datetime(OffsetDateTime::parse("9999-12-31T23:59:59-01:00", &Rfc3339).unwrap()),
+            "9999-12-31T23:59:59Z"
+        );
+    }
+
+    proptest::proptest! {
+        /// Any RFC 3339 time, any offset, as validFrom or validUntil: verification answers.
+        #[test]
+        fn any_validity_time_verifies_without_panicking(
+            year in 0i32..=9999, month in 1u8..=12, day in 1u8..=28, h in 0u8..24, m in 0u8..60, s in 0u8..60,
+            off_h in 0u8..24, off_m in 0u8..60, negative in proptest::bool::ANY, until in proptest::bool::ANY,
+        ) {
+            let sign = if negative { '-' } else { '+' };
+            let text = format!("{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{s:02}{sign}{off_h:02}:{off_m:02}");
+            let mut vc = issue();
+            vc[if until { "validUntil" } else { "validFrom" }] = json!(text);
+            let v = verify(&vc, now(), None, |_| StatusAnswer::Active);
+            proptest::prop_assert!(!v.valid, "the proof no longer holds");
+            let check = if until { "valid_until" } else { "valid_from" };
+            proptest::prop_assert!(v.checks.iter().any(|c| c.check == check), "{check} was judged");
         }
     }
 

@@ -331,7 +331,8 @@ impl Eval<'_> {
 
     fn window(&self, grace_s: u32) -> (OffsetDateTime, OffsetDateTime) {
         let g = Duration::seconds(i64::from(grace_s));
-        (self.sub.task.window_start - g, self.sub.task.window_end + g)
+        // Saturating: a platform may set a window at the edge of the calendar (year 9999).
+        (self.sub.task.window_start.saturating_sub(g), self.sub.task.window_end.saturating_add(g))
     }
 
     fn run(&mut self, history: &dyn History) {

@@ -79,25 +79,16 @@ impl DocumentFetcher {
         Self { cfg, store, fetcher, blockstore }
     }
 
-    /// Works the queue until shutdown.
+    /// Works the queue until shutdown, under the node's supervision policy.
     pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
-        loop {
-            let worked = match self.step().await {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::warn!(target: "jejak::ipfs", error = %e, "document round failed");
-                    0
-                }
-            };
-            if worked == 0 {
-                tokio::select! {
-                    _ = shutdown.cancelled() => return Ok(()),
-                    _ = tokio::time::sleep(self.cfg.poll_interval) => {}
-                }
-            } else if shutdown.is_cancelled() {
-                return Ok(());
-            }
-        }
+        jejak_runtime::supervise(
+            "documents",
+            self,
+            jejak_runtime::Policy::default(),
+            &jejak_runtime::Health::default(),
+            shutdown,
+        )
+        .await
     }
 
     /// One round over due CIDs; returns how many were attempted. The outcomes of a round are
@@ -134,7 +125,7 @@ impl DocumentFetcher {
             Ok(parsed) => match self.fetcher.fetch(&parsed).await {
                 Ok(bytes) => match self.check(&obj, &bytes).await? {
                     Ok(()) => {
-                        self.blockstore.put_verified(&parsed, &bytes).await.map_err(jejak_store_err)?;
+                        self.blockstore.put_verified(&parsed, &bytes).await?;
                         Ok(bytes.len())
                     }
                     Err(why) => Err((FetchStatus::Invalid, why)),
@@ -282,6 +273,14 @@ fn check_snapshot_part(kind: &str, bytes: &[u8]) -> std::result::Result<(), Stri
     Ok(())
 }
 
-fn jejak_store_err(e: jejak_ipfs::Error) -> crate::Error {
-    crate::Error::Config(format!("blockstore: {e}"))
+impl jejak_runtime::Job for DocumentFetcher {
+    type Error = crate::Error;
+
+    /// One round; at once again while CIDs were due.
+    async fn step(&mut self) -> Result<jejak_runtime::Pace> {
+        Ok(match DocumentFetcher::step(self).await? {
+            0 => jejak_runtime::Pace::Idle(self.cfg.poll_interval),
+            _ => jejak_runtime::Pace::Busy,
+        })
+    }
 }

@@ -40,9 +40,31 @@ pub enum Error {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] jejak_store::Error),
+    /// The blockstore could not keep a fetched document.
+    #[error("blockstore: {0}")]
+    Blockstore(#[from] jejak_ipfs::Error),
     /// Bad configuration.
     #[error("configuration: {0}")]
     Config(String),
+}
+
+impl jejak_runtime::Classify for Error {
+    /// Fatal: a reorganisation deeper than the window or below finality, a wrong chain, a bad
+    /// configuration, a fatal store error. RPC failures are transient, even a provider that
+    /// refuses a request: another endpoint or a later attempt may serve it, and the status and
+    /// metrics say it is failing.
+    fn severity(&self) -> jejak_runtime::Severity {
+        use jejak_runtime::Severity::*;
+        match self {
+            Error::Rpc(_) => Transient,
+            Error::Store(e) => jejak_runtime::Classify::severity(e),
+            Error::Blockstore(e) => jejak_runtime::Classify::severity(e),
+            Error::ReorgTooDeep { .. }
+            | Error::FinalityViolated { .. }
+            | Error::WrongChain { .. }
+            | Error::Config(_) => Fatal,
+        }
+    }
 }
 
 /// Result with [`Error`] as the default error.

@@ -81,6 +81,7 @@ pub struct Indexer {
     addresses: Vec<Address>,
     range: u64,
     last_head: Option<(u64, Instant)>,
+    chain_checked: bool,
 }
 
 /// What one step did.
@@ -104,7 +105,7 @@ impl Indexer {
     pub fn new(cfg: IndexerConfig, store: Store, rpc: RpcClient, status: Arc<IndexerStatus>) -> Self {
         let addresses = cfg.contracts.addresses();
         let range = cfg.initial_log_range.clamp(1, cfg.max_log_range.max(1));
-        Self { cfg, store, rpc, status, addresses, range, last_head: None }
+        Self { cfg, store, rpc, status, addresses, range, last_head: None, chain_checked: false }
     }
 
     /// Shared status (for the API and metrics).
@@ -112,52 +113,27 @@ impl Indexer {
         self.status.clone()
     }
 
-    /// Follows the chain until `shutdown` fires. Returns an error (and stops) on a reorganisation
-    /// deeper than the window, a finality violation or a wrong chain; transient RPC failures are
-    /// retried forever with backoff, and raise the alarm.
-    pub async fn run(mut self, shutdown: CancellationToken) -> Result<()> {
-        let actual = loop {
-            match self.rpc.chain_id().await {
-                Ok(id) => break id,
-                Err(Error::Rpc(f)) if !matches!(f, RpcFailure::Fatal(_)) => {
-                    self.status.set_error(Some(format!("{f:?}")));
-                    if sleep_or_stop(&shutdown, self.cfg.poll_interval).await {
-                        return Ok(());
-                    }
-                }
-                Err(e) => return Err(e),
-            }
+    /// Follows the chain until `shutdown` fires, under the node's supervision policy
+    /// ([`jejak_runtime::supervise`]) with the poll interval as the first retry delay. Returns an
+    /// error (and stops) on a reorganisation deeper than the window, a finality violation, a
+    /// wrong chain or a fatal store error; transient failures are retried with backoff.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<()> {
+        let policy = jejak_runtime::Policy {
+            backoff_base: self.cfg.poll_interval.max(Duration::from_millis(10)),
+            ..jejak_runtime::Policy::default()
         };
+        jejak_runtime::supervise("indexer", self, policy, &jejak_runtime::Health::default(), shutdown).await
+    }
+
+    /// Checks once that the endpoint serves the configured chain.
+    async fn check_chain(&mut self) -> Result<()> {
+        let actual = self.rpc.chain_id().await?;
         if actual != self.cfg.chain_id {
             return Err(Error::WrongChain { expected: self.cfg.chain_id, actual });
         }
         tracing::info!(target: "jejak::indexer", chain_id = actual, start_block = self.cfg.start_block, "indexer started");
-        loop {
-            if shutdown.is_cancelled() {
-                return Ok(());
-            }
-            match self.step().await {
-                Ok(Step::Advanced(_)) => {
-                    self.status.set_error(None);
-                    continue;
-                }
-                Ok(Step::Idle) => {
-                    self.status.set_error(None);
-                }
-                Err(e @ (Error::ReorgTooDeep { .. } | Error::FinalityViolated { .. } | Error::WrongChain { .. })) => {
-                    tracing::error!(target: "jejak::indexer", error = %e, "indexer halted");
-                    self.status.set_error(Some(e.to_string()));
-                    return Err(e);
-                }
-                Err(e) => {
-                    tracing::warn!(target: "jejak::indexer", error = %e, "indexer step failed; retrying");
-                    self.status.set_error(Some(e.to_string()));
-                }
-            }
-            if sleep_or_stop(&shutdown, self.cfg.poll_interval).await {
-                return Ok(());
-            }
-        }
+        self.chain_checked = true;
+        Ok(())
     }
 
     /// Runs until the cursor reaches the current head (tests and tools).
@@ -581,10 +557,30 @@ async fn fetch_logs(
     Ok((out, requests))
 }
 
-/// Sleeps, returning true when shutdown was requested meanwhile.
-async fn sleep_or_stop(shutdown: &CancellationToken, d: Duration) -> bool {
-    tokio::select! {
-        _ = shutdown.cancelled() => true,
-        _ = tokio::time::sleep(d) => false,
+impl jejak_runtime::Job for Indexer {
+    type Error = Error;
+
+    /// Checks the chain first, then one [`Indexer::step`]; the outcome is shown in the status.
+    async fn step(&mut self) -> Result<jejak_runtime::Pace> {
+        let outcome = async {
+            if !self.chain_checked {
+                self.check_chain().await?;
+            }
+            Indexer::step(self).await
+        }
+        .await;
+        match outcome {
+            Ok(step) => {
+                self.status.set_error(None);
+                Ok(match step {
+                    Step::Advanced(_) => jejak_runtime::Pace::Busy,
+                    Step::Idle => jejak_runtime::Pace::Idle(self.cfg.poll_interval),
+                })
+            }
+            Err(e) => {
+                self.status.set_error(Some(e.to_string()));
+                Err(e)
+            }
+        }
     }
 }

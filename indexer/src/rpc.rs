@@ -282,12 +282,8 @@ impl RpcClient {
             .map_err(|e| RpcFailure::Transient(format!("{shown}: {}", e.without_url())))?;
         let status = resp.status();
         if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            let hint = resp
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<f64>().ok())
-                .map(Duration::from_secs_f64);
+            let hint =
+                resp.headers().get(reqwest::header::RETRY_AFTER).and_then(|v| v.to_str().ok()).and_then(retry_after);
             return Err(RpcFailure::RateLimited(hint));
         }
         let text = resp.bytes().await.map_err(|e| RpcFailure::Transient(format!("{shown}: {}", e.without_url())))?;
@@ -305,22 +301,9 @@ impl RpcClient {
     }
 }
 
-/// Capped exponential backoff with full jitter.
+/// Capped exponential backoff with jitter: the node's one policy ([`jejak_runtime::backoff`]).
 pub fn backoff(attempt: u32, base: Duration, cap: Duration) -> Duration {
-    let exp = base.saturating_mul(1u32 << attempt.min(16)).min(cap);
-    let jitter = rand_fraction();
-    exp.mul_f64(0.5 + 0.5 * jitter)
-}
-
-/// A number in [0, 1) from the clock; jitter needs spread, not cryptographic randomness.
-fn rand_fraction() -> f64 {
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let mut x = u64::from(nanos) ^ 0x9e37_79b9_7f4a_7c15;
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    (x >> 11) as f64 / (1u64 << 53) as f64
+    jejak_runtime::backoff(attempt, base, cap)
 }
 
 #[derive(Debug, Deserialize)]
@@ -418,6 +401,26 @@ fn suggested_range(text: &str) -> Option<(u64, u64)> {
     (a <= b).then_some((a, b))
 }
 
+/// Longest wait a provider's hint may ask for; longer hints are cut to it (the caller caps them
+/// further at its backoff cap).
+pub const MAX_RETRY_HINT: Duration = Duration::from_secs(3600);
+
+/// A number of seconds from a provider (a `Retry-After` header or an error text) as a wait:
+/// None for anything that is not a finite, non-negative number; at most [`MAX_RETRY_HINT`].
+fn hint_secs(secs: f64) -> Option<Duration> {
+    if !secs.is_finite() || secs < 0.0 {
+        return None;
+    }
+    Duration::try_from_secs_f64(secs.min(MAX_RETRY_HINT.as_secs_f64())).ok()
+}
+
+/// The delay a `Retry-After` header asks for: delay-seconds (fractions tolerated, as some
+/// providers send them). An HTTP date, a negative, infinite or unreadable value gives None (the
+/// client's own backoff applies).
+pub fn retry_after(value: &str) -> Option<Duration> {
+    hint_secs(value.trim().parse::<f64>().ok()?)
+}
+
 /// Finds "retry in 2s" / "try again in 500ms" style hints.
 fn retry_hint(lower: &str) -> Option<Duration> {
     let idx = lower.find(" in ")?;
@@ -426,9 +429,9 @@ fn retry_hint(lower: &str) -> Option<Duration> {
     let n: f64 = digits.parse().ok()?;
     let unit = rest[digits.len()..].trim_start();
     if unit.starts_with("ms") {
-        Some(Duration::from_secs_f64(n / 1000.0))
+        hint_secs(n / 1000.0)
     } else if unit.starts_with('s') {
-        Some(Duration::from_secs_f64(n))
+        hint_secs(n)
     } else {
         None
     }
@@ -469,6 +472,94 @@ mod tests {
         );
         assert_eq!(classify_message("rate limit exceeded"), Some(RpcFailure::RateLimited(None)));
         assert_eq!(classify_message("execution reverted"), None);
+    }
+
+    #[test]
+    fn absurd_retry_hints_are_ignored_or_capped() {
+        for v in ["-1", "inf", "-inf", "NaN", "nan", "", "soon", "Wed, 21 Oct 2015 07:28:00 GMT", "-0.5"] {
+            assert_eq!(retry_after(v), None, "Retry-After: {v}");
+        }
+        assert_eq!(retry_after("1e30"), Some(MAX_RETRY_HINT));
+        assert_eq!(retry_after(" 2 "), Some(Duration::from_secs(2)));
+        assert_eq!(retry_after("0.25"), Some(Duration::from_millis(250)));
+        let huge = format!("rate limit exceeded, retry in {}s", "9".repeat(400));
+        assert_eq!(classify_message(&huge), Some(RpcFailure::RateLimited(None)), "infinite after parsing");
+        let long = "rate limit exceeded, retry in 99999999999999999999s";
+        assert_eq!(classify_message(long), Some(RpcFailure::RateLimited(Some(MAX_RETRY_HINT))));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_retry_after_header_is_a_bounded_wait_or_none(v in proptest::prelude::any::<String>()) {
+            if let Some(d) = retry_after(&v) {
+                proptest::prop_assert!(d <= MAX_RETRY_HINT);
+            }
+        }
+
+        #[test]
+        fn any_number_as_retry_after_is_a_bounded_wait_or_none(n in proptest::num::f64::ANY) {
+            if let Some(d) = retry_after(&n.to_string()) {
+                proptest::prop_assert!(d <= MAX_RETRY_HINT);
+                proptest::prop_assert!(n >= 0.0);
+            }
+        }
+
+        #[test]
+        fn any_provider_message_classifies_without_panicking(
+            prefix in "(rate limit|too many requests|block range|query returned more than)?",
+            n in "[0-9.]{0,400}",
+            unit in "(ms|s|m|)",
+            tail in proptest::prelude::any::<String>(),
+        ) {
+            let text = format!("{prefix} retry in {n}{unit} [{tail}]");
+            match classify_message(&text) {
+                Some(RpcFailure::RateLimited(Some(d))) => proptest::prop_assert!(d <= MAX_RETRY_HINT),
+                Some(RpcFailure::RangeTooLarge(Some((a, b)))) => proptest::prop_assert!(a <= b),
+                _ => {}
+            }
+        }
+    }
+
+    /// A provider answering 429 with `Retry-After: <value>` once, then a real answer: the call
+    /// waits a bounded time and succeeds, whatever the header says.
+    #[tokio::test]
+    async fn a_429_with_an_absurd_retry_after_is_retried_not_a_panic() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        for value in ["-1", "inf", "NaN", "1e30"] {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", listener.local_addr().unwrap());
+            let server = tokio::spawn(async move {
+                for answer in [
+                    format!(
+                        "HTTP/1.1 429 Too Many Requests\r\nRetry-After: {value}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    ),
+                    {
+                        let body = r#"{"jsonrpc":"2.0","id":1,"result":"0x7a69"}"#;
+                        format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                    },
+                ] {
+                    let (mut s, _) = listener.accept().await.unwrap();
+                    let mut buf = vec![0u8; 4096];
+                    let _ = s.read(&mut buf).await;
+                    s.write_all(answer.as_bytes()).await.unwrap();
+                    s.shutdown().await.unwrap();
+                }
+            });
+            let rpc = RpcClient::new(RpcConfig {
+                urls: vec![url],
+                backoff_base: Duration::from_millis(10),
+                backoff_cap: Duration::from_millis(50),
+                ..Default::default()
+            })
+            .unwrap();
+            let started = std::time::Instant::now();
+            assert_eq!(rpc.chain_id().await.unwrap(), 31337, "Retry-After: {value}");
+            assert!(started.elapsed() < Duration::from_secs(5), "Retry-After: {value} waited {:?}", started.elapsed());
+            server.await.unwrap();
+        }
     }
 
     #[test]

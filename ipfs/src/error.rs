@@ -45,5 +45,13 @@ impl Error {
     }
 }
 
+impl jejak_runtime::Classify for Error {
+    /// Transient: a source missing a block, lying about it or failing, a blockstore write that
+    /// failed (a full disk), may all be fine on the next attempt; none makes going on wrong.
+    fn severity(&self) -> jejak_runtime::Severity {
+        jejak_runtime::Severity::Transient
+    }
+}
+
 /// Result with [`Error`] as the default error.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

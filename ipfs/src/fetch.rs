@@ -39,12 +39,7 @@ impl Fetcher {
     /// A fetcher over `sources` refusing blocks above `max_size` bytes, with HTTP requests
     /// bounded by `timeout`.
     pub fn new(sources: Vec<Source>, max_size: u64, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .build()
-            .expect("HTTP client builds");
-        Self { sources, http, max_size }
+        Self { sources, http: http_client(timeout), max_size }
     }
 
     /// The size cap.
@@ -109,10 +104,14 @@ impl Fetcher {
         if status == reqwest::StatusCode::NOT_FOUND {
             return Ok(None);
         }
+        if status.is_redirection() {
+            return Err(source_err(format!("HTTP {status}: redirects are not followed")));
+        }
         if !status.is_success() {
-            // Kubo answers 500 with "block was not found locally" for a missing block.
-            let body = resp.text().await.unwrap_or_default();
-            if body.contains("not found") {
+            // Kubo answers 500 with "block was not found locally" for a missing block. Only the
+            // start of an error body is read: a source cannot make the node read without end.
+            let body = read_prefix(&mut resp, ERROR_BODY_LIMIT).await;
+            if String::from_utf8_lossy(&body).contains("not found") {
                 return Ok(None);
             }
             return Err(source_err(format!("HTTP {status}")));
@@ -129,6 +128,32 @@ impl Fetcher {
         }
         Ok(Some(body))
     }
+}
+
+/// Most bytes of an error answer (or of Kubo's small JSON answers) read from a source.
+pub(crate) const ERROR_BODY_LIMIT: usize = 4096;
+
+/// The HTTP client for gateways and Kubo: bounded in time, and never following a redirect (a
+/// source answers for itself; it cannot send the node to an address of its choosing).
+fn http_client(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("HTTP client builds")
+}
+
+/// At most `limit` bytes of a body; a failure part-way keeps what came.
+async fn read_prefix(resp: &mut reqwest::Response, limit: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    while out.len() < limit {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => out.extend_from_slice(&chunk[..chunk.len().min(limit - out.len())]),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    out
 }
 
 /// Keeps the more telling of two errors.
@@ -157,8 +182,7 @@ pub struct Kubo {
 impl Kubo {
     /// A client for the Kubo RPC API at `base` (e.g. `http://127.0.0.1:5001`).
     pub fn new(base: impl Into<String>, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder().timeout(timeout).build().expect("HTTP client builds");
-        Self { base: base.into(), http }
+        Self { base: base.into(), http: http_client(timeout) }
     }
 
     /// Adds `bytes` as a raw sha2-256 block and pins it (`POST /api/v0/block/put`), checking Kubo
@@ -172,7 +196,7 @@ impl Kubo {
         let part = reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("block");
         let form = reqwest::multipart::Form::new().part("file", part);
         let name = format!("kubo {}", self.base);
-        let resp = self
+        let mut resp = self
             .http
             .post(&url)
             .multipart(form)
@@ -187,14 +211,106 @@ impl Kubo {
             #[serde(rename = "Key")]
             key: String,
         }
-        let put: Put = resp
-            .json()
-            .await
+        // The answer is a few dozen bytes; more is not Kubo speaking.
+        let answer = read_prefix(&mut resp, ERROR_BODY_LIMIT).await;
+        let put: Put = serde_json::from_slice(&answer)
             .map_err(|e| Error::Source { source_name: name.clone(), message: format!("bad answer: {e}") })?;
         let got = cid::parse(&put.key)?;
         if got != expected {
             return Err(Error::Mismatch { cid: expected.to_string(), source_name: name });
         }
         Ok(expected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{StatusCode, header};
+    use axum::response::{IntoResponse, Response};
+
+    use super::*;
+
+    /// Serves `app` on a local port; returns its base URL.
+    async fn serve(app: Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+
+    /// An error answer whose body never ends, counting the bytes the server managed to hand
+    /// over.
+    fn endless_error(status: StatusCode, sent: Arc<AtomicU64>) -> Response {
+        let chunk = bytes::Bytes::from(vec![b'x'; 64 << 10]);
+        let stream = futures::stream::unfold((), move |()| {
+            let (chunk, sent) = (chunk.clone(), sent.clone());
+            async move {
+                sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                Some((Ok::<_, std::io::Error>(chunk), ()))
+            }
+        });
+        (status, Body::from_stream(stream)).into_response()
+    }
+
+    #[tokio::test]
+    async fn an_endless_error_body_is_read_only_in_part() {
+        for (route, status) in
+            [("/ipfs/{cid}", StatusCode::BAD_GATEWAY), ("/api/v0/block/get", StatusCode::INTERNAL_SERVER_ERROR)]
+        {
+            let sent = Arc::new(AtomicU64::new(0));
+            let s = sent.clone();
+            let handler = move || {
+                let s = s.clone();
+                async move { endless_error(status, s) }
+            };
+            let app = Router::new().route(route, axum::routing::get(handler.clone()).post(handler));
+            let url = serve(app).await;
+            let source = if route.starts_with("/ipfs") { Source::Gateway(url) } else { Source::Kubo(url) };
+            let fetcher = Fetcher::new(vec![source], 1 << 20, Duration::from_secs(60));
+            let cid = jejak_core::cid::raw_cid(b"wanted");
+            let err = fetcher.fetch(&cid).await.unwrap_err();
+            assert!(matches!(err, Error::Source { .. }), "{route}: {err}");
+            assert!(err.to_string().contains(&format!("HTTP {status}")), "{route}: {err}");
+            // What the server got out before the client hung up: the first chunk and what the
+            // socket buffers took, far from the unending body (or the 1 MiB object cap).
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let n = sent.load(Ordering::Relaxed);
+            assert!(n < 16 << 20, "{route}: the fetcher read {n} bytes of an error body");
+        }
+    }
+
+    #[tokio::test]
+    async fn redirects_are_not_followed() {
+        let block = b"the block the redirect points to".to_vec();
+        let cid = jejak_core::cid::raw_cid(&block);
+        let hits = Arc::new(AtomicU64::new(0));
+        let h = hits.clone();
+        let elsewhere = serve(Router::new().fallback(move || {
+            let (h, block) = (h.clone(), block.clone());
+            async move {
+                h.fetch_add(1, Ordering::Relaxed);
+                block
+            }
+        }))
+        .await;
+        let target = format!("{elsewhere}/ipfs/{cid}?format=raw");
+        let redirecting = serve(Router::new().fallback(move || {
+            let target = target.clone();
+            async move { (StatusCode::FOUND, [(header::LOCATION, target)]).into_response() }
+        }))
+        .await;
+        for source in [Source::Gateway(redirecting.clone()), Source::Kubo(redirecting.clone())] {
+            let fetcher = Fetcher::new(vec![source], 1 << 20, Duration::from_secs(10));
+            let err = fetcher.fetch(&cid).await.unwrap_err();
+            assert!(err.to_string().contains("redirects are not followed"), "{err}");
+        }
+        let kubo = Kubo::new(redirecting, Duration::from_secs(10));
+        assert!(kubo.put_and_pin(b"x").await.is_err());
+        assert_eq!(hits.load(Ordering::Relaxed), 0, "the redirect target was never asked");
     }
 }

@@ -58,6 +58,21 @@ pub enum Command {
     Bundle(crate::bundle::BundleCommand),
 }
 
+impl Cli {
+    /// The configuration file the command names, if any (its `[log]` section sets up logs).
+    pub fn config_file(&self) -> Option<&std::path::Path> {
+        let arg = match &self.command {
+            Command::Node(a) | Command::Config(a) | Command::Index(IndexCommand::Status(a)) => a,
+            Command::Deploy(d) => &d.config,
+            Command::Platform(PlatformCommand::Register { config, .. }) => config,
+            Command::Keys(KeysCommand::Create { config, .. } | KeysCommand::Revoke { config, .. })
+            | Command::Keys(KeysCommand::List(config)) => config,
+            _ => return None,
+        };
+        arg.config.as_deref()
+    }
+}
+
 /// `--config FILE`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ConfigArg {
@@ -195,13 +210,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Node(arg) => {
             let cfg = load(&arg)?;
             let shutdown = CancellationToken::new();
-            let node = crate::launch::launch(&cfg, None, shutdown.clone()).await?;
-            tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    shutdown.cancel();
-                }
-            });
-            node.wait().await
+            // Listening before the launch: a SIGTERM while keys load still stops cleanly.
+            let signals = crate::signals::stop_on_signal(shutdown.clone());
+            let node = crate::launch::launch(&cfg, None, shutdown).await?;
+            let result = node.wait().await;
+            signals.abort();
+            result
         }
         Command::Deploy(args) => {
             let cfg = load(&args.config)?;

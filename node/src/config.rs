@@ -222,6 +222,10 @@ impl From<jejak_chain::Deployment> for ContractsConfig {
 pub struct DatabaseConfig {
     /// `sqlite://PATH?mode=rwc` or `postgres://...`; default: `jejak.db` in the data directory.
     pub url: Option<String>,
+    /// Most pooled connections (default: 4 on SQLite, 16 on PostgreSQL).
+    pub max_connections: Option<u32>,
+    /// Seconds a task waits for a free connection before failing (and retrying with backoff).
+    pub acquire_timeout_secs: u64,
 }
 
 /// HTTP API.
@@ -387,18 +391,44 @@ impl Default for EvidenceSection {
     }
 }
 
-/// The node's transaction key.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+/// The node's transaction key and how its transactions are priced.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OperatorConfig {
     /// Hex private key; prefer the `JEJAK_OPERATOR__PRIVATE_KEY` environment variable. Without
     /// it the node indexes and serves but does not anchor.
     pub private_key: Option<String>,
+    /// Highest fee cap an anchoring transaction (or its replacement) may offer, gwei per gas;
+    /// unset: the node's estimate, uncapped.
+    pub max_fee_per_gas_gwei: Option<u64>,
+    /// Seconds a transaction may stay pending before it is replaced by one with the same nonce
+    /// and a higher fee (at most one of them can land).
+    pub replace_after_secs: u64,
+}
+
+impl Default for OperatorConfig {
+    fn default() -> Self {
+        Self { private_key: None, max_fee_per_gas_gwei: None, replace_after_secs: 120 }
+    }
+}
+
+impl OperatorConfig {
+    /// The sender's settings.
+    pub fn sender_config(&self) -> jejak_chain::SenderConfig {
+        jejak_chain::SenderConfig {
+            max_fee_per_gas: self.max_fee_per_gas_gwei.map(|g| u128::from(g) * 1_000_000_000),
+            replace_after: Duration::from_secs(self.replace_after_secs.max(1)),
+        }
+    }
 }
 
 impl std::fmt::Debug for OperatorConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OperatorConfig").field("private_key", &self.private_key.as_ref().map(|_| "<redacted>")).finish()
+        f.debug_struct("OperatorConfig")
+            .field("private_key", &self.private_key.as_ref().map(|_| "<redacted>"))
+            .field("max_fee_per_gas_gwei", &self.max_fee_per_gas_gwei)
+            .field("replace_after_secs", &self.replace_after_secs)
+            .finish()
     }
 }
 
@@ -426,7 +456,7 @@ impl Config {
             keys_dir: None,
             chain: ChainConfig { chain_id, rpc_urls: vec![rpc.to_string()], request_timeout_secs: 20 },
             contracts: None,
-            database: DatabaseConfig { url: None },
+            database: DatabaseConfig { url: None, max_connections: None, acquire_timeout_secs: 30 },
             api: ApiConfig {
                 listen: "127.0.0.1:7420".parse().expect("static address"),
                 max_body_bytes: 4 * 1024 * 1024,
@@ -526,6 +556,14 @@ impl Config {
     /// The keys directory.
     pub fn keys_dir(&self) -> PathBuf {
         self.keys_dir.clone().unwrap_or_else(|| self.data_dir.join("keys"))
+    }
+
+    /// The database pool settings.
+    pub fn pool_settings(&self) -> jejak_store::PoolSettings {
+        jejak_store::PoolSettings {
+            max_connections: self.database.max_connections,
+            acquire_timeout: Duration::from_secs(self.database.acquire_timeout_secs.max(1)),
+        }
     }
 
     /// The blockstore directory.

@@ -93,15 +93,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let node = crate::launch::launch(&cfg, Some(store), shutdown.clone()).await?;
     let api = format!("http://{}", node.api_addr);
-    let ctrl_c = {
-        let token = shutdown.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                tracing::info!(target: "jejak::dev", "Ctrl-C: stopping");
-                token.cancel();
-            }
-        })
-    };
+    let ctrl_c = crate::signals::stop_on_signal(shutdown.clone());
 
     line("");
     line("jejak dev is running");
@@ -146,7 +138,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
             "    -d '{\"events\":[{\"type\":\"task_completed\",\"worker\":\"driver-1\",\"occurred_at\":\"2026-01-01T00:00:00Z\",\"data\":{\"task_id\":\"ride-1\"}}]}'",
         );
     }
-    line("Ctrl-C stops everything.");
+    line("Ctrl-C (or SIGTERM) stops everything.");
 
     let result = node.wait().await;
     ctrl_c.abort();

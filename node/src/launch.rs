@@ -1,7 +1,9 @@
 //! Composition: opens the store, blockstore and evidence blob store, starts the indexer, the
 //! document fetcher, the batcher, evidence anchorer and reputation epoch job (when an operator key
-//! is configured) and the API, each as a named task tied to one shutdown signal. A task that fails
-//! takes the node down with its error.
+//! is configured), the webhook worker, the API's nullifier writer and the API, each as a named
+//! task tied to one shutdown signal. Every background task runs under one supervision policy
+//! ([`jejak_runtime::supervise`]): transient failures are retried with capped backoff, a fatal
+//! one (or a panic) takes the node down with its error.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +22,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::keyfiles::secret_from_config_or_file;
+
+/// How long the node's tasks have to finish once shutdown is requested: requests in flight
+/// (bounded by `api.request_timeout_secs`, 30 s by default) and the steps of the background
+/// tasks (each bounded by [`jejak_runtime::Policy::grace`]).
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(40);
 
 /// A running node.
 #[derive(Debug)]
@@ -45,10 +52,35 @@ impl RunningNode {
     }
 
     /// Waits until every task ends. The first task to fail cancels the others and its error is
-    /// returned; a clean shutdown returns Ok.
+    /// returned; a clean shutdown returns Ok. Once shutdown is requested, tasks get
+    /// [`SHUTDOWN_GRACE`] to finish (requests in flight, the current commits); past it the rest
+    /// are aborted and the node reports that it did not stop cleanly.
     pub async fn wait(mut self) -> anyhow::Result<()> {
         let mut first_error: Option<anyhow::Error> = None;
-        while let Some(joined) = self.tasks.join_next().await {
+        let mut deadline: Option<tokio::time::Instant> = None;
+        loop {
+            if deadline.is_none() && self.shutdown.is_cancelled() {
+                deadline = Some(tokio::time::Instant::now() + SHUTDOWN_GRACE);
+            }
+            let joined = match deadline {
+                Some(at) => match tokio::time::timeout_at(at, self.tasks.join_next()).await {
+                    Ok(joined) => joined,
+                    Err(_) => {
+                        tracing::error!(target: "jejak::node", tasks = self.tasks.len(), grace = ?SHUTDOWN_GRACE,
+                            "tasks still running after the shutdown grace; aborting them");
+                        self.tasks.abort_all();
+                        while self.tasks.join_next().await.is_some() {}
+                        first_error
+                            .get_or_insert_with(|| anyhow::anyhow!("the node did not stop within {SHUTDOWN_GRACE:?}"));
+                        break;
+                    }
+                },
+                None => tokio::select! {
+                    joined = self.tasks.join_next() => joined,
+                    _ = self.shutdown.cancelled() => continue,
+                },
+            };
+            let Some(joined) = joined else { break };
             let (name, result) = match joined {
                 Ok(r) => r,
                 Err(e) => ("task", Err(anyhow::anyhow!("task panicked: {e}"))),
@@ -67,10 +99,15 @@ impl RunningNode {
                 }
             }
         }
+        // Every task has ended: the pool's connections are closed (SQLite checkpoints its
+        // write-ahead log), nothing is left half-written.
         self.store.close().await;
         match first_error {
             Some(e) => Err(e),
-            None => Ok(()),
+            None => {
+                tracing::info!(target: "jejak::node", "stopped cleanly: every task finished and the database is closed");
+                Ok(())
+            }
         }
     }
 
@@ -91,7 +128,7 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
     let (prover, verifying_key) = proof_keys(cfg).await?;
     let store = match store {
         Some(s) => s,
-        None => Store::connect(&cfg.database_url())
+        None => Store::connect_with(&cfg.database_url(), cfg.pool_settings())
             .await
             .with_context(|| format!("opening {}", jejak_store::redact(&cfg.database_url())))?,
     };
@@ -115,53 +152,49 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
         TcpListener::bind(cfg.api.listen).await.with_context(|| format!("binding the API to {}", cfg.api.listen))?;
     let api_addr = listener.local_addr()?;
 
-    let mut tasks: JoinSet<(&'static str, anyhow::Result<()>)> = JoinSet::new();
-
     let indexer = Indexer::new(cfg.indexer_config(&contracts), store.clone(), rpc, status.clone());
-    let token = shutdown.clone();
-    tasks.spawn(async move { ("indexer", indexer.run(token).await.map_err(Into::into)) });
 
     let mut doc_cfg = DocumentConfig::new(cfg.chain.chain_id);
     doc_cfg.max_attempts = cfg.ipfs.max_attempts;
     doc_cfg.backoff_base = Duration::from_secs(cfg.ipfs.backoff_base_secs);
     doc_cfg.backoff_cap = Duration::from_secs(cfg.ipfs.backoff_cap_secs);
     let documents = DocumentFetcher::new(doc_cfg, store.clone(), fetcher, blockstore.clone());
-    let token = shutdown.clone();
-    tasks.spawn(async move { ("documents", documents.run(token).await.map_err(Into::into)) });
 
     let mut operator_sender = None;
+    let mut anchoring = None;
     if let Some(key) = &cfg.operator.private_key {
         let signer = jejak_chain::signer_from_hex(key)?;
         let provider = jejak_chain::connect(&cfg.chain.rpc_urls[0])?;
-        let sender = Arc::new(Sender::new(provider, signer).await.context("connecting the operator key to the chain")?);
+        let sender = Arc::new(
+            Sender::new(provider, signer, store.clone(), cfg.operator.sender_config())
+                .await
+                .context("connecting the operator key to the chain")?,
+        );
         tracing::info!(target: "jejak::node", operator = %sender.address(), "anchoring enabled");
         operator_sender = Some(sender.clone());
         let mut bcfg = BatcherConfig::new(cfg.chain.chain_id, contracts.attestations);
         bcfg.interval = Duration::from_secs(cfg.batcher.interval_secs.max(1));
         bcfg.max_batch = cfg.batcher.max_batch;
         let batcher = Batcher::new(bcfg, store.clone(), blockstore.clone(), kubo.clone(), sender.clone());
-        let token = shutdown.clone();
-        tasks.spawn(async move { ("batcher", batcher.run(token).await.map_err(Into::into)) });
 
-        // The same sender, so the two jobs' transactions take nonces in order.
+        // The same sender, so the jobs' transactions take nonces in order.
         let mut ecfg = EvidenceAnchorConfig::new(cfg.chain.chain_id, contracts.evidence_log);
         ecfg.interval = Duration::from_secs(cfg.evidence.anchor_interval_secs.max(1));
         let anchorer = EvidenceAnchorer::new(ecfg, store.clone(), blockstore.clone(), kubo.clone(), sender.clone());
-        let token = shutdown.clone();
-        tasks.spawn(async move { ("evidence-anchorer", anchorer.run(token).await.map_err(Into::into)) });
 
-        if cfg.epochs.enabled {
-            let job = EpochJob::new(
+        let epochs = if cfg.epochs.enabled {
+            Some(EpochJob::new(
                 cfg.epoch_config(&contracts),
                 store.clone(),
                 blockstore.clone(),
                 kubo,
                 sender,
                 jejak_scoring::Params::v1(),
-            )?;
-            let token = shutdown.clone();
-            tasks.spawn(async move { ("epochs", job.run(token).await.map_err(Into::into)) });
-        }
+            )?)
+        } else {
+            None
+        };
+        anchoring = Some((batcher, anchorer, epochs));
     } else {
         tracing::info!(target: "jejak::node", "no operator key: indexing and serving only, not anchoring");
     }
@@ -196,7 +229,26 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
     if let Some(prover) = prover {
         services = services.with_prover(prover, cfg.proofs.prove_queue)?;
     }
+    let (nullifier_writer, nullifier_job) =
+        jejak_api::services::nullifiers::NullifierWriter::new(store.clone(), services.settings.proof_batch_max);
+    services.nullifiers.set(nullifier_writer).map_err(|_| anyhow::anyhow!("the nullifier writer was already set"))?;
     let services = Arc::new(services);
+
+    let mut tasks = Tasks {
+        set: JoinSet::new(),
+        shutdown: shutdown.clone(),
+        health: services.metrics.tasks.clone(),
+        policy: jejak_runtime::Policy::default(),
+    };
+    tasks.job("indexer", indexer);
+    tasks.job("documents", documents);
+    if let Some((batcher, anchorer, epochs)) = anchoring {
+        tasks.job("batcher", batcher);
+        tasks.job("evidence-anchorer", anchorer);
+        if let Some(epochs) = epochs {
+            tasks.job("epochs", epochs);
+        }
+    }
     let state = jejak_api::AppState {
         store: store.clone(),
         blockstore: blockstore.clone(),
@@ -221,15 +273,37 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
         services,
     };
     if cfg.webhooks.enabled {
-        let (st, token) = (state.clone(), shutdown.clone());
-        tasks.spawn(
-            async move { ("webhooks", jejak_api::services::webhooks::run(st, token).await.map_err(Into::into)) },
-        );
+        tasks.job("webhooks", jejak_api::services::webhooks::WebhookWorker::new(state.clone())?);
     }
+    // Ends with the API: it answers the proofs still draining at shutdown.
+    tasks.job("nullifiers", nullifier_job);
     let token = shutdown.clone();
-    tasks.spawn(async move { ("api", jejak_api::serve(listener, state, token).await.map_err(Into::into)) });
+    tasks.set.spawn(async move { ("api", jejak_api::serve(listener, state, token).await.map_err(Into::into)) });
+    let tasks = tasks.set;
 
     Ok(RunningNode { api_addr, store, blockstore, indexer_status: status, sender: operator_sender, shutdown, tasks })
+}
+
+/// The node's tasks as they are spawned, each under the supervision policy.
+struct Tasks {
+    set: JoinSet<(&'static str, anyhow::Result<()>)>,
+    shutdown: CancellationToken,
+    health: Arc<jejak_runtime::Health>,
+    policy: jejak_runtime::Policy,
+}
+
+impl Tasks {
+    /// Spawns `job` as task `name`; a fatal error ends it with that error.
+    fn job<J>(&mut self, name: &'static str, job: J)
+    where
+        J: jejak_runtime::Job + 'static,
+        J::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let (health, policy, token) = (self.health.clone(), self.policy, self.shutdown.clone());
+        self.set.spawn(async move {
+            (name, jejak_runtime::supervise(name, job, policy, &health, token).await.map_err(anyhow::Error::from))
+        });
+    }
 }
 
 /// The proving key (loaded on a blocking thread: it takes a moment) and the verifying key API

@@ -8,6 +8,8 @@
 //! are the command lines of `jejak audit replay` and `jejak bundle export|verify`, and `jejak
 //! evidence verify|audit` lives in [`cli`]: the checks themselves are in `jejak-verify`, shared
 //! with the API. [`credential`] verifies W3C credentials offline (`jejak credential verify`).
+//! [`signals`] stops the node on SIGTERM as on Ctrl-C; [`logging`] sets up logs from the
+//! configuration; [`keyfiles`] keeps key files in their own directory, owner-only.
 
 pub mod anvil;
 pub mod audit;
@@ -18,8 +20,10 @@ pub mod credential;
 pub mod dev;
 pub mod keyfiles;
 pub mod launch;
+pub mod logging;
 pub mod ops;
 mod output;
+pub mod signals;
 pub mod zk;
 
 pub use launch::{RunningNode, launch};

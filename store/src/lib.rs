@@ -13,7 +13,8 @@
 //! (reputation epochs, worker scores, the attestations an epoch counts), [`proofs`] (consumed
 //! nullifiers, root states), [`credentials`] (issued credentials, revocation), [`webhooks`]
 //! (incoming secrets, outgoing subscriptions and deliveries), [`identities`] (node-held identity
-//! secrets, sealed). Query
+//! secrets, sealed), [`sends`] (transactions the node signed, reconciled before any re-send).
+//! Query
 //! functions take a connection (`&mut AnyConnection`), so callers choose whether they run inside
 //! a transaction.
 
@@ -28,6 +29,7 @@ pub mod ipfs;
 pub mod keys;
 pub mod proofs;
 pub mod scores;
+pub mod sends;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 pub mod webhooks;
@@ -77,10 +79,30 @@ pub struct Store {
     backend: Backend,
 }
 
+/// Pool settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSettings {
+    /// Most connections (default: 4 on SQLite, whose writers queue anyway; 16 on PostgreSQL).
+    pub max_connections: Option<u32>,
+    /// How long a task waits for a free connection before it fails (transiently).
+    pub acquire_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        Self { max_connections: None, acquire_timeout: Duration::from_secs(30) }
+    }
+}
+
 impl Store {
     /// Opens the database at `url` (`sqlite://path?mode=rwc` or `postgres://...`), runs pending
     /// migrations and returns a pool.
     pub async fn connect(url: &str) -> Result<Self> {
+        Self::connect_with(url, PoolSettings::default()).await
+    }
+
+    /// [`Store::connect`] with these pool settings.
+    pub async fn connect_with(url: &str, settings: PoolSettings) -> Result<Self> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let options = AnyConnectOptions::from_str(url)?;
@@ -91,13 +113,13 @@ impl Store {
             conn.execute("PRAGMA journal_mode = WAL").await?;
             conn.close().await?;
         }
-        let max = match backend {
+        let max = settings.max_connections.unwrap_or(match backend {
             Backend::Sqlite => 4,
             Backend::Postgres => 16,
-        };
+        });
         let pool = AnyPoolOptions::new()
-            .max_connections(max)
-            .acquire_timeout(Duration::from_secs(30))
+            .max_connections(max.max(1))
+            .acquire_timeout(settings.acquire_timeout)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

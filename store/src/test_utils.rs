@@ -23,7 +23,12 @@ pub struct TestDb {
 #[derive(Debug)]
 enum Cleanup {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { server: String, name: String },
+    Postgres {
+        server: String,
+        name: String,
+    },
+    /// A database the test made itself (a private server): left as it is.
+    Keep,
 }
 
 impl TestDb {
@@ -33,6 +38,20 @@ impl TestDb {
             Backend::Sqlite => Self::sqlite().await,
             Backend::Postgres => Self::postgres().await,
         }
+    }
+
+    /// A fresh database on the given engine with these pool settings.
+    pub async fn with_pool(backend: Backend, settings: crate::PoolSettings) -> Self {
+        let mut db = Self::new(backend).await;
+        db.store = Store::connect_with(&db.url, settings).await.expect("reopen the test database");
+        db
+    }
+
+    /// The database at `url` (on a server the test runs itself) with these pool settings, kept
+    /// when the handle goes.
+    pub async fn at(url: &str, settings: crate::PoolSettings) -> Self {
+        let store = Store::connect_with(url, settings).await.expect("open the test database");
+        Self { store, url: url.to_owned(), cleanup: Cleanup::Keep }
     }
 
     /// A fresh SQLite file.

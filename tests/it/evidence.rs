@@ -686,26 +686,6 @@ async fn receipts_and_audit(backend: Backend) {
     assert_eq!((report.pairs_checked, report.node_log_size), (1, 3));
     assert_eq!(report.contract, env.chain.deployment.evidence_log);
 
-    // The node rewrites its past: the second file's leaf is replaced.
-    sqlx::query("UPDATE evidence_files SET leaf_hash = $1 WHERE leaf_index = 1")
-        .bind(vec![0x42u8; 32])
-        .execute(env.node.db.store.pool())
-        .await
-        .unwrap();
-    match audit(&rpc, &env.node.api, None).await {
-        Err(jejak_verify::Error::LogRewritten { from, to, .. }) => assert_eq!((from, to), (2, 3)),
-        other => panic!("a rewritten log passed the audit: {other:?}"),
-    }
-    // And it will not anchor the rewritten log either.
-    let late = task.photo(3, 30).jpeg();
-    let (s, b) = env.upload(&env.worker_key, &task.id, &[&late], None).await;
-    assert_eq!(s, 201, "{b}");
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    env.chain.mine(2).await;
-    let (_, after) = env.get(&env.platform_key, "/v1/evidence/checkpoints").await;
-    assert_eq!(after["anchored"].as_array().unwrap().len(), 2, "{after}");
-    assert_eq!(after["log_size"], 4);
-
     // The indexer checked the genuine checkpoint documents against the chain; one that does not
     // carry what was anchored with it is recorded as invalid.
     let status_of = |cid: String| {
@@ -737,7 +717,38 @@ async fn receipts_and_audit(backend: Backend) {
     })
     .await;
 
-    env.node.node.stop().await.unwrap();
+    // The node rewrites its past: the second file's leaf is replaced.
+    sqlx::query("UPDATE evidence_files SET leaf_hash = $1 WHERE leaf_index = 1")
+        .bind(vec![0x42u8; 32])
+        .execute(env.node.db.store.pool())
+        .await
+        .unwrap();
+    match audit(&rpc, &env.node.api, None).await {
+        Err(jejak_verify::Error::LogRewritten { from, to, .. }) => assert_eq!((from, to), (2, 3)),
+        other => panic!("a rewritten log passed the audit: {other:?}"),
+    }
+    // The node will not anchor the rewritten log either: its store is corrupt, and the node
+    // stops with that error rather than go on serving receipts that can never be anchored.
+    let late = task.photo(3, 30).jpeg();
+    let (s, b) = env.upload(&env.worker_key, &task.id, &[&late], None).await;
+    assert_eq!(s, 201, "{b}");
+    let Env { node, chain, .. } = env;
+    let stopped = tokio::time::timeout(Duration::from_secs(60), node.node.wait()).await.expect("the node stops");
+    let e = format!("{:#}", stopped.expect_err("a rewritten evidence log is fatal"));
+    assert!(e.contains("evidence-anchorer failed") && e.contains("evidence log rewritten"), "{e}");
+    let anchored =
+        JejakEvidenceLog::new(chain.deployment.evidence_log, &chain.provider).latestSize().call().await.unwrap();
+    assert_eq!(anchored, 100, "nothing of the rewritten log was anchored after the forged head");
+    // The stopped node closed its pool; the database is opened again to look.
+    let store = jejak_store::Store::connect(&node.db.url).await.unwrap();
+    let checkpoints = jejak_store::evidence::checkpoints_with_status(
+        &mut store.conn().await.unwrap(),
+        jejak_store::evidence::CheckpointStatus::Anchored,
+    )
+    .await
+    .unwrap();
+    store.close().await;
+    assert_eq!(checkpoints.iter().map(|c| c.size).collect::<Vec<_>>(), vec![2, 3]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
 //! End-to-end tests: real anvil, real databases, real HTTP.
 
+mod anchor_once;
 mod api_crash;
 mod api_credentials;
 mod api_custody;
@@ -19,3 +20,5 @@ mod reorg;
 mod reputation;
 mod reputation_audit;
 mod reputation_crash;
+mod shutdown;
+mod supervision;

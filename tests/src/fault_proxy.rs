@@ -38,6 +38,26 @@ pub struct Faults {
     pub head_backwards: u32,
     /// Batch answers shuffled and with an item repeated; log lists repeated and shuffled.
     pub scramble: u32,
+    /// `eth_sendRawTransaction` forwarded to the node, then its answer dropped (a gateway timeout
+    /// after the node accepted the transaction).
+    pub drop_send_answers: u32,
+}
+
+impl Faults {
+    /// No fault at all (to turn on one at a time).
+    pub fn none() -> Self {
+        Self {
+            seed: 7,
+            rate_limit_with_hint: 0,
+            rate_limit_without_hint: 0,
+            max_log_range: u64::MAX,
+            hang: 0,
+            hang_for: Duration::ZERO,
+            head_backwards: 0,
+            scramble: 0,
+            drop_send_answers: 0,
+        }
+    }
 }
 
 impl Default for Faults {
@@ -51,6 +71,7 @@ impl Default for Faults {
             hang_for: Duration::from_secs(3),
             head_backwards: 10,
             scramble: 30,
+            drop_send_answers: 0,
         }
     }
 }
@@ -70,6 +91,8 @@ pub struct FaultCounts {
     pub stale_heads: AtomicU64,
     /// Answers scrambled.
     pub scrambled: AtomicU64,
+    /// Transactions forwarded whose answer was dropped.
+    pub sends_dropped: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -208,6 +231,10 @@ async fn handle(State(inner): State<Arc<Inner>>, body: Bytes) -> Response {
         Ok(v) => v,
         Err(_) => return (StatusCode::BAD_GATEWAY, "upstream garbage").into_response(),
     };
+    if request["method"] == "eth_sendRawTransaction" && inner.chance(f.drop_send_answers) {
+        inner.counts.sends_dropped.fetch_add(1, Ordering::Relaxed);
+        return (StatusCode::GATEWAY_TIMEOUT, "upstream timed out").into_response();
+    }
     // A lagging backend behind the load balancer answers an older head.
     if request["method"] == "eth_blockNumber"
         && inner.chance(f.head_backwards)

@@ -22,6 +22,7 @@ pub mod reputation;
 
 pub mod fault_proxy;
 pub mod gateway;
+pub mod private_pg;
 
 /// Logs for a failing test (`RUST_LOG=jejak=debug`).
 pub fn init_logs() {

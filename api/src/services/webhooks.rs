@@ -567,32 +567,60 @@ pub(crate) async fn deliver(st: &AppState, http: &reqwest::Client, d: DeliveryRo
     db::record_attempt(&mut c, &d.id, new_status, next, status, error.as_deref(), now).await
 }
 
-/// Produces and delivers webhooks until `shutdown`.
+/// Produces and delivers webhooks until `shutdown`, under the node's supervision policy.
 pub async fn run(st: AppState, shutdown: CancellationToken) -> jejak_store::Result<()> {
-    let settings = &st.services.settings.webhooks;
-    let http = egress::client(&settings.egress, settings.lookup.clone())
-        .map_err(|e| jejak_store::Error::Corrupt(format!("webhook HTTP client: {e}")))?;
-    let poll = st.services.settings.webhooks.poll_interval;
-    tracing::info!(target: "jejak::webhooks", "webhook dispatcher started");
-    loop {
-        let queued = produce(&st).await?;
+    let worker = WebhookWorker::new(st)?;
+    jejak_runtime::supervise(
+        "webhooks",
+        worker,
+        jejak_runtime::Policy::default(),
+        &jejak_runtime::Health::default(),
+        shutdown,
+    )
+    .await
+}
+
+/// The outgoing webhook worker: each step produces new events and attempts the due deliveries.
+/// A database error ends the step (transient ones are retried by the supervisor; no delivery
+/// outcome is lost, each is recorded as it happens).
+#[derive(Debug)]
+pub struct WebhookWorker {
+    st: AppState,
+    http: reqwest::Client,
+}
+
+impl WebhookWorker {
+    /// A worker over the API's state.
+    pub fn new(st: AppState) -> jejak_store::Result<Self> {
+        let settings = &st.services.settings.webhooks;
+        let http = egress::client(&settings.egress, settings.lookup.clone())
+            .map_err(|e| jejak_store::Error::Corrupt(format!("webhook HTTP client: {e}")))?;
+        tracing::info!(target: "jejak::webhooks", "webhook dispatcher started");
+        Ok(Self { st, http })
+    }
+}
+
+impl jejak_runtime::Job for WebhookWorker {
+    type Error = jejak_store::Error;
+
+    async fn step(&mut self) -> jejak_store::Result<jejak_runtime::Pace> {
+        let (st, http) = (&self.st, &self.http);
+        let settings = &st.services.settings.webhooks;
+        let queued = produce(st).await?;
         let due = {
             let mut c = st.store.conn().await?;
             db::due_fair(&mut c, now_ms(), settings.per_platform_concurrency.max(1) as i64, 64).await?
         };
         let busy = queued > 0 || !due.is_empty();
-        let results = futures::future::join_all(due.into_iter().map(|d| deliver(&st, &http, d))).await;
+        let results = futures::future::join_all(due.into_iter().map(|d| deliver(st, http, d))).await;
         for r in results {
             r?;
         }
-        if !busy {
-            tokio::select! {
-                _ = shutdown.cancelled() => return Ok(()),
-                _ = tokio::time::sleep(poll) => {}
-            }
-        } else if shutdown.is_cancelled() {
-            return Ok(());
-        }
+        Ok(if busy {
+            jejak_runtime::Pace::Busy
+        } else {
+            jejak_runtime::Pace::Idle(st.services.settings.webhooks.poll_interval)
+        })
     }
 }
 
@@ -641,6 +669,32 @@ mod tests {
                 verify(b"k", &format!("t={t},v1={mac}"), b"", 1_800_000_000),
                 Err(SignatureError::OutsideWindow)
             );
+        }
+    }
+
+    #[test]
+fn extreme_timestamps_are_outside_the_window_not_an_overflow() {
+        let secret = b"whsec_test";
+        let body = b"{}";
+        for (t, now) in
+            [(i64::MIN, 1_800_000_000), (i64::MAX, 1_800_000_000), (i64::MIN, i64::MAX), (i64::MAX, i64::MIN)]
+        {
+            let h = sign(secret, t, body);
+            assert_eq!(verify(secret, &h, body, now), Err(SignatureError::OutsideWindow), "t={t} now={now}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_timestamp_and_clock_verify_without_panicking(t in proptest::prelude::any::<i64>(), now in proptest::prelude::any::<i64>()) {
+            let h = sign(b"k", t, b"x");
+            let inside = now.checked_sub(t).is_some_and(|d| d.unsigned_abs() <= REPLAY_WINDOW_SECS as u64);
+            proptest::prop_assert_eq!(verify(b"k", &h, b"x", now).is_ok(), inside);
+        }
+
+        #[test]
+        fn any_header_verifies_without_panicking(header in proptest::prelude::any::<String>(), now in proptest::prelude::any::<i64>()) {
+            let _ = verify(b"k", &header, b"x", now);
         }
     }
 

@@ -130,7 +130,8 @@ fn capture_time(exif: &Exif) -> Option<CaptureTime> {
             let m = o.whole_minutes();
             format!("{}{:02}:{:02}", if m < 0 { '-' } else { '+' }, m.abs() / 60, m.abs() % 60)
         }),
-        instant: offset.map(|o| local.assume_offset(o).to_offset(UtcOffset::UTC)),
+        // A local time that is past year 9999 in UTC (9999-12-31 23:00 at -12:00) has no instant.
+        instant: offset.and_then(|o| local.assume_offset(o).checked_to_offset(UtcOffset::UTC)),
     })
 }
 
@@ -197,5 +198,27 @@ mod tests {
         assert_eq!(find_nonce(b"no marker here"), None);
         let long = format!("jejak-nonce:{}", "a".repeat(200));
         assert_eq!(find_nonce(long.as_bytes()), None);
+    }
+
+    fn exif_with(date_time: &str, offset: &str) -> Exif {
+        let ascii =
+            |tag, s: &str| Field { tag, ifd_num: In::PRIMARY, value: Value::Ascii(vec![s.as_bytes().to_vec()]) };
+        let mut w = exif::experimental::Writer::new();
+        let fields = [ascii(Tag::DateTimeOriginal, date_time), ascii(Tag::OffsetTimeOriginal, offset)];
+        for f in &fields {
+            w.push_field(f);
+        }
+        let mut tiff = Cursor::new(Vec::new());
+        w.write(&mut tiff, false).unwrap();
+        exif::Reader::new().read_raw(tiff.into_inner()).unwrap()
+    }
+
+    /// A local capture time that is past year 9999 once moved to UTC: no instant, not a panic.
+    #[test]
+    fn a_capture_time_beyond_the_calendar_in_utc_has_no_instant() {
+        let t = capture_time(&exif_with("9999:12:31 23:00:00", "-12:00")).unwrap();
+        assert_eq!((t.local.as_str(), t.offset.as_deref(), t.instant), ("9999-12-31T23:00:00", Some("-12:00"), None));
+        let t = capture_time(&exif_with("2026:03:01 10:00:00", "+07:00")).unwrap();
+        assert_eq!(t.instant.unwrap().unix_timestamp(), 1_772_334_000);
     }
 }

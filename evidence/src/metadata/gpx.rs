@@ -119,8 +119,10 @@ pub(super) fn parse(bytes: &[u8], limits: &ParseLimits) -> Result<TrackMetadata>
                     Collect::Time => {
                         if let Some(p) = point.as_mut() {
                             let t = OffsetDateTime::parse(buf.trim(), &Rfc3339)
-                                .map_err(|_| bad_point(format!("time `{}`", short(&buf))))?;
-                            p.time = Some(t.to_offset(time::UtcOffset::UTC));
+                                .ok()
+                                .and_then(|t| t.checked_to_offset(time::UtcOffset::UTC))
+                                .ok_or_else(|| bad_point(format!("time `{}`", short(&buf))))?;
+                            p.time = Some(t);
                         }
                     }
                     Collect::MetaText => {
@@ -266,6 +268,12 @@ mod tests {
             code(r#"<gpx><trk><trkseg><trkpt lat="NaN" lon="0"/></trkseg></trk></gpx>"#),
             ReasonCode::EvidenceTrackBadPoint
         );
+    }
+
+    #[test]
+    fn a_point_time_beyond_the_calendar_in_utc_is_a_bad_point_not_a_panic() {
+        let doc = r#"<gpx><trk><trkseg><trkpt lat="1" lon="1"><time>9999-12-31T23:59:59-01:00</time></trkpt></trkseg></trk></gpx>"#;
+        assert_eq!(code(doc), ReasonCode::EvidenceTrackBadPoint);
     }
 
     #[test]

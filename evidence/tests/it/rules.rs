@@ -307,3 +307,15 @@ fn configuration_per_task_type_from_toml_like_json() {
     assert_eq!(problems(&v), only(ReasonCode::PorDwellTooShort));
     assert!(serde_json::from_value::<RuleConfigs>(serde_json::json!({"default": {"radius": 1}})).is_err());
 }
+
+/// A task window at the very end of the calendar (a platform's choice): judged, not a panic.
+#[test]
+fn a_window_at_the_end_of_the_calendar_is_judged_without_overflow() {
+    let h = honest();
+    let mut sub = submission(&[&h.photo1, &h.track]);
+    let end = time::macros::datetime!(9999-12-31 23:59:59 UTC);
+    sub.task.window_start = end - time::Duration::hours(1);
+    sub.task.window_end = end;
+    let v = evaluate(&RuleConfig::default(), &sub, &history());
+    assert!(v.problems().contains(&(ReasonCode::PorCaptureOutsideWindow, Outcome::Fail)), "{:#?}", v.problems());
+}
