@@ -673,7 +673,7 @@ mod tests {
     }
 
     #[test]
-fn extreme_timestamps_are_outside_the_window_not_an_overflow() {
+    fn extreme_timestamps_are_outside_the_window_not_an_overflow() {
         let secret = b"whsec_test";
         let body = b"{}";
         for (t, now) in
