@@ -2,8 +2,9 @@
 //!
 //! The evidence log is one append-only RFC 6962 tree over every accepted evidence file (see
 //! [`jejak_store::evidence`]). Each round, when the log has grown past the last checkpoint, the
-//! job computes the root at the new size, checks that the tree still extends the previous head
-//! (a log edited behind the node's back is never anchored), stores the public
+//! job computes the root at the new size from the stored subtrees of the log (O(log n) reads),
+//! checks that the tree still extends the previous head (a log edited behind the node's back is
+//! never anchored), stores the public
 //! [`EvidenceCheckpoint`] document in the blockstore, records the checkpoint, and calls
 //! `anchorEvidence(root, size, cid)`. One checkpoint is in flight at a time, because the
 //! contract only accepts growing sizes.
@@ -21,7 +22,7 @@ use alloy::primitives::{Address, B256};
 use alloy::sol_types::SolCall;
 use jejak_chain::bindings::JejakEvidenceLog;
 use jejak_chain::{Sender, Sent};
-use jejak_core::merkle::MerkleTree;
+use jejak_core::merkle;
 use jejak_evidence::EvidenceCheckpoint;
 use jejak_ipfs::{Blockstore, Kubo};
 use jejak_store::evidence::{self, CheckpointRow, CheckpointStatus};
@@ -190,17 +191,26 @@ impl EvidenceAnchorer {
         if size <= previous_size {
             return Ok(None);
         }
-        let tree = MerkleTree::from_leaf_hashes(evidence::log_leaves(&mut c, size).await?);
+        // O(log n) stored subtrees give both roots and the proof between them.
+        let ids = merkle::consistency_nodes(previous_size, size)?;
+        let nodes = evidence::required_log_nodes(&mut c, &ids).await?;
         drop(c);
+        let previous_now = merkle::root_from(&nodes, previous_size)?;
         if let Some(prev) = previous_root
-            && tree.root_at(previous_size)? != prev
+            && previous_now != prev
         {
             return Err(Error::LogRewritten(format!(
                 "the first {previous_size} leaves no longer hash to the anchored root {}",
                 hex_digest(&prev)
             )));
         }
-        let doc = EvidenceCheckpoint::new(self.cfg.chain_id, self.cfg.evidence_log.into(), &tree, previous_size)?;
+        let doc = EvidenceCheckpoint::from_proof(
+            self.cfg.chain_id,
+            self.cfg.evidence_log.into(),
+            (size, merkle::root_from(&nodes, size)?),
+            (previous_size, previous_now),
+            merkle::consistency_proof_from(&nodes, previous_size, size)?,
+        )?;
         let bytes = doc.to_bytes();
         let cid = self.blockstore.put(&bytes).await?;
         if let Some(kubo) = &self.kubo

@@ -174,6 +174,210 @@ impl MerkleTree {
     }
 }
 
+/// A complete subtree of a log: the `2^level` leaves from `index * 2^level`. A log that stores
+/// the hash of every complete subtree (written as leaves are appended, see [`append_nodes`])
+/// answers any root, inclusion or consistency proof by reading O(log n) of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct NodeId {
+    /// Height above the leaves (0 for a leaf).
+    pub level: u32,
+    /// Position among the subtrees of that height.
+    pub index: u64,
+}
+
+/// Where the hashes of complete subtrees come from: `None` for one the source does not hold.
+pub trait NodeSource {
+    /// The hash of a complete subtree.
+    fn node(&self, id: NodeId) -> Option<Digest>;
+}
+
+impl NodeSource for std::collections::HashMap<NodeId, Digest> {
+    fn node(&self, id: NodeId) -> Option<Digest> {
+        self.get(&id).copied()
+    }
+}
+
+impl NodeSource for std::collections::BTreeMap<NodeId, Digest> {
+    fn node(&self, id: NodeId) -> Option<Digest> {
+        self.get(&id).copied()
+    }
+}
+
+impl NodeSource for MerkleTree {
+    fn node(&self, id: NodeId) -> Option<Digest> {
+        self.levels.get(id.level as usize)?.get(usize::try_from(id.index).ok()?).copied()
+    }
+}
+
+/// Records which subtrees an algorithm reads, answering with a placeholder: the proofs' control
+/// flow depends on sizes only, so one dry run lists exactly the nodes the real run needs.
+struct Recorder(std::cell::RefCell<std::collections::BTreeSet<NodeId>>);
+
+impl NodeSource for Recorder {
+    fn node(&self, id: NodeId) -> Option<Digest> {
+        self.0.borrow_mut().insert(id);
+        Some([0; 32])
+    }
+}
+
+fn recorded(run: impl FnOnce(&Recorder) -> Result<()>) -> Result<Vec<NodeId>> {
+    let r = Recorder(Default::default());
+    run(&r)?;
+    Ok(r.0.into_inner().into_iter().collect())
+}
+
+fn missing(id: NodeId) -> Error {
+    Error::Merkle(format!("subtree {} at level {} is not stored", id.index, id.level))
+}
+
+/// MTH(D[start:end]) from stored complete subtrees: O(log n) of them for the ranges the RFC 6962
+/// recursions visit, whose `start` is a multiple of the largest power of two below `end - start`.
+fn range_root(nodes: &impl NodeSource, start: u64, end: u64) -> Result<Digest> {
+    let n = end - start;
+    if n == 0 {
+        return Ok(empty_root());
+    }
+    if n.is_power_of_two() && start.is_multiple_of(n) {
+        let id = NodeId { level: n.trailing_zeros(), index: start >> n.trailing_zeros() };
+        return nodes.node(id).ok_or_else(|| missing(id));
+    }
+    let k = split_point_u64(n);
+    Ok(node_hash(&range_root(nodes, start, start + k)?, &range_root(nodes, start + k, end)?))
+}
+
+fn split_point_u64(n: u64) -> u64 {
+    1 << (u64::BITS - 1 - (n - 1).leading_zeros())
+}
+
+/// The root of the first `size` leaves, from stored subtrees.
+pub fn root_from(nodes: &impl NodeSource, size: u64) -> Result<Digest> {
+    range_root(nodes, 0, size)
+}
+
+/// The audit path of leaf `index` in the tree of `size` leaves (RFC 9162 section 2.1.3.1), leaf
+/// side first, from stored subtrees: the same path as [`MerkleTree::inclusion_proof`].
+pub fn inclusion_proof_from(nodes: &impl NodeSource, index: u64, size: u64) -> Result<Vec<Digest>> {
+    if index >= size {
+        return Err(Error::Merkle(format!("leaf {index} outside a tree of {size}")));
+    }
+    let mut path = Vec::new();
+    let (mut m, mut start, mut end) = (index, 0, size);
+    // Walk down from the root, remembering each sibling; the path lists them leaf side first.
+    while end - start > 1 {
+        let k = split_point_u64(end - start);
+        if m < k {
+            path.push(range_root(nodes, start + k, end)?);
+            end = start + k;
+        } else {
+            path.push(range_root(nodes, start, start + k)?);
+            start += k;
+            m -= k;
+        }
+    }
+    path.reverse();
+    Ok(path)
+}
+
+/// Proof that the tree of `old_size` leaves is a prefix of the tree of `new_size` leaves (RFC
+/// 9162 section 2.1.4.1), from stored subtrees: the same proof as
+/// [`MerkleTree::consistency_proof`].
+pub fn consistency_proof_from(nodes: &impl NodeSource, old_size: u64, new_size: u64) -> Result<Vec<Digest>> {
+    if old_size > new_size {
+        return Err(Error::Merkle(format!("no consistency proof from {old_size} to {new_size}")));
+    }
+    let mut proof = Vec::new();
+    if old_size == 0 || old_size == new_size {
+        return Ok(proof);
+    }
+    // SUBPROOF(m, D[start:end], b), iteratively: the pushes after the recursive call come out in
+    // reverse, so they are collected and appended in order at the end.
+    let (mut m, mut start, mut end, mut complete) = (old_size, 0, new_size, true);
+    let mut tail = Vec::new();
+    loop {
+        let n = end - start;
+        if m == n {
+            if !complete {
+                proof.push(range_root(nodes, start, end)?);
+            }
+            break;
+        }
+        let k = split_point_u64(n);
+        if m <= k {
+            tail.push(range_root(nodes, start + k, end)?);
+            end = start + k;
+        } else {
+            tail.push(range_root(nodes, start, start + k)?);
+            start += k;
+            m -= k;
+            complete = false;
+        }
+    }
+    tail.reverse();
+    proof.extend(tail);
+    Ok(proof)
+}
+
+/// The subtrees [`root_from`] reads for `size`.
+pub fn root_nodes(size: u64) -> Result<Vec<NodeId>> {
+    recorded(|r| root_from(r, size).map(drop))
+}
+
+/// The subtrees [`inclusion_proof_from`] and [`root_from`] read for leaf `index` of `size`.
+pub fn inclusion_nodes(index: u64, size: u64) -> Result<Vec<NodeId>> {
+    recorded(|r| {
+        inclusion_proof_from(r, index, size)?;
+        root_from(r, size).map(drop)
+    })
+}
+
+/// The subtrees [`consistency_proof_from`] and the two roots read for `old_size` to `new_size`.
+pub fn consistency_nodes(old_size: u64, new_size: u64) -> Result<Vec<NodeId>> {
+    recorded(|r| {
+        consistency_proof_from(r, old_size, new_size)?;
+        root_from(r, old_size)?;
+        root_from(r, new_size).map(drop)
+    })
+}
+
+/// The stored subtrees appending leaf `index` needs: the left siblings of the subtrees it
+/// completes, at most one per level.
+pub fn append_reads(index: u64) -> Vec<NodeId> {
+    let completed = (index + 1).trailing_zeros();
+    (1..=completed).map(|level| NodeId { level: level - 1, index: ((index + 1) >> (level - 1)) - 2 }).collect()
+}
+
+/// The subtrees that appending leaf `index` with hash `leaf` completes, the leaf first, given the
+/// hashes of [`append_reads`] in its order.
+pub fn append_nodes(index: u64, leaf: Digest, left_siblings: &[Digest]) -> Result<Vec<(NodeId, Digest)>> {
+    let reads = append_reads(index);
+    if left_siblings.len() != reads.len() {
+        return Err(Error::Merkle(format!(
+            "appending leaf {index} needs {} left siblings, not {}",
+            reads.len(),
+            left_siblings.len()
+        )));
+    }
+    let mut out = vec![(NodeId { level: 0, index }, leaf)];
+    let mut hash = leaf;
+    for (level, left) in (1..).zip(left_siblings) {
+        hash = node_hash(left, &hash);
+        out.push((NodeId { level, index: ((index + 1) >> level) - 1 }, hash));
+    }
+    Ok(out)
+}
+
+/// Every complete subtree of `tree`, for filling a store of subtrees from leaves.
+pub fn complete_nodes(tree: &MerkleTree) -> impl Iterator<Item = (NodeId, Digest)> + '_ {
+    let size = tree.size();
+    tree.levels.iter().enumerate().flat_map(move |(level, hashes)| {
+        let complete = (size >> level) as usize;
+        hashes[..complete.min(hashes.len())]
+            .iter()
+            .enumerate()
+            .map(move |(i, h)| (NodeId { level: level as u32, index: i as u64 }, *h))
+    })
+}
+
 /// The largest power of two strictly below `n` (n >= 2).
 fn split_point(n: usize) -> usize {
     debug_assert!(n >= 2);
@@ -346,6 +550,61 @@ mod tests {
         for v in file.vectors {
             let hashed: Vec<Digest> = v.leaves.iter().map(|l| leaf_hash(&hex::decode(l).unwrap())).collect();
             assert_eq!(hex::encode(root(&hashed)), v.root);
+        }
+    }
+
+    /// Stores every complete subtree the way a log does, one append at a time.
+    fn appended(n: u64) -> std::collections::HashMap<NodeId, Digest> {
+        let mut store = std::collections::HashMap::new();
+        for (i, leaf) in leaves(n as usize).into_iter().enumerate() {
+            let i = i as u64;
+            let siblings: Vec<Digest> = append_reads(i).iter().map(|id| store[id]).collect();
+            store.extend(append_nodes(i, leaf, &siblings).unwrap());
+        }
+        store
+    }
+
+    #[test]
+    fn appended_subtrees_are_the_complete_subtrees_of_the_tree() {
+        for n in 0..70u64 {
+            let tree = MerkleTree::from_leaf_hashes(leaves(n as usize));
+            let from_tree: std::collections::HashMap<_, _> = complete_nodes(&tree).collect();
+            assert_eq!(appended(n), from_tree, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn proofs_from_a_missing_subtree_fail_cleanly() {
+        let mut store = appended(10);
+        store.remove(&NodeId { level: 1, index: 4 });
+        assert!(root_from(&store, 10).is_err());
+        assert!(inclusion_proof_from(&store, 0, 10).is_err());
+        assert!(consistency_proof_from(&store, 3, 10).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn proofs_from_stored_subtrees_equal_the_trees(n in 1u64..600, a in any::<u64>(), b in any::<u64>()) {
+            let store = appended(n);
+            let tree = MerkleTree::from_leaf_hashes(leaves(n as usize));
+            let (index, old) = (a % n, b % (n + 1));
+            prop_assert_eq!(root_from(&store, n).unwrap(), tree.root());
+            prop_assert_eq!(root_from(&store, old).unwrap(), tree.root_at(old).unwrap());
+            prop_assert_eq!(inclusion_proof_from(&store, index, n).unwrap(), tree.inclusion_proof(index).unwrap());
+            prop_assert_eq!(consistency_proof_from(&store, old, n).unwrap(), tree.consistency_proof(old, n).unwrap());
+            // Each answer reads O(log n) subtrees: the dry runs list them, and the proofs need
+            // nothing else.
+            let bound = 2 * (64 - n.leading_zeros() as usize) + 2;
+            let inc = inclusion_nodes(index, n).unwrap();
+            let con = consistency_nodes(old, n).unwrap();
+            prop_assert!(inc.len() <= bound, "{} nodes for inclusion in {}", inc.len(), n);
+            prop_assert!(con.len() <= 2 * bound, "{} nodes for consistency to {}", con.len(), n);
+            let only = |ids: &[NodeId]| ids.iter().map(|id| (*id, store[id])).collect::<std::collections::HashMap<_, _>>();
+            prop_assert_eq!(inclusion_proof_from(&only(&inc), index, n).unwrap(), tree.inclusion_proof(index).unwrap());
+            prop_assert_eq!(root_from(&only(&inc), n).unwrap(), tree.root());
+            let con_only = only(&con);
+            prop_assert_eq!(consistency_proof_from(&con_only, old, n).unwrap(), tree.consistency_proof(old, n).unwrap());
+            prop_assert_eq!(root_from(&con_only, old).unwrap(), tree.root_at(old).unwrap());
         }
     }
 

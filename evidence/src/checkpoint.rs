@@ -64,6 +64,31 @@ impl EvidenceCheckpoint {
         })
     }
 
+    /// The checkpoint of a log head read from stored subtrees: `root` at `size`, following the
+    /// anchored head `previous_root` at `previous_size`, with the consistency proof between them.
+    /// Fails unless the proof leads from the one to the other.
+    pub fn from_proof(
+        chain_id: u64,
+        log_contract: [u8; 20],
+        (size, root): (u64, Digest),
+        (previous_size, previous_root): (u64, Digest),
+        consistency_proof: Vec<Digest>,
+    ) -> Result<Self> {
+        let doc = Self {
+            version: CHECKPOINT_VERSION,
+            kind: CHECKPOINT_KIND.to_string(),
+            chain_id,
+            log_contract,
+            size,
+            root,
+            previous_size,
+            previous_root,
+            consistency_proof,
+        };
+        doc.check()?;
+        Ok(doc)
+    }
+
     /// The canonical bytes published as a raw block.
     pub fn to_bytes(&self) -> Vec<u8> {
         // Integers, strings and lists of strings always canonicalise.

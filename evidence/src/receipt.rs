@@ -98,6 +98,35 @@ pub struct EvidenceReceipt {
 }
 
 impl EvidenceReceipt {
+    /// Builds the receipt of leaf `leaf_index` from an inclusion path the caller read (e.g. from
+    /// stored subtrees), checking that the path leads from the leaf to `root`.
+    pub fn from_path(
+        leaf_index: u64,
+        tree_size: u64,
+        root: Digest,
+        inclusion_path: Vec<Digest>,
+        leaf: EvidenceLeaf,
+        anchor: Option<Anchor>,
+    ) -> Result<Self> {
+        if !merkle::verify_inclusion(leaf_index, tree_size, &leaf.hash(), &inclusion_path, &root) {
+            return Err(Error::refused(
+                ReasonCode::ReceiptInclusionInvalid,
+                format!("leaf {leaf_index} of the log at size {tree_size} is not this evidence leaf"),
+            ));
+        }
+        Ok(Self {
+            version: RECEIPT_VERSION,
+            salt: leaf.salt,
+            file_sha256: leaf.file_sha256,
+            metadata_hash: leaf.metadata_hash,
+            leaf_index,
+            tree_size,
+            root,
+            inclusion_path,
+            anchor,
+        })
+    }
+
     /// Builds the receipt of leaf `leaf_index` against the whole of `tree`.
     pub fn issue(tree: &MerkleTree, leaf_index: u64, leaf: EvidenceLeaf, anchor: Option<Anchor>) -> Result<Self> {
         let stored = tree.leaves().get(leaf_index as usize).copied();

@@ -7,7 +7,9 @@
 //! updates (a row lock on PostgreSQL, the write lock on SQLite), so positions are dense and never
 //! change. Files themselves live in the node's blob store, never here.
 
-use futures::TryStreamExt as _;
+use std::collections::HashMap;
+
+use jejak_core::merkle::{self, MerkleTree, NodeId};
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
@@ -306,9 +308,101 @@ pub async fn append_file(conn: &mut Conn, f: &NewFile) -> Result<i64> {
     .bind(&f.metadata)
     .bind(f.phash.map(|p| p as i64))
     .bind(f.created_at)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    let index_u = index as u64;
+    let reads = merkle::append_reads(index_u);
+    let found = log_nodes(conn, &reads).await?;
+    let siblings = reads
+        .iter()
+        .map(|id| found.get(id).copied().ok_or_else(|| missing_node(*id)))
+        .collect::<Result<Vec<_>>>()?;
+    let nodes = merkle::append_nodes(index_u, f.leaf_hash, &siblings).map_err(|e| Error::Corrupt(e.to_string()))?;
+    insert_log_nodes(conn, &nodes, false).await?;
     Ok(index)
+}
+
+fn missing_node(id: NodeId) -> Error {
+    Error::Corrupt(format!("evidence log: subtree {} at level {} is missing", id.index, id.level))
+}
+
+/// The stored hashes of these complete subtrees of the evidence log (those it holds).
+pub async fn log_nodes(conn: &mut Conn, ids: &[NodeId]) -> Result<HashMap<NodeId, [u8; 32]>> {
+    let mut out = HashMap::with_capacity(ids.len());
+    // A proof reads about 2 log2(n) subtrees; a chunk keeps each statement's parameters few.
+    for chunk in ids.chunks(64) {
+        let mut sql = String::from("SELECT level, idx, hash FROM evidence_log_nodes WHERE ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(" OR ");
+            }
+            sql.push_str(&format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2));
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind(i64::from(id.level)).bind(id.index as i64);
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            let level: i64 = r.try_get("level")?;
+            let index: i64 = r.try_get("idx")?;
+            let id = NodeId { level: level as u32, index: index as u64 };
+            out.insert(id, digest(r.try_get("hash")?)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The stored subtrees these ids name, failing if one is missing: what a proof over the log
+/// needs (see [`merkle::inclusion_nodes`], [`merkle::consistency_nodes`]).
+pub async fn required_log_nodes(conn: &mut Conn, ids: &[NodeId]) -> Result<HashMap<NodeId, [u8; 32]>> {
+    let found = log_nodes(conn, ids).await?;
+    if let Some(id) = ids.iter().find(|id| !found.contains_key(id)) {
+        return Err(missing_node(*id));
+    }
+    Ok(found)
+}
+
+async fn insert_log_nodes(conn: &mut Conn, nodes: &[(NodeId, [u8; 32])], if_missing: bool) -> Result<()> {
+    for chunk in nodes.chunks(100) {
+        let mut sql = String::from("INSERT INTO evidence_log_nodes (level, idx, hash) VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3));
+        }
+        if if_missing {
+            sql.push_str(" ON CONFLICT (level, idx) DO NOTHING");
+        }
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for (id, hash) in chunk {
+            q = q.bind(i64::from(id.level)).bind(id.index as i64).bind(hash.to_vec());
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
+/// Fills in the subtrees of a log accepted before they were stored (the first start after an
+/// upgrade): one pass over the leaves, in a transaction that holds the appenders off. A log
+/// whose last leaf has its subtree is complete and costs one read.
+pub async fn fill_log_nodes(store: &crate::Store) -> Result<u64> {
+    let mut c = store.conn().await?;
+    let size = log_size(&mut c).await?;
+    if size == 0 || !log_nodes(&mut c, &[NodeId { level: 0, index: size - 1 }]).await?.is_empty() {
+        return Ok(0);
+    }
+    drop(c);
+    let mut tx = store.begin().await?;
+    // The head row lock (the write lock on SQLite) keeps appends out until this commits.
+    sqlx::query("UPDATE evidence_log_head SET size = size WHERE id = 1").execute(&mut *tx).await?;
+    let size = log_size(&mut tx).await?;
+    let tree = MerkleTree::from_leaf_hashes(log_leaves(&mut tx, size).await?);
+    let nodes: Vec<_> = merkle::complete_nodes(&tree).collect();
+    insert_log_nodes(&mut tx, &nodes, true).await?;
+    crate::commit(tx).await?;
+    tracing::info!(target: "jejak::store", leaves = size, subtrees = nodes.len(), "evidence log subtrees filled in");
+    Ok(size)
 }
 
 /// The number of leaves in the evidence log.
@@ -405,65 +499,85 @@ pub async fn tasks_with_file(conn: &mut Conn, sha256: &[u8; 32]) -> Result<Vec<T
     .collect()
 }
 
-/// Tasks other than `task_id` on which `sha256` was submitted before submission `before_seq`.
-pub async fn earlier_tasks_with_file(
-    conn: &mut Conn,
-    sha256: &[u8; 32],
-    task_id: &str,
-    before_seq: i64,
-) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT task_id FROM evidence_submissions WHERE sha256 = $1 AND task_id <> $2 AND seq < $3 ORDER BY seq",
-    )
-    .bind(sha256.to_vec())
-    .bind(task_id)
-    .bind(before_seq)
-    .fetch_all(conn)
-    .await?)
-}
-
-/// A photo submitted earlier on another task.
+/// A submission on another task made before the one being judged.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PriorPhotoRow {
+pub struct EarlierSubmission {
+    /// Submission order.
+    pub seq: i64,
     /// The task it was submitted on.
     pub task_id: String,
+    /// The platform of that task.
+    pub platform_id: i64,
+    /// The file.
+    pub sha256: [u8; 32],
+}
+
+/// Submissions of any of `files` on tasks other than `task_id` before submission `before_seq`,
+/// in submission order: an index lookup per file (`evidence_submissions (sha256, seq)`).
+pub async fn earlier_submissions(
+    conn: &mut Conn,
+    files: &[[u8; 32]],
+    task_id: &str,
+    before_seq: i64,
+) -> Result<Vec<EarlierSubmission>> {
+    let mut out = Vec::new();
+    for chunk in files.chunks(100) {
+        let list = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT s.seq, s.task_id, t.platform_id, s.sha256 FROM evidence_submissions s \
+             JOIN evidence_tasks t ON t.id = s.task_id \
+             WHERE s.task_id <> $1 AND s.seq < $2 AND s.sha256 IN ({list})"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(task_id).bind(before_seq);
+        for sha in chunk {
+            q = q.bind(sha.to_vec());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.push(EarlierSubmission {
+                seq: r.try_get("seq")?,
+                task_id: r.try_get("task_id")?,
+                platform_id: r.try_get("platform_id")?,
+                sha256: digest(r.try_get("sha256")?)?,
+            });
+        }
+    }
+    out.sort_by_key(|s| s.seq);
+    Ok(out)
+}
+
+/// A logged photo with its perceptual hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoggedPhoto {
+    /// Its position in the evidence log.
+    pub leaf_index: i64,
     /// Its SHA-256.
     pub sha256: [u8; 32],
     /// Its perceptual hash.
     pub phash: u64,
 }
 
-/// Photos submitted on tasks other than `task_id` before submission `before_seq` whose
-/// perceptual hash is within `max_distance` bits of `phash`.
-///
-/// Hamming distance has no index on either engine, so this streams every earlier photo hash
-/// (16 bytes a row) and compares here: linear in the number of photos, constant in memory.
-pub async fn earlier_similar_photos(
-    conn: &mut Conn,
-    phash: u64,
-    max_distance: u32,
-    task_id: &str,
-    before_seq: i64,
-) -> Result<Vec<PriorPhotoRow>> {
-    let mut rows = sqlx::query(
-        "SELECT s.task_id, f.sha256, f.phash FROM evidence_submissions s JOIN evidence_files f ON f.sha256 = s.sha256 \
-         WHERE f.phash IS NOT NULL AND s.task_id <> $1 AND s.seq < $2 ORDER BY s.seq",
+/// The photos (files with a perceptual hash) at log positions `from..to`, in log order: a range
+/// of the `leaf_index` index.
+pub async fn logged_photos(conn: &mut Conn, from: u64, to: u64) -> Result<Vec<LoggedPhoto>> {
+    let clamp = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+    sqlx::query(
+        "SELECT leaf_index, sha256, phash FROM evidence_files \
+         WHERE leaf_index >= $1 AND leaf_index < $2 AND phash IS NOT NULL ORDER BY leaf_index",
     )
-    .bind(task_id)
-    .bind(before_seq)
-    .fetch(conn);
-    let mut out = Vec::new();
-    while let Some(r) = rows.try_next().await? {
-        let other = r.try_get::<i64, _>("phash")? as u64;
-        if (other ^ phash).count_ones() <= max_distance {
-            out.push(PriorPhotoRow {
-                task_id: r.try_get("task_id")?,
-                sha256: digest(r.try_get("sha256")?)?,
-                phash: other,
-            });
-        }
-    }
-    Ok(out)
+    .bind(clamp(from))
+    .bind(clamp(to))
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|r| {
+        Ok(LoggedPhoto {
+            leaf_index: r.try_get("leaf_index")?,
+            sha256: digest(r.try_get("sha256")?)?,
+            // Stored as the signed integer with the same bits.
+            phash: r.try_get::<i64, _>("phash")? as u64,
+        })
+    })
+    .collect()
 }
 
 /// A witness statement received for a task.
@@ -844,5 +958,37 @@ pub async fn anchors(conn: &mut Conn, chain_id: i64, contract: &[u8; 20]) -> Res
         .await?
         .into_iter()
         .map(anchor_from_row)
+        .collect()
+}
+
+/// A page of the indexed anchors of the evidence log `contract`, newest first: at most `limit`
+/// with a checkpoint index below `before` (all when `None`).
+pub async fn anchors_page(
+    conn: &mut Conn,
+    chain_id: i64,
+    contract: &[u8; 20],
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EvidenceAnchor>> {
+    sqlx::query(select_anchor!("AND checkpoint < $3 ORDER BY checkpoint DESC LIMIT $4"))
+        .bind(chain_id)
+        .bind(contract.to_vec())
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(anchor_from_row)
+        .collect()
+}
+
+/// Checkpoints not anchored yet (built, in flight, or failed), smallest first, at most `limit`.
+pub async fn unanchored_checkpoints(conn: &mut Conn, limit: i64) -> Result<Vec<CheckpointRow>> {
+    sqlx::query(select_checkpoint!("WHERE status <> 'anchored' ORDER BY size LIMIT $1"))
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(checkpoint_from_row)
         .collect()
 }

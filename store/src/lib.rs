@@ -139,8 +139,10 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
+        let store = Self { pool, backend };
+        evidence::fill_log_nodes(&store).await?;
         tracing::debug!(target: "jejak::store", ?backend, "store ready");
-        Ok(Self { pool, backend })
+        Ok(store)
     }
 
     /// The engine behind this store.

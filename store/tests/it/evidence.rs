@@ -124,15 +124,17 @@ jejak_store::both_backends! {
         assert!(s1 < s2 && s2 < s3 && s3 < s4);
 
         // The same file: t2 sees t1's earlier submission; t1 does not see t2's later one.
-        assert_eq!(evidence::earlier_tasks_with_file(&mut c, &[1; 32], "t2", s2).await.unwrap(), vec!["t1"]);
-        assert!(evidence::earlier_tasks_with_file(&mut c, &[1; 32], "t1", s1).await.unwrap().is_empty());
-        // Near-duplicates: file 2 is 3 bits from file 1; file 3 is 64 bits away.
-        let near = evidence::earlier_similar_photos(&mut c, photo ^ 0b111, 8, "t2", s3).await.unwrap();
-        assert_eq!(near.iter().map(|p| (p.task_id.as_str(), p.sha256[0])).collect::<Vec<_>>(), vec![("t1", 1)]);
-        assert!(evidence::earlier_similar_photos(&mut c, photo ^ 0b111, 2, "t2", s3).await.unwrap().is_empty());
-        assert!(evidence::earlier_similar_photos(&mut c, photo, 8, "t1", s1).await.unwrap().is_empty());
-        let far = evidence::earlier_similar_photos(&mut c, !photo, 8, "t3", s4).await.unwrap();
-        assert!(far.is_empty());
+        let earlier = evidence::earlier_submissions(&mut c, &[[1; 32]], "t2", s2).await.unwrap();
+        assert_eq!(earlier.iter().map(|e| (e.seq, e.task_id.as_str(), e.platform_id)).collect::<Vec<_>>(), vec![(s1, "t1", 1)]);
+        assert!(evidence::earlier_submissions(&mut c, &[[1; 32]], "t1", s1).await.unwrap().is_empty());
+        // Several files at once, in submission order.
+        let both = evidence::earlier_submissions(&mut c, &[[2; 32], [1; 32]], "t3", s4).await.unwrap();
+        assert_eq!(both.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![s1, s2, s3]);
+        assert!(evidence::earlier_submissions(&mut c, &[], "t3", s4).await.unwrap().is_empty());
+        // Logged photos by log position, with every bit of their hashes.
+        let photos = evidence::logged_photos(&mut c, 1, u64::MAX).await.unwrap();
+        assert_eq!(photos.iter().map(|p| (p.leaf_index, p.phash)).collect::<Vec<_>>(), vec![(1, photo ^ 0b111), (2, !photo)]);
+        assert_eq!(evidence::logged_photos(&mut c, 0, 1).await.unwrap()[0].sha256, [1; 32]);
 
         let on = evidence::tasks_with_file(&mut c, &[1; 32]).await.unwrap();
         assert_eq!(on.iter().map(|t| t.task.id.as_str()).collect::<Vec<_>>(), vec!["t1", "t2"]);
@@ -167,5 +169,68 @@ jejak_store::both_backends! {
         assert_eq!(anchored.len(), 1);
         assert_eq!(anchored[0].tx_hash, Some([2; 32]), "the hash survives later status changes");
         assert_eq!(evidence::checkpoints(&mut c).await.unwrap().len(), 2);
+    }
+}
+
+jejak_store::both_backends! {
+    async fn log_proofs_read_a_few_stored_subtrees_and_equal_the_trees(db: TestDb) {
+        use jejak_core::merkle::{self, MerkleTree};
+        let store = &db.store;
+        let mut leaves = Vec::new();
+        let mut rng = 0x6a65_6a61_6bu64;
+        let mut next = move || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for n in 0..200u8 {
+            let f = file(n, None);
+            leaves.push(f.leaf_hash);
+            let mut tx = store.begin().await.unwrap();
+            evidence::append_file(&mut tx, &f).await.unwrap();
+            jejak_store::commit(tx).await.unwrap();
+            let size = u64::from(n) + 1;
+            let tree = MerkleTree::from_leaf_hashes(leaves.clone());
+            let mut c = store.conn().await.unwrap();
+            // Random leaves and older sizes at every size: what a receipt and a consistency
+            // proof read, and what they answer.
+            for _ in 0..3 {
+                let (index, old) = (next() % size, next() % (size + 1));
+                let bound = 2 * (64 - size.leading_zeros() as usize) + 2;
+                let ids = merkle::inclusion_nodes(index, size).unwrap();
+                let nodes = evidence::required_log_nodes(&mut c, &ids).await.unwrap();
+                assert!(nodes.len() <= bound, "{} rows for a receipt at size {size}", nodes.len());
+                let path = merkle::inclusion_proof_from(&nodes, index, size).unwrap();
+                assert_eq!(path, tree.inclusion_proof(index).unwrap());
+                assert_eq!(merkle::root_from(&nodes, size).unwrap(), tree.root());
+                assert!(merkle::verify_inclusion(index, size, &leaves[index as usize], &path, &tree.root()));
+                let ids = merkle::consistency_nodes(old, size).unwrap();
+                let nodes = evidence::required_log_nodes(&mut c, &ids).await.unwrap();
+                assert!(nodes.len() <= 2 * bound, "{} rows for a consistency proof to {size}", nodes.len());
+                let proof = merkle::consistency_proof_from(&nodes, old, size).unwrap();
+                assert_eq!(proof, tree.consistency_proof(old, size).unwrap());
+                let old_root = merkle::root_from(&nodes, old).unwrap();
+                assert!(merkle::verify_consistency(old, size, &old_root, &tree.root(), &proof));
+            }
+        }
+
+        // A log accepted before subtrees were stored is filled in when the store opens, to the
+        // same subtrees.
+        let before: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM evidence_log_nodes").fetch_one(store.pool()).await.unwrap();
+        sqlx::query("DELETE FROM evidence_log_nodes WHERE level > 0 OR idx > 17").execute(store.pool()).await.unwrap();
+        assert_eq!(evidence::fill_log_nodes(store).await.unwrap(), 200);
+        let after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM evidence_log_nodes").fetch_one(store.pool()).await.unwrap();
+        assert_eq!(after, before);
+        let mut c = store.conn().await.unwrap();
+        let ids = merkle::consistency_nodes(77, 200).unwrap();
+        let nodes = evidence::required_log_nodes(&mut c, &ids).await.unwrap();
+        let tree = MerkleTree::from_leaf_hashes(leaves.clone());
+        assert_eq!(merkle::consistency_proof_from(&nodes, 77, 200).unwrap(), tree.consistency_proof(77, 200).unwrap());
+        assert_eq!(evidence::fill_log_nodes(store).await.unwrap(), 0, "a complete log is left alone");
+        // A missing subtree is an error, never a wrong proof.
+        sqlx::query("DELETE FROM evidence_log_nodes WHERE level = 7").execute(store.pool()).await.unwrap();
+        let ids = merkle::inclusion_nodes(3, 200).unwrap();
+        assert!(evidence::required_log_nodes(&mut c, &ids).await.is_err());
     }
 }
