@@ -47,6 +47,7 @@ mod geo;
 mod hexser;
 mod metadata;
 mod phash;
+mod phash_index;
 mod reason;
 mod receipt;
 mod rules;
@@ -64,15 +65,16 @@ pub use metadata::{
     CaptureTime, GpsFix, Metadata, NONCE_PREFIX, ParseLimits, PhotoMetadata, TrackMetadata, TrackPoint,
     extract_metadata, metadata_hash,
 };
-pub use phash::{PerceptualHash, dhash, perceptual_hash};
+pub use phash::{JPEG_MIN_SIDE, PerceptualHash, dhash, perceptual_hash};
+pub use phash_index::PhashIndex;
 pub use reason::ReasonCode;
 pub use receipt::{
     Anchor, AnchoredRoot, EvidenceLeaf, EvidenceReceipt, RECEIPT_VERSION, check_anchor, verify_receipt,
     verify_receipt_digest, verify_receipt_metadata,
 };
 pub use rules::{
-    EvidenceItem, History, MemoryHistory, NoHistory, Outcome, PriorPhoto, RegisteredWitness, RuleConfig, RuleConfigs,
-    RuleResult, Submission, TaskContext, Verdict, evaluate,
+    EvidenceItem, History, MemoryHistory, NoHistory, OTHER_PLATFORM_TASK, Outcome, PriorPhoto, RegisteredWitness,
+    RuleConfig, RuleConfigs, RuleResult, Submission, TaskContext, Verdict, evaluate,
 };
 pub use sniff::{EvidenceKind, MediaType, SNIFF_LEN, sniff};
 pub use witness::{

@@ -220,13 +220,22 @@ pub struct PriorPhoto {
     pub sha256: Digest,
     /// Its perceptual hash.
     pub perceptual_hash: PerceptualHash,
+    /// Whether the task belongs to another platform than the judged one: the verdict then names
+    /// neither that task nor the photo's hash.
+    #[serde(default)]
+    pub other_platform: bool,
 }
+
+/// Stands for a task of another platform among [`History::tasks_with_file`]: the verdict says
+/// the file was submitted there without naming that platform's task.
+pub const OTHER_PLATFORM_TASK: &str = "a task of another platform";
 
 /// What the node has seen before, so the crate stays pure: the caller answers from its store
 /// (prefetched, since the rules are synchronous). Results for the task being judged are
 /// ignored, so an implementation need not filter them out.
 pub trait History {
-    /// Tasks on which a file with this SHA-256 was submitted.
+    /// Tasks on which a file with this SHA-256 was submitted ([`OTHER_PLATFORM_TASK`] for those
+    /// of another platform).
     fn tasks_with_file(&self, sha256: &Digest) -> Vec<String>;
     /// Earlier photos whose perceptual hash is within `max_distance` bits of `hash`.
     fn similar_photos(&self, hash: PerceptualHash, max_distance: u32) -> Vec<PriorPhoto>;
@@ -385,12 +394,20 @@ impl Eval<'_> {
         others.retain(|t| *t != self.sub.task.task_id);
         others.sort();
         others.dedup();
-        if others.is_empty() {
-            self.push(ReasonCode::PorDuplicateFile, Outcome::Pass, subject, "file not seen on another task".into());
-        } else {
-            let msg = format!("the same file was submitted on task(s) {}", others.join(", "));
-            self.push(ReasonCode::PorDuplicateFile, Outcome::Fail, subject, msg);
-        }
+        let foreign = others.iter().any(|t| t == OTHER_PLATFORM_TASK);
+        others.retain(|t| t != OTHER_PLATFORM_TASK);
+        let msg = match (others.is_empty(), foreign) {
+            (true, false) => {
+                self.push(ReasonCode::PorDuplicateFile, Outcome::Pass, subject, "file not seen on another task".into());
+                return;
+            }
+            (true, true) => format!("the same file was submitted on {OTHER_PLATFORM_TASK}"),
+            (false, false) => format!("the same file was submitted on task(s) {}", others.join(", ")),
+            (false, true) => {
+                format!("the same file was submitted on task(s) {} and on {OTHER_PLATFORM_TASK}", others.join(", "))
+            }
+        };
+        self.push(ReasonCode::PorDuplicateFile, Outcome::Fail, subject, msg);
     }
 
     fn editing_software(&mut self, meta: &Metadata, subject: Option<String>) {
@@ -533,11 +550,11 @@ impl Eval<'_> {
                     ),
                     Some((d, prior)) => {
                         let outcome = if d <= self.cfg.phash_fail_distance { Outcome::Fail } else { Outcome::Warn };
-                        let msg = format!(
-                            "{d} of 64 bits from photo {} of task {}",
-                            hex::encode(prior.sha256),
-                            prior.task_id
-                        );
+                        let msg = if prior.other_platform {
+                            format!("{d} of 64 bits from a photo of {OTHER_PLATFORM_TASK}")
+                        } else {
+                            format!("{d} of 64 bits from photo {} of task {}", hex::encode(prior.sha256), prior.task_id)
+                        };
                         self.push(ReasonCode::PorPerceptualDuplicate, outcome, subject, msg);
                     }
                 }

@@ -310,6 +310,63 @@ pub fn reencode_jpeg(jpeg: &[u8], quality: u8, scale: f64) -> Vec<u8> {
     encode_jpeg(&small, quality)
 }
 
+/// A decompression bomb: a flat grey baseline JPEG of `width` x `height` (4:2:0 colour), every
+/// 8x8 block coded in 2 bits (one-symbol Huffman tables: DC difference 0, end of block), so 120
+/// megapixels take about 700 KB and decode to 360 MB of RGB.
+pub fn flat_jpeg(width: u16, height: u16) -> Vec<u8> {
+    let segment = |marker: u8, body: &[u8]| {
+        let mut out = vec![0xff, marker];
+        out.extend_from_slice(&u16::try_from(body.len() + 2).expect("short segment").to_be_bytes());
+        out.extend_from_slice(body);
+        out
+    };
+    let mut out = vec![0xff, 0xd8];
+    // Quantisation table 0: all ones.
+    out.extend(segment(0xdb, &[[0u8].as_slice(), &[1u8; 64]].concat()));
+    // Frame: 8 bits, three components, luma 2x2, chroma 1x1, all with table 0.
+    let mut sof = vec![8];
+    sof.extend_from_slice(&height.to_be_bytes());
+    sof.extend_from_slice(&width.to_be_bytes());
+    sof.extend_from_slice(&[3, 1, 0x22, 0, 2, 0x11, 0, 3, 0x11, 0]);
+    out.extend(segment(0xc0, &sof));
+    // One code of length 1 in each table: DC category 0, AC end of block.
+    for class_and_id in [0x00, 0x10] {
+        let mut counts = [0u8; 16];
+        counts[0] = 1;
+        out.extend(segment(0xc4, &[[class_and_id].as_slice(), &counts, &[0]].concat()));
+    }
+    out.extend(segment(0xda, &[3, 1, 0x00, 2, 0x00, 3, 0x00, 0, 63, 0]));
+    let mcus = u64::from(width).div_ceil(16) * u64::from(height).div_ceil(16);
+    // Six blocks an MCU, two zero bits each; the last byte padded with ones.
+    let bits = mcus * 6 * 2;
+    out.resize(out.len() + (bits / 8) as usize, 0);
+    if bits % 8 != 0 {
+        out.push(0xff >> (bits % 8));
+    }
+    out.extend_from_slice(&[0xff, 0xd9]);
+    out
+}
+
+/// A decompression bomb: a black RGBA PNG of `width` x `height`, 120 megapixels in under 500 KB
+/// that decode to 480 MB.
+pub fn flat_png(width: u32, height: u32) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut ihdr = width.to_be_bytes().to_vec();
+    ihdr.extend_from_slice(&height.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    let row = vec![0u8; 1 + 4 * width as usize];
+    for _ in 0..height {
+        z.write_all(&row).expect("in memory");
+    }
+    let idat = z.finish().expect("in memory");
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    out.extend(png_chunk(b"IHDR", &ihdr));
+    out.extend(png_chunk(b"IDAT", &idat));
+    out.extend(png_chunk(b"IEND", &[]));
+    out
+}
+
 fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
     let mut out = (data.len() as u32).to_be_bytes().to_vec();
     out.extend_from_slice(kind);

@@ -20,7 +20,9 @@ pub struct ParseLimits {
     pub max_side: u32,
     /// Largest declared pixel count of a photo (default 120 megapixels).
     pub max_pixels: u64,
-    /// Most bytes an image decoder may allocate for a perceptual hash.
+    /// Most bytes an image decoder may allocate for a perceptual hash (default 48 MiB). JPEGs
+    /// are decoded downscaled and PNGs row by row, so this bounds a whole decoded image only
+    /// for WebP, interlaced PNG and the coefficients of a progressive JPEG.
     pub max_decode_alloc: u64,
     /// Deepest XML element nesting in a track.
     pub xml_max_depth: u32,
@@ -33,7 +35,7 @@ impl Default for ParseLimits {
         Self {
             max_side: 30_000,
             max_pixels: 120_000_000,
-            max_decode_alloc: 512 << 20,
+            max_decode_alloc: 48 << 20,
             xml_max_depth: 32,
             track_max_points: 2_000_000,
         }

@@ -133,3 +133,64 @@ fn extraction_is_deterministic() {
     let b = extract_metadata(MediaType::Png, &bytes, &ParseLimits::default()).unwrap();
     assert_eq!(metadata_hash(&a).unwrap(), metadata_hash(&b).unwrap());
 }
+
+/// The hash of the whole image decoded by the image crate: how every photo was hashed before
+/// decoding became bounded.
+fn whole_decode_hash(bytes: &[u8]) -> u64 {
+    jejak_evidence::dhash(&image::load_from_memory(bytes).unwrap()).0
+}
+
+#[test]
+fn bounded_decoding_keeps_the_hashes_of_honest_photos() {
+    use image::ImageEncoder as _;
+    use jejak_evidence::testkit::{encode_jpeg, scene};
+    // PNG (row by row) and WebP (whole) hash bit for bit as before, in every PNG pixel layout.
+    for seed in 0..6 {
+        let spec = honest_photo(seed, 20);
+        for bytes in [spec.png(), spec.webp()] {
+            assert_eq!(analyze_ok(&bytes).perceptual_hash.unwrap().0, whole_decode_hash(&bytes), "seed {seed}");
+        }
+        let rgb = scene(seed, 333, 250);
+        let layouts: [(image::DynamicImage, image::ExtendedColorType); 4] = [
+            (
+                image::DynamicImage::ImageRgba8(image::DynamicImage::ImageRgb8(rgb.clone()).to_rgba8()),
+                image::ExtendedColorType::Rgba8,
+            ),
+            (
+                image::DynamicImage::ImageLuma8(image::DynamicImage::ImageRgb8(rgb.clone()).to_luma8()),
+                image::ExtendedColorType::L8,
+            ),
+            (
+                image::DynamicImage::ImageRgb16(image::DynamicImage::ImageRgb8(rgb.clone()).to_rgb16()),
+                image::ExtendedColorType::Rgb16,
+            ),
+            (
+                image::DynamicImage::ImageLumaA16(image::DynamicImage::ImageRgb8(rgb.clone()).to_luma_alpha16()),
+                image::ExtendedColorType::La16,
+            ),
+        ];
+        for (img, color) in layouts {
+            let mut png = Vec::new();
+            image::codecs::png::PngEncoder::new(&mut png)
+                .write_image(img.as_bytes(), img.width(), img.height(), color)
+                .unwrap();
+            let ours = jejak_evidence::perceptual_hash(MediaType::Png, &png, &ParseLimits::default()).unwrap().unwrap();
+            assert_eq!(ours.0, whole_decode_hash(&png), "seed {seed}, {color:?}");
+        }
+    }
+    // JPEG is decoded by the inverse DCT at 1/8, 1/4 or 1/2 of its size: honest photos of phone
+    // sizes hash within a bit or two of the whole decode (re-baselined; the near-duplicate
+    // thresholds are 8 and 14 bits).
+    let mut worst = 0;
+    let sizes = [(320, 240), (1600, 1200), (4000, 3000)];
+    for seed in 0..8 {
+        // Three 12-megapixel photos are enough to cover the 1/8 decode; more cost seconds.
+        for &(w, h) in sizes.iter().filter(|(w, _)| seed < 3 || *w < 4000) {
+            let jpeg = encode_jpeg(&scene(seed, w, h), 90);
+            let ours =
+                jejak_evidence::perceptual_hash(MediaType::Jpeg, &jpeg, &ParseLimits::default()).unwrap().unwrap();
+            worst = worst.max((ours.0 ^ whole_decode_hash(&jpeg)).count_ones());
+        }
+    }
+    assert!(worst <= 2, "a JPEG hash moved by {worst} bits");
+}

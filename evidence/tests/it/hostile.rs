@@ -4,7 +4,7 @@
 use std::io::Read;
 use std::time::{Duration, Instant};
 
-use jejak_evidence::testkit::{encode_jpeg, scene};
+use jejak_evidence::testkit::{encode_jpeg, flat_jpeg, flat_png, scene};
 use jejak_evidence::{
     Error, EvidenceKind, MediaType, ParseLimits, ReasonCode, SizeLimits, analyze, digest_reader, perceptual_hash,
 };
@@ -90,6 +90,42 @@ fn enormous_jpeg_dimensions_are_refused_before_decoding() {
     let sof = jpeg.windows(2).position(|w| w == [0xff, 0xc0]).expect("baseline frame header");
     jpeg[sof + 5..sof + 9].copy_from_slice(&[0xff, 0xff, 0xff, 0xff]);
     assert_eq!(refused(&jpeg), ReasonCode::EvidenceImageTooLarge);
+}
+
+#[test]
+fn decompression_bombs_hash_in_bounded_memory() {
+    // 120 megapixels each, the most a photo may have: 360 MB of RGB and 480 MB of RGBA decoded.
+    let jpeg = flat_jpeg(10_000, 12_000);
+    let png = flat_png(10_000, 12_000);
+    assert!(jpeg.len() < 1 << 20 && png.len() < 1 << 20, "{} and {} bytes", jpeg.len(), png.len());
+    for (name, bytes) in [("JPEG", &jpeg), ("PNG", &png)] {
+        let (analyzed, peak) = peak_rss_during(|| analyze(bytes, &SizeLimits::default(), &ParseLimits::default()));
+        let analyzed = analyzed.unwrap_or_else(|e| panic!("{name}: {e}"));
+        // A flat image: every cell equal, no bit set.
+        assert_eq!(analyzed.perceptual_hash.map(|h| h.0), Some(0), "{name}");
+        assert!(peak < 48 << 20, "{name}: decoding raised the peak resident memory by {} MiB", peak >> 20);
+    }
+    // Over the per-side or pixel limits they are refused before anything is decoded.
+    let tight = ParseLimits { max_pixels: 50_000_000, ..ParseLimits::default() };
+    for bytes in [&jpeg, &png] {
+        let e = analyze(bytes, &SizeLimits::default(), &tight).unwrap_err();
+        assert_eq!(e.reason(), ReasonCode::EvidenceImageTooLarge);
+    }
+}
+
+#[test]
+fn progressive_jpeg_coefficients_over_the_cap_are_refused() {
+    let img = scene(3, 640, 480);
+    let mut progressive = Vec::new();
+    // The image crate writes baseline JPEGs only: mark the frame progressive, which is enough
+    // for the decoder-memory check that runs before any decoding.
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut progressive, 90).encode_image(&img).unwrap();
+    let sof = progressive.windows(2).position(|w| w == [0xff, 0xc0]).unwrap();
+    progressive[sof + 1] = 0xc2;
+    // 640x480 keeps at least 640x480x1.5 coefficients (4:2:0) of 2 bytes: 921,600 bytes.
+    let tight = ParseLimits { max_decode_alloc: 900_000, ..ParseLimits::default() };
+    let e = perceptual_hash(MediaType::Jpeg, &progressive, &tight).unwrap_err();
+    assert_eq!(e.reason(), ReasonCode::EvidenceImageTooLarge, "{e}");
 }
 
 #[test]

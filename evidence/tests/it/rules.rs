@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use jejak_evidence::testkit::{gpx, insert_jpeg_exif, reencode_jpeg};
-use jejak_evidence::{Outcome, PriorPhoto, ReasonCode, RuleConfig, RuleConfigs, Verdict, evaluate, public_key};
+use jejak_evidence::{
+    OTHER_PLATFORM_TASK, Outcome, PriorPhoto, ReasonCode, RuleConfig, RuleConfigs, Verdict, evaluate, public_key,
+};
 
 use crate::support::*;
 
@@ -137,9 +139,41 @@ fn reencoded_replayed_photo_fails_as_perceptual_duplicate() {
         task_id: "task-7".into(),
         sha256: old.sha256,
         perceptual_hash: old.perceptual_hash.unwrap(),
+        other_platform: false,
     });
     let v = evaluate(&RuleConfig::default(), &submission(&[&h.photo1, &replay, &h.track]), &seen);
     assert_eq!(problems(&v), only(ReasonCode::PorPerceptualDuplicate));
+}
+
+#[test]
+fn duplicates_on_another_platform_are_reported_without_naming_its_task_or_file() {
+    let h = honest();
+    let old = analyze_ok(&honest_photo(9, -600).jpeg());
+    let replay = analyze_ok(&insert_jpeg_exif(
+        &reencode_jpeg(&honest_photo(9, -600).jpeg(), 60, 0.8),
+        &honest_photo(9, 22).exif_tiff(),
+    ));
+    let mut seen = history();
+    // The same file as the first photo, on another platform's task and on one of this platform.
+    seen.files.push((h.photo1.sha256, OTHER_PLATFORM_TASK.into()));
+    seen.photos.push(PriorPhoto {
+        task_id: "tsk_other_platform_secret".into(),
+        sha256: old.sha256,
+        perceptual_hash: old.perceptual_hash.unwrap(),
+        other_platform: true,
+    });
+    let v = evaluate(&RuleConfig::default(), &submission(&[&h.photo1, &replay, &h.track]), &seen);
+    assert_eq!(v.outcome_of(ReasonCode::PorDuplicateFile), Some(Outcome::Fail));
+    assert_eq!(v.outcome_of(ReasonCode::PorPerceptualDuplicate), Some(Outcome::Fail));
+    let said = serde_json::to_string(&v).unwrap();
+    assert!(!said.contains("tsk_other_platform_secret"), "{said}");
+    assert!(!said.contains(&hex::encode(old.sha256)), "{said}");
+    assert!(said.contains(OTHER_PLATFORM_TASK), "{said}");
+    // A duplicate on the platform's own task is still named.
+    seen.files.push((h.photo1.sha256, "tsk_own".into()));
+    let v = evaluate(&RuleConfig::default(), &submission(&[&h.photo1, &replay, &h.track]), &seen);
+    let dup = v.results.iter().find(|r| r.code == ReasonCode::PorDuplicateFile && r.outcome == Outcome::Fail).unwrap();
+    assert!(dup.message.contains("tsk_own") && dup.message.contains(OTHER_PLATFORM_TASK), "{}", dup.message);
 }
 
 #[test]

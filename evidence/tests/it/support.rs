@@ -94,7 +94,23 @@ pub(crate) fn history() -> MemoryHistory {
             task_id: format!("task-{seed}"),
             sha256: a.sha256,
             perceptual_hash: a.perceptual_hash.expect("JPEG is hashed"),
+            other_platform: false,
         });
     }
     h
+}
+
+/// Runs `f` and returns its result with how far the process's peak resident memory rose above
+/// the resident memory before it, in bytes (Linux: `clear_refs` resets the peak; nextest runs
+/// each test in a process of its own).
+pub(crate) fn peak_rss_during<T>(f: impl FnOnce() -> T) -> (T, u64) {
+    let status = |field: &str| -> u64 {
+        let s = std::fs::read_to_string("/proc/self/status").expect("/proc/self/status");
+        let line = s.lines().find(|l| l.starts_with(field)).expect("field in /proc/self/status");
+        line.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()).expect("a size in kB") * 1024
+    };
+    std::fs::write("/proc/self/clear_refs", "5").expect("reset the peak resident size");
+    let before = status("VmRSS:");
+    let out = f();
+    (out, status("VmHWM:").saturating_sub(before))
 }
