@@ -316,7 +316,7 @@ impl Cells {
     /// The dHash: one bit per horizontally adjacent pair of cells, set where the left is
     /// brighter.
     fn hash(&self) -> PerceptualHash {
-        let mean = |c: usize| if self.count[c] == 0 { 0 } else { self.sum[c] / self.count[c] };
+        let mean = |c: usize| self.sum[c].checked_div(self.count[c]).unwrap_or(0);
         let mut bits = 0u64;
         for y in 0..H {
             for x in 0..W - 1 {

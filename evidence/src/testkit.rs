@@ -367,6 +367,15 @@ pub fn flat_png(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
+/// `png` with a `tEXt` chunk after its header: another file of the same image.
+pub fn png_with_text(png: &[u8], keyword: &str, text: &str) -> Vec<u8> {
+    // The signature and IHDR are the first 33 bytes.
+    let mut out = png[..33].to_vec();
+    out.extend(png_chunk(b"tEXt", &[keyword.as_bytes(), &[0], text.as_bytes()].concat()));
+    out.extend_from_slice(&png[33..]);
+    out
+}
+
 fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
     let mut out = (data.len() as u32).to_be_bytes().to_vec();
     out.extend_from_slice(kind);

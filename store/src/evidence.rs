@@ -313,10 +313,8 @@ pub async fn append_file(conn: &mut Conn, f: &NewFile) -> Result<i64> {
     let index_u = index as u64;
     let reads = merkle::append_reads(index_u);
     let found = log_nodes(conn, &reads).await?;
-    let siblings = reads
-        .iter()
-        .map(|id| found.get(id).copied().ok_or_else(|| missing_node(*id)))
-        .collect::<Result<Vec<_>>>()?;
+    let siblings =
+        reads.iter().map(|id| found.get(id).copied().ok_or_else(|| missing_node(*id))).collect::<Result<Vec<_>>>()?;
     let nodes = merkle::append_nodes(index_u, f.leaf_hash, &siblings).map_err(|e| Error::Corrupt(e.to_string()))?;
     insert_log_nodes(conn, &nodes, false).await?;
     Ok(index)

@@ -177,7 +177,7 @@ jejak_store::both_backends! {
         use jejak_core::merkle::{self, MerkleTree};
         let store = &db.store;
         let mut leaves = Vec::new();
-        let mut rng = 0x6a65_6a61_6bu64;
+        let mut rng = 0x006a_656a_616b_u64;
         let mut next = move || {
             rng ^= rng << 13;
             rng ^= rng >> 7;
