@@ -276,7 +276,7 @@ pub fn router(state: AppState) -> Router {
             limits.request_timeout,
         ))
         // Evidence uploads stream past the JSON body limit and timeout, under their own.
-        .merge(routes::evidence::upload_routes(state.evidence.upload_timeout))
+        .merge(routes::evidence::upload_routes(&state.evidence))
         .layer(axum::middleware::from_fn_with_state(state.clone(), limits::admission))
         .layer(axum::middleware::from_fn(limits::json_errors))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track));

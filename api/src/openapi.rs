@@ -406,10 +406,13 @@ pub struct Checkpoints {
     pub contract: String,
     /// Log size.
     pub log_size: u64,
-    /// Anchored heads.
+    /// A page of the anchored heads, newest first (`index`, `size`, `root`, `cid`,
+    /// `transaction_hash`, `block_number`, `finalized`).
     #[schema(value_type = Vec<Object>)]
-    pub anchored: Vec<serde_json::Value>,
-    /// Heads not anchored yet.
+    pub data: Vec<serde_json::Value>,
+    /// Cursor of the next (older) page; null on the last.
+    pub next_cursor: Option<String>,
+    /// Heads not anchored yet (at most 100).
     #[schema(value_type = Vec<Object>)]
     pub pending: Vec<serde_json::Value>,
 }

@@ -365,8 +365,13 @@ pub struct EvidenceSection {
     pub rules: jejak_evidence::RuleConfigs,
     /// Most files in one upload request.
     pub max_files_per_upload: usize,
-    /// Largest upload request a `Content-Length` may announce, bytes.
+    /// Largest upload request, bytes: refused when a `Content-Length` announces more or as soon
+    /// as more has streamed in.
     pub max_upload_bytes: u64,
+    /// Most uploads in progress at once on this instance (more answer 429).
+    pub max_concurrent_uploads: usize,
+    /// Most uploads in progress at once per API key (more answer 429).
+    pub max_uploads_per_key: usize,
     /// Longest an upload request may take, seconds.
     pub upload_timeout_secs: u64,
     /// How long before a task's window opens its capture nonce may be issued, seconds.
@@ -384,6 +389,8 @@ impl Default for EvidenceSection {
             rules: jejak_evidence::RuleConfigs::default(),
             max_files_per_upload: 16,
             max_upload_bytes: 256 << 20,
+            max_concurrent_uploads: 64,
+            max_uploads_per_key: 4,
             upload_timeout_secs: 600,
             nonce_lead_secs: 3600,
             anchor_interval_secs: 10,

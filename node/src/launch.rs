@@ -136,6 +136,8 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
     let evidence_dir = cfg.evidence_blob_dir();
     let blobs = jejak_api::BlobStore::open(&evidence_dir)
         .with_context(|| format!("opening the evidence blob store {}", evidence_dir.display()))?;
+    // Files a crash left between an upload's commit and its move into place.
+    blobs.recover(&store).await.map_err(|e| anyhow::anyhow!("settling staged evidence files: {}", e.message))?;
     let status = Arc::new(IndexerStatus::default());
     let rpc = RpcClient::new(cfg.rpc_config())?;
 
@@ -268,10 +270,22 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
             max_upload_bytes: cfg.evidence.max_upload_bytes,
             upload_timeout: Duration::from_secs(cfg.evidence.upload_timeout_secs),
             nonce_lead: Duration::from_secs(cfg.evidence.nonce_lead_secs),
+            max_concurrent_uploads: cfg.evidence.max_concurrent_uploads,
+            max_uploads_per_key: cfg.evidence.max_uploads_per_key,
             ..jejak_api::EvidenceSettings::new(blobs, contracts.evidence_log)
         }),
         services,
     };
+    {
+        // The near-duplicate index is built once at start, not by the first upload; uploads
+        // catch it up to the log before each evaluation anyway.
+        let (photos, store) = (state.evidence.photos.clone(), state.store.clone());
+        tokio::spawn(async move {
+            if let Err(e) = photos.catch_up(&store).await {
+                tracing::warn!(target: "jejak::node", error = %e.message, "loading the perceptual-hash index failed; the first upload loads it");
+            }
+        });
+    }
     if cfg.webhooks.enabled {
         tasks.job("webhooks", jejak_api::services::webhooks::WebhookWorker::new(state.clone())?);
     }

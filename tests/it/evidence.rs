@@ -55,11 +55,16 @@ struct Env {
 
 impl Env {
     async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    async fn start_with(backend: Backend, tune: impl FnOnce(&mut jejak_node::config::Config)) -> Self {
         init_logs();
         let chain = TestChain::start(1).await;
         let platform = chain.register_platform(chain.operator()).await;
         let node = TestNode::start_with(&chain, TestDb::new(backend).await, |cfg| {
             cfg.evidence.anchor_interval_secs = 1;
+            tune(cfg);
         })
         .await;
         let platform_key = node.key(Role::Platform, Some(platform)).await;
@@ -350,6 +355,30 @@ async fn rules_through_the_api(backend: Backend) {
     assert_eq!(s, 200, "{t}");
     assert_eq!(t["verdict"]["outcome"], "pass", "{:#?}", problems(&t["verdict"]));
 
+    // Another platform's worker submits the honest task's photos: the duplicates fail the rules,
+    // but the verdict names neither the first platform's task nor its file.
+    let other = env.chain.register_platform(alloy::primitives::Address::repeat_byte(0x77)).await;
+    env.node.wait_for_platform(other).await;
+    let other_key = env.node.key(Role::Platform, Some(other)).await;
+    let now = OffsetDateTime::now_utc().replace_nanosecond(0).unwrap();
+    let (s, b) = env.post_json(&other_key, "/v1/tasks", &task_body("their-delivery", now)).await;
+    assert_eq!(s, 201, "{b}");
+    let theirs = b["id"].as_str().unwrap().to_string();
+    let disguised = insert_jpeg_exif(&reencode_jpeg(&p2, 60, 0.8), &honest.photo(9, 22).exif_tiff());
+    let (s, b) = env.upload(&other_key, &theirs, &[&p1, &disguised], None).await;
+    assert_eq!(s, 201, "{b}");
+    let v = &b["verdict"];
+    assert_eq!(v["outcome"], "fail");
+    let outcome = |code: ReasonCode| {
+        v["results"].as_array().unwrap().iter().filter(|r| r["code"] == code.as_str()).any(|r| r["outcome"] == "fail")
+    };
+    assert!(outcome(ReasonCode::PorDuplicateFile) && outcome(ReasonCode::PorPerceptualDuplicate), "{v}");
+    let said = v.to_string();
+    for secret in [honest.id.clone(), replay.id.clone(), hex::encode(sha256(&p2))] {
+        assert!(!said.contains(&secret), "the verdict names {secret}: {said}");
+    }
+    assert!(said.contains(jejak_evidence::OTHER_PLATFORM_TASK), "{said}");
+
     // Who may do what.
     let retry = task_body("delivery-1", honest.start);
     let (s, b) = env.post_json(&env.platform_key, "/v1/tasks", &retry).await;
@@ -594,7 +623,8 @@ async fn final_receipt(env: &Env, file: &[u8]) -> Value {
 async fn all_anchored(env: &Env) -> Value {
     TestNode::eventually(60, "the whole log to be anchored", || async {
         let (_, c) = env.get(&env.platform_key, "/v1/evidence/checkpoints").await;
-        let last = c["anchored"].as_array()?.last()?["size"].as_u64()?;
+        // Newest first.
+        let last = c["data"].as_array()?.first()?["size"].as_u64()?;
         (last == c["log_size"].as_u64()? && c["pending"].as_array()?.is_empty()).then_some(c)
     })
     .await
@@ -667,10 +697,10 @@ async fn receipts_and_audit(backend: Backend) {
     assert_eq!(s, 201, "{b}");
     assert_eq!(b["accepted"][0]["leaf_index"], 2);
     let second = all_anchored(&env).await;
-    assert_eq!(second["anchored"].as_array().unwrap().len(), first["anchored"].as_array().unwrap().len() + 1);
+    assert_eq!(second["data"].as_array().unwrap().len(), first["data"].as_array().unwrap().len() + 1);
     verify(&file_path, &receipt, &rpc).await.unwrap();
     // The checkpoint document is public and proves the growth.
-    let cid = second["anchored"][1]["cid"].as_str().unwrap();
+    let cid = second["data"][0]["cid"].as_str().unwrap();
     let doc = env.node.http.get(format!("{}/ipfs/{cid}", env.node.api)).send().await.unwrap().bytes().await.unwrap();
     let doc = EvidenceCheckpoint::from_bytes(&doc).unwrap();
     assert_eq!((doc.previous_size, doc.size), (2, 3));
@@ -692,7 +722,7 @@ async fn receipts_and_audit(backend: Backend) {
         let store = env.node.db.store.clone();
         async move { jejak_store::ipfs::get(&mut *store.conn().await.ok()?, &cid).await.ok()?.map(|o| o.status) }
     };
-    for a in second["anchored"].as_array().unwrap() {
+    for a in second["data"].as_array().unwrap() {
         let cid = a["cid"].as_str().unwrap().to_string();
         TestNode::eventually(30, "the checkpoint document to be fetched and checked", || {
             let f = status_of(cid.clone());
@@ -717,12 +747,20 @@ async fn receipts_and_audit(backend: Backend) {
     })
     .await;
 
-    // The node rewrites its past: the second file's leaf is replaced.
-    sqlx::query("UPDATE evidence_files SET leaf_hash = $1 WHERE leaf_index = 1")
-        .bind(vec![0x42u8; 32])
-        .execute(env.node.db.store.pool())
+    // The node rewrites its past: the second file's leaf is replaced, with the subtree above it.
+    let forged = [0x42u8; 32];
+    let first_leaf: Vec<u8> = sqlx::query_scalar("SELECT leaf_hash FROM evidence_files WHERE leaf_index = 0")
+        .fetch_one(env.node.db.store.pool())
         .await
         .unwrap();
+    let forged_pair = jejak_core::merkle::node_hash(&first_leaf.try_into().unwrap(), &forged);
+    for (sql, hash) in [
+        ("UPDATE evidence_files SET leaf_hash = $1 WHERE leaf_index = 1", forged),
+        ("UPDATE evidence_log_nodes SET hash = $1 WHERE level = 0 AND idx = 1", forged),
+        ("UPDATE evidence_log_nodes SET hash = $1 WHERE level = 1 AND idx = 0", forged_pair),
+    ] {
+        sqlx::query(sql).bind(hash.to_vec()).execute(env.node.db.store.pool()).await.unwrap();
+    }
     match audit(&rpc, &env.node.api, None).await {
         Err(jejak_verify::Error::LogRewritten { from, to, .. }) => assert_eq!((from, to), (2, 3)),
         other => panic!("a rewritten log passed the audit: {other:?}"),
@@ -749,6 +787,195 @@ async fn receipts_and_audit(backend: Backend) {
     .unwrap();
     store.close().await;
     assert_eq!(checkpoints.iter().map(|c| c.size).collect::<Vec<_>>(), vec![2, 3]);
+}
+
+/// An upload started over a raw connection and left hanging: the request head and the first
+/// bytes of one "JPEG" part, nothing more.
+async fn hanging_upload(env: &Env, token: &str, task: &str) -> tokio::net::TcpStream {
+    let addr = env.node.node.api_addr;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/tasks/{task}/evidence HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    );
+    let mut part =
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.jpg\"\r\n\r\n")
+            .into_bytes();
+    part.extend_from_slice(&[0xff, 0xd8, 0xff, 0xe0]);
+    part.extend_from_slice(&[0x5a; 4096]);
+    let chunk = [format!("{:x}\r\n", part.len()).as_bytes(), &part, b"\r\n"].concat();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&chunk).await.unwrap();
+    stream
+}
+
+/// Reads an HTTP answer off a raw connection: its status and JSON body.
+async fn answer_of(stream: &mut tokio::net::TcpStream) -> (u16, Value) {
+    let mut raw = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(60), stream.read_to_end(&mut raw)).await;
+    let text = String::from_utf8_lossy(&raw);
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no answer: {text}"));
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+    // A chunked body: the JSON is between the size line and the closing chunk.
+    let json = body.find('{').and_then(|i| body.rfind('}').map(|j| &body[i..=j])).unwrap_or_default();
+    (status, serde_json::from_str(json).unwrap_or(Value::Null))
+}
+
+async fn upload_limits(backend: Backend) {
+    let env = Env::start_with(backend, |cfg| {
+        cfg.evidence.max_upload_bytes = 2 << 20;
+        cfg.evidence.max_uploads_per_key = 1;
+        cfg.evidence.max_concurrent_uploads = 2;
+        cfg.evidence.upload_timeout_secs = 8;
+    })
+    .await;
+    let task = env.task("delivery-limits", 5).await;
+    let tmp = env.node.config.evidence_blob_dir().join("tmp");
+    let temporary = || std::fs::read_dir(&tmp).unwrap().count();
+    let nothing_left = |what: &'static str| {
+        let tmp = tmp.clone();
+        async move {
+            TestNode::eventually(20, what, || {
+                let tmp = tmp.clone();
+                async move { (std::fs::read_dir(&tmp).unwrap().count() == 0).then_some(()) }
+            })
+            .await;
+        }
+    };
+
+    // Three parts of 900 KB, each under the photo limit, streamed without a Content-Length: the
+    // request is refused as soon as it crosses 2 MiB.
+    let mut jpeg_like = vec![0xff, 0xd8, 0xff, 0xe0];
+    jpeg_like.resize(900 << 10, 0x5a);
+    let parts: Vec<_> =
+        (0..3).map(|i| ("file", Some(format!("part-{i}.jpg")), "image/jpeg", jpeg_like.clone())).collect();
+    let body = multipart(&parts);
+    let addr = env.node.node.api_addr;
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/tasks/{}/evidence HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: multipart/form-data; boundary={BOUNDARY}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        task.id, env.worker_key
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    for c in body.chunks(64 << 10) {
+        let framed = [format!("{:x}\r\n", c.len()).as_bytes(), c, b"\r\n"].concat();
+        if stream.write_all(&framed).await.is_err() {
+            break; // refused and closed
+        }
+    }
+    let _ = stream.write_all(b"0\r\n\r\n").await;
+    let (s, b) = answer_of(&mut stream).await;
+    assert_eq!(
+        (s, b["error"]["code"].as_str(), b["error"]["details"]["reason"].as_str()),
+        (413, Some("evidence_too_large"), Some("EVIDENCE_TOO_LARGE")),
+        "{b}"
+    );
+    nothing_left("the parts of the refused upload to be removed").await;
+
+    // One `witnesses` part per request.
+    let good = task.photo(1, 20).jpeg();
+    let statements = serde_json::to_vec(&json!([task.witness(&WITNESS_SECRET, &[&good], 30)])).unwrap();
+    let mut parts = vec![("file", Some("a.jpg".to_string()), "image/jpeg", good.clone())];
+    for _ in 0..2 {
+        parts.push(("witnesses", None, "application/json", statements.clone()));
+    }
+    let (s, b) = env.upload_parts(&env.worker_key, &task.id, &parts).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("invalid_request")), "{b}");
+    nothing_left("the parts of the refused upload to be removed").await;
+
+    // One upload at a time per key: a second answers 429 while the first hangs; another key may
+    // still upload, and a third key finds the node's two slots taken.
+    let mut first = hanging_upload(&env, &env.worker_key, &task.id).await;
+    TestNode::eventually(20, "the hanging upload to be staged", || async { (temporary() == 1).then_some(()) }).await;
+    let (s, b) = env.upload(&env.worker_key, &task.id, &[&good], None).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (429, Some("rate_limited")), "{b}");
+    let second = hanging_upload(&env, &env.platform_key, &task.id).await;
+    TestNode::eventually(20, "the second hanging upload to be staged", || async { (temporary() == 2).then_some(()) })
+        .await;
+    let admin = env.node.key(Role::Admin, None).await;
+    let (s, b) = env.upload(&admin, &task.id, &[&good], None).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (429, Some("rate_limited")), "{b}");
+
+    // The client that goes away leaves nothing behind and frees its slot.
+    drop(second);
+    nothing_left_but(&tmp, 1).await;
+    let (s, b) = env.upload(&admin, &task.id, &[&good], None).await;
+    assert_eq!(s, 201, "{b}");
+    // The one that stalls is cut off at the upload timeout, and leaves nothing behind either.
+    let (s, b) = answer_of(&mut first).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (408, Some("request_timeout")), "{b}");
+    nothing_left("the timed-out upload to be removed").await;
+    let (s, b) = env.upload(&env.worker_key, &task.id, &[&task.photo(2, 25).jpeg()], None).await;
+    assert_eq!(s, 201, "{b}");
+    // Accepted files are in the blob store, nothing waits in its temporary directory.
+    assert!(
+        env.node
+            .config
+            .evidence_blob_dir()
+            .join(&hex::encode(sha256(&good))[..2])
+            .join(hex::encode(sha256(&good)))
+            .is_file()
+    );
+    assert_eq!(temporary(), 0);
+
+    env.node.node.stop().await.unwrap();
+}
+
+/// Waits until `dir` holds `n` files.
+async fn nothing_left_but(dir: &std::path::Path, n: usize) {
+    TestNode::eventually(20, "the abandoned upload to be removed", || async {
+        (std::fs::read_dir(dir).unwrap().count() == n).then_some(())
+    })
+    .await;
+}
+
+/// The peak resident memory of this process (the node runs in it) above its resident memory
+/// now, while `f` runs (Linux `clear_refs`; nextest runs each test in a process of its own).
+async fn peak_rss_during<F: std::future::Future>(f: F) -> (F::Output, u64) {
+    let status = |field: &str| -> u64 {
+        let s = std::fs::read_to_string("/proc/self/status").unwrap();
+        let line = s.lines().find(|l| l.starts_with(field)).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse::<u64>().unwrap() * 1024
+    };
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+    let before = status("VmRSS:");
+    let out = f.await;
+    (out, status("VmHWM:").saturating_sub(before))
+}
+
+async fn bombs_in_bounded_memory(backend: Backend) {
+    let env = Env::start_with(backend, |cfg| {
+        cfg.evidence.max_uploads_per_key = 16;
+    })
+    .await;
+    let task = env.task("delivery-bombs", 5).await;
+    // 120 megapixels each, the most a photo may have: 360 MB (JPEG) and 480 MB (PNG) decoded.
+    let bombs = [jejak_evidence::testkit::flat_jpeg(10_000, 12_000), jejak_evidence::testkit::flat_png(10_000, 12_000)];
+    let env_ref = &env;
+    let (answers, peak) = peak_rss_during(futures::future::join_all((0..16).map(|i| {
+        // Each upload its own file of the same image.
+        let bomb = match i % 2 {
+            0 => [&bombs[0][..], &[i as u8]].concat(), // bytes after a JPEG's end are allowed
+            _ => jejak_evidence::testkit::png_with_text(&bombs[1], "Comment", &i.to_string()),
+        };
+        let task = task.id.clone();
+        async move { env_ref.upload(&env_ref.worker_key, &task, &[&bomb], None).await }
+    })))
+    .await;
+    for (s, b) in answers {
+        assert_eq!(s, 201, "{b}");
+        assert_eq!(b["accepted"][0]["kind"], "photo");
+    }
+    #[allow(clippy::print_stderr)]
+    {
+        eprintln!("peak resident memory over 16 concurrent 120-megapixel uploads: +{} MiB", peak >> 20);
+    }
+    // Decoded whole, one of them alone would take 360 or 480 MB, and the 16 together 6.7 GB. What
+    // remains is two downscaled decodes at a time, the uploads' buffers and the allocator's
+    // per-thread arenas.
+    assert!(peak < 256 << 20, "16 bombs raised the node's peak resident memory by {} MiB", peak >> 20);
+    env.node.node.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -779,4 +1006,24 @@ async fn evidence_receipts_and_audit_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn evidence_receipts_and_audit_postgres() {
     receipts_and_audit(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_upload_limits_sqlite() {
+    upload_limits(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_upload_limits_postgres() {
+    upload_limits(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_bombs_in_bounded_memory_sqlite() {
+    bombs_in_bounded_memory(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_bombs_in_bounded_memory_postgres() {
+    bombs_in_bounded_memory(Backend::Postgres).await;
 }

@@ -14,13 +14,13 @@
 //! - `GET /v1/evidence/checkpoints`: the log's size and root and its anchored heads (public).
 
 use axum::Json;
-use axum::extract::multipart::{Field, MultipartRejection};
+use axum::extract::multipart::{Field, MultipartError, MultipartRejection};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use jejak_core::merkle::MerkleTree;
+use jejak_core::merkle;
 use jejak_evidence::{
     Analyzed, Anchor, Digested, EvidenceLeaf, EvidenceReceipt, UploadDigest, WitnessStatement, analyze,
 };
@@ -31,18 +31,20 @@ use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt as _;
 
 use crate::routes::tasks::{can_read, hex32, parse_statements, rfc3339, writable_task};
-use crate::services::evidence::{TempBlob, evaluate_task};
+use crate::services::evidence::{EvidenceSettings, TempBlob, evaluate_task};
 use crate::{ApiError, ApiResult, AppState};
 
-/// Largest `witnesses` part.
+/// Largest `witnesses` part (one per request, of at most `MAX_STATEMENTS` statements).
 const MAX_WITNESSES_PART: usize = 64 << 10;
 
-/// The upload route: no body limit but the per-file ones, and its own timeout.
-pub(crate) fn upload_routes(timeout: std::time::Duration) -> axum::Router<AppState> {
+/// The upload route: its own body limit, enforced while the body streams (chunked or not), and
+/// its own timeout.
+pub(crate) fn upload_routes(ev: &EvidenceSettings) -> axum::Router<AppState> {
+    let limit = usize::try_from(ev.max_upload_bytes).unwrap_or(usize::MAX);
     axum::Router::new()
         .route("/v1/tasks/{id}/evidence", post(upload))
-        .layer(DefaultBodyLimit::disable())
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, ev.upload_timeout))
 }
 
 /// Receipts and the log.
@@ -63,6 +65,24 @@ struct Staged {
 
 fn malformed(e: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request("malformed_multipart", format!("the multipart body could not be read: {e}"))
+}
+
+/// The request over its size limit, as an evidence refusal.
+fn upload_too_large(limit: u64, what: String) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "evidence_too_large",
+        format!("an upload request carries at most {limit} bytes, {what}"),
+    )
+    .with_details(json!({ "reason": jejak_evidence::ReasonCode::EvidenceTooLarge }))
+}
+
+/// A multipart error: the body limit crossed while streaming, or a malformed body.
+fn multipart_error(e: MultipartError, limit: u64) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return upload_too_large(limit, "and more has been sent".into());
+    }
+    malformed(e)
 }
 
 /// The answer to a refused file, with its stable reason code in the details.
@@ -96,19 +116,26 @@ pub(crate) async fn upload(
     let ev = st.evidence.clone();
     let announced = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
     if let Some(len) = announced.filter(|len| *len > ev.max_upload_bytes) {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "evidence_too_large",
-            format!("an upload request carries at most {} bytes, not {len}", ev.max_upload_bytes),
-        )
-        .with_details(json!({ "reason": jejak_evidence::ReasonCode::EvidenceTooLarge })));
+        return Err(upload_too_large(ev.max_upload_bytes, format!("not {len}")));
     }
     writable_task(&st, &who, &id).await?;
+    // Held until the answer: a key, and all keys together, have a bounded number of uploads in
+    // flight (connections, temporary files, decoders).
+    let _slot =
+        ev.uploads.try_acquire(&who.key_id, ev.max_concurrent_uploads, ev.max_uploads_per_key).ok_or_else(|| {
+            let mut e = ApiError::too_many_requests(1);
+            e.message = format!(
+                "at most {} uploads at once per key ({} on this node); retry when one has finished",
+                ev.max_uploads_per_key, ev.max_concurrent_uploads
+            );
+            e
+        })?;
+    let limit = ev.max_upload_bytes;
     let mut multipart = multipart.map_err(|e| malformed(e.body_text()))?;
 
     let mut staged: Vec<Staged> = Vec::new();
-    let mut statements: Vec<WitnessStatement> = Vec::new();
-    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+    let mut statements: Option<Vec<WitnessStatement>> = None;
+    while let Some(mut field) = multipart.next_field().await.map_err(|e| multipart_error(e, limit))? {
         match field.name().unwrap_or_default() {
             "file" => {
                 if staged.len() == ev.max_files_per_upload {
@@ -117,11 +144,17 @@ pub(crate) async fn upload(
                         format!("at most {} files per request", ev.max_files_per_upload),
                     ));
                 }
-                staged.push(stage(&st, &mut field, staged.len()).await?);
+                staged.push(stage(&st, &mut field, staged.len(), limit).await?);
             }
             "witnesses" => {
+                if statements.is_some() {
+                    return Err(ApiError::unprocessable(
+                        "invalid_request",
+                        "one `witnesses` part per request, holding every statement",
+                    ));
+                }
                 let mut body = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
                     if body.len() + chunk.len() > MAX_WITNESSES_PART {
                         return Err(ApiError::unprocessable(
                             "invalid_request",
@@ -133,7 +166,7 @@ pub(crate) async fn upload(
                 let v: Value = serde_json::from_slice(&body).map_err(|e| {
                     ApiError::bad_request("malformed_json", format!("the witnesses part is not valid JSON: {e}"))
                 })?;
-                statements.extend(parse_statements(v)?);
+                statements = Some(parse_statements(v)?);
             }
             other => {
                 return Err(ApiError::unprocessable(
@@ -146,40 +179,61 @@ pub(crate) async fn upload(
     if staged.is_empty() {
         return Err(ApiError::unprocessable("invalid_request", "no `file` part: nothing to submit"));
     }
+    let statements = statements.unwrap_or_default();
 
     // Every file is checked before any is kept: one refusal refuses the request.
-    let mut analyzed: Vec<(Staged, Analyzed)> = Vec::with_capacity(staged.len());
+    let mut analyzed: Vec<(TempBlob, Analyzed)> = Vec::with_capacity(staged.len());
     for s in staged {
         let a = analyze_staged(&st, &s).await?;
-        analyzed.push((s, a));
+        let mut temp = s.temp;
+        temp.stage(&a.sha256).await.map_err(ApiError::internal)?;
+        analyzed.push((temp, a));
     }
-    let mut items = Vec::with_capacity(analyzed.len());
-    for (s, a) in analyzed {
-        ev.blobs.keep(s.temp, &a.sha256).await.map_err(ApiError::internal)?;
-        items.push(a);
-    }
-    let items: Vec<&Analyzed> = items.iter().collect();
+    ev.photos.catch_up(&st.store).await?;
 
-    // Two uploads of the same new file race for its log position: the loser's transaction fails
-    // on the unique key and runs again, finding the file logged.
-    let mut last = None;
-    for _ in 0..3 {
-        match store_submission(&st, &who.key_id, &id, &items, &statements).await {
-            Ok(body) => return Ok((StatusCode::CREATED, Json(body)).into_response()),
-            Err(Failure::Store(e)) if e.is_unique_violation() => last = Some(e),
-            Err(Failure::Store(e)) => return Err(e.into()),
-            Err(Failure::Api(e)) => return Err(e),
+    // Recording and then moving the files runs to its end even if the client goes away or the
+    // request times out: a committed file is always put in place, and an uncommitted one is
+    // removed.
+    let key_id = who.key_id.clone();
+    let settle = tokio::spawn(async move {
+        let items: Vec<&Analyzed> = analyzed.iter().map(|(_, a)| a).collect();
+        // Two uploads of the same new file race for its log position: the loser's transaction
+        // fails on the unique key and runs again, finding the file logged.
+        let mut last = None;
+        let mut answer = None;
+        for _ in 0..3 {
+            match store_submission(&st, &key_id, &id, &items, &statements).await {
+                Ok(body) => {
+                    answer = Some(body);
+                    break;
+                }
+                Err(Failure::Store(e)) if e.is_unique_violation() => last = Some(e),
+                Err(Failure::Store(e)) => return Err(e.into()),
+                Err(Failure::Api(e)) => return Err(e),
+            }
         }
-    }
-    Err(ApiError::internal(format!("evidence submission kept conflicting: {}", last.expect("a failed attempt"))))
+        let Some(body) = answer else {
+            return Err(ApiError::internal(format!(
+                "evidence submission kept conflicting: {}",
+                last.map(|e| e.to_string()).unwrap_or_default()
+            )));
+        };
+        for (temp, a) in analyzed {
+            // On failure the file stays staged for the next start; the submission is durable.
+            let _ = st.evidence.blobs.keep(temp, &a.sha256).await;
+        }
+        Ok(body)
+    });
+    let body = settle.await.map_err(ApiError::internal)??;
+    Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
 /// Streams one file part into a temporary file through an [`UploadDigest`].
-async fn stage(st: &AppState, field: &mut Field<'_>, part: usize) -> ApiResult<Staged> {
+async fn stage(st: &AppState, field: &mut Field<'_>, part: usize, limit: u64) -> ApiResult<Staged> {
     let filename = field.file_name().map(str::to_owned);
     let (temp, mut file) = st.evidence.blobs.temp().await.map_err(ApiError::internal)?;
     let mut digest = UploadDigest::new(st.evidence.size_limits);
-    while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
         digest.update(&chunk).map_err(|e| refused(e, part, filename.as_deref()))?;
         file.write_all(&chunk).await.map_err(ApiError::internal)?;
     }
@@ -189,8 +243,11 @@ async fn stage(st: &AppState, field: &mut Field<'_>, part: usize) -> ApiResult<S
     Ok(Staged { part, filename, temp, digested })
 }
 
-/// Validates a staged file and extracts everything the rules and the log need.
+/// Validates a staged file and extracts everything the rules and the log need, one decode per
+/// core at a time: the file is read only once a decoder is free, so waiting uploads hold no
+/// file in memory.
 async fn analyze_staged(st: &AppState, s: &Staged) -> ApiResult<Analyzed> {
+    let _decoder = st.evidence.decodes.acquire().await.map_err(ApiError::internal)?;
     let bytes = tokio::fs::read(s.temp.path()).await.map_err(ApiError::internal)?;
     if bytes.len() as u64 != s.digested.size {
         return Err(ApiError::internal(format!("staged file {} changed size", s.temp.path().display())));
@@ -279,7 +336,7 @@ async fn store_submission(
         };
         db::add_statement(&mut tx, task_id, &row).await?;
     }
-    let verdict = evaluate_task(&mut tx, &st.evidence.rules, &task, now).await?;
+    let verdict = evaluate_task(&mut tx, &st.evidence, &task, now).await?;
     jejak_store::commit(tx).await?;
     tracing::info!(target: "jejak::evidence", task = task_id, files = items.len(), "evidence accepted");
     let mut verdict = serde_json::to_value(&verdict).map_err(ApiError::internal)?;
@@ -315,12 +372,17 @@ pub(crate) async fn receipt(
         Some(a) => a.size as u64,
         None => db::log_size(&mut c).await?,
     };
-    let tree = MerkleTree::from_leaf_hashes(db::log_leaves(&mut c, size).await?);
+    // O(log n) stored subtrees, never the whole log.
+    let index = file.leaf_index as u64;
+    let ids = merkle::inclusion_nodes(index, size).map_err(ApiError::internal)?;
+    let nodes = db::required_log_nodes(&mut c, &ids).await?;
+    let root = merkle::root_from(&nodes, size).map_err(ApiError::internal)?;
     if let Some(a) = &anchor
-        && tree.root() != a.root
+        && root != a.root
     {
         return Err(ApiError::internal(format!("the evidence log at size {size} no longer has its anchored root")));
     }
+    let path = merkle::inclusion_proof_from(&nodes, index, size).map_err(ApiError::internal)?;
     let f = &file.file;
     let leaf = EvidenceLeaf { salt: f.salt, file_sha256: f.sha256, metadata_hash: f.metadata_hash };
     let on_chain = anchor.as_ref().map(|a| Anchor {
@@ -329,7 +391,7 @@ pub(crate) async fn receipt(
         tx_hash: a.tx_hash,
         block_number: a.block_number as u64,
     });
-    let receipt = EvidenceReceipt::issue(&tree, file.leaf_index as u64, leaf, on_chain).map_err(ApiError::internal)?;
+    let receipt = EvidenceReceipt::from_path(index, size, root, path, leaf, on_chain).map_err(ApiError::internal)?;
     let finalized = match &anchor {
         Some(a) => jejak_store::chain::cursor(&mut c, chain_id)
             .await?
@@ -383,28 +445,44 @@ pub(crate) async fn consistency(
             format!("need 0 <= from <= to <= {size} (the log size) and to > 0; got from={from}, to={to}"),
         ));
     }
-    let tree = MerkleTree::from_leaf_hashes(db::log_leaves(&mut c, to).await?);
-    let proof = tree.consistency_proof(from, to).map_err(ApiError::internal)?;
+    // O(log n) stored subtrees, never the whole log.
+    let ids = merkle::consistency_nodes(from, to).map_err(ApiError::internal)?;
+    let nodes = db::required_log_nodes(&mut c, &ids).await?;
+    let proof = merkle::consistency_proof_from(&nodes, from, to).map_err(ApiError::internal)?;
     Ok(Json(json!({
         "from": from,
         "to": to,
-        "from_root": hex::encode(tree.root_at(from).map_err(ApiError::internal)?),
-        "to_root": hex::encode(tree.root()),
+        "from_root": hex::encode(merkle::root_from(&nodes, from).map_err(ApiError::internal)?),
+        "to_root": hex::encode(merkle::root_from(&nodes, to).map_err(ApiError::internal)?),
         "proof": proof.iter().map(hex::encode).collect::<Vec<_>>(),
     })))
 }
 
-/// The evidence log's size and its anchored and pending heads.
+/// Most unanchored checkpoints listed (the anchorer keeps one in flight and stops at a failure).
+const MAX_PENDING: i64 = 100;
+
+/// The evidence log's size, a page of its anchored heads (newest first) and its pending ones.
 #[utoipa::path(get, path = "/v1/evidence/checkpoints", tag = "evidence",
-    responses((status = 200, body = crate::openapi::Checkpoints), (status = "5XX", body = crate::openapi::ErrorBody)))]
-pub(crate) async fn checkpoints(State(st): State<AppState>) -> ApiResult<Json<Value>> {
+    params(crate::pagination::PageQuery),
+    responses((status = 200, body = crate::openapi::Checkpoints), (status = "4XX", body = crate::openapi::ErrorBody),
+        (status = "5XX", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn checkpoints(
+    State(st): State<AppState>,
+    q: Result<Query<crate::pagination::PageQuery>, QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    let page = crate::pagination::PageRequest::from_query(q)?;
+    let before = match page.after_seq()? {
+        0 => None,
+        n => Some(n),
+    };
     let contract: [u8; 20] = st.evidence.evidence_log.into();
     let chain_id = st.chain_id as i64;
     let mut c = st.store.conn().await?;
     let size = db::log_size(&mut c).await?;
     let finalized = jejak_store::chain::cursor(&mut c, chain_id).await?.map_or(-1, |cur| cur.finalized_number);
-    let anchored: Vec<Value> = db::anchors(&mut c, chain_id, &contract)
-        .await?
+    let rows = db::anchors_page(&mut c, chain_id, &contract, before, page.fetch).await?;
+    let (rows, next_cursor) = page.finish(rows, |a| a.checkpoint.to_string());
+    let anchored: Vec<Value> = rows
         .into_iter()
         .map(|a| {
             json!({
@@ -418,10 +496,9 @@ pub(crate) async fn checkpoints(State(st): State<AppState>) -> ApiResult<Json<Va
             })
         })
         .collect();
-    let pending: Vec<Value> = db::checkpoints(&mut c)
+    let pending: Vec<Value> = db::unanchored_checkpoints(&mut c, MAX_PENDING)
         .await?
         .into_iter()
-        .filter(|cp| cp.status != db::CheckpointStatus::Anchored)
         .map(|cp| {
             json!({
                 "size": cp.size,
@@ -437,7 +514,8 @@ pub(crate) async fn checkpoints(State(st): State<AppState>) -> ApiResult<Json<Va
         "chain_id": st.chain_id,
         "contract": st.evidence.evidence_log.to_checksum(None),
         "log_size": size,
-        "anchored": anchored,
+        "data": anchored,
+        "next_cursor": next_cursor,
         "pending": pending,
     })))
 }

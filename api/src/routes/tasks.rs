@@ -427,6 +427,7 @@ pub(crate) async fn add_witnesses(
         _ => return Err(invalid("body must be {\"witnesses\": [...]}")),
     };
     let now = now_secs();
+    st.evidence.photos.catch_up(&st.store).await?;
     let mut tx = st.store.begin().await?;
     let task = db::task(&mut tx, &id).await?.ok_or_else(|| ApiError::internal(format!("task {id} vanished")))?;
     for w in &list {
@@ -438,7 +439,7 @@ pub(crate) async fn add_witnesses(
         };
         db::add_statement(&mut tx, &id, &row).await?;
     }
-    evaluate_task(&mut tx, &st.evidence.rules, &task, now).await?;
+    evaluate_task(&mut tx, &st.evidence, &task, now).await?;
     jejak_store::commit(tx).await?;
     Ok(Json(full_task_json(&st, &id).await?))
 }
