@@ -705,6 +705,20 @@ async fn receipts_and_audit(backend: Backend) {
     let doc = EvidenceCheckpoint::from_bytes(&doc).unwrap();
     assert_eq!((doc.previous_size, doc.size), (2, 3));
 
+    // The anchored heads are listed newest first, a page at a time.
+    let page = |q: String| {
+        let (http, url) = (env.node.http.clone(), format!("{}/v1/evidence/checkpoints{q}", env.node.api));
+        async move { http.get(url).send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let first_page = page("?limit=1".into()).await;
+    assert_eq!(first_page["data"].as_array().unwrap().len(), 1, "{first_page}");
+    assert_eq!(first_page["data"][0]["size"], 3);
+    let cursor = first_page["next_cursor"].as_str().unwrap().to_string();
+    let last_page = page(format!("?limit=1&cursor={cursor}")).await;
+    assert_eq!(last_page["data"][0]["size"], 2, "{last_page}");
+    assert_eq!(last_page["next_cursor"], Value::Null);
+    assert_eq!(page("?limit=0".into()).await["error"]["code"], "invalid_request");
+
     // Consistency proofs are public; bad ranges get a clear error.
     let resp = env.node.http.get(format!("{}/v1/evidence/consistency?from=3&to=2", env.node.api)).send().await.unwrap();
     assert_eq!(resp.status(), 422);
