@@ -148,14 +148,21 @@ struct LoadedPhotos {
 impl PhotoIndex {
     /// Reads the photos logged since the last call (every photo on the first).
     pub async fn catch_up(&self, store: &jejak_store::Store) -> Result<(), ApiError> {
-        let mut loaded = self.loaded.lock().await;
+        // No database work under the lock: evaluations hold a connection while they wait for it.
+        let from = self.loaded.lock().await.next_leaf;
         let mut c = store.conn().await?;
         let size = db::log_size(&mut c).await?;
-        if size <= loaded.next_leaf {
+        if size <= from {
             return Ok(());
         }
-        let from = loaded.next_leaf;
-        for p in db::logged_photos(&mut c, from, size).await? {
+        let photos = db::logged_photos(&mut c, from, size).await?;
+        drop(c);
+        let mut loaded = self.loaded.lock().await;
+        // Another caller caught up meanwhile; whatever it left out, the next call reads.
+        if loaded.next_leaf != from {
+            return Ok(());
+        }
+        for p in photos {
             loaded.index.insert(PerceptualHash(p.phash), p.sha256);
         }
         loaded.next_leaf = size;
