@@ -120,7 +120,8 @@ pub struct WorkEventSchema {
     pub occurred_at: String,
     /// The platform's own id of the event (idempotency per event).
     pub event_id: Option<String>,
-    /// Type-specific fields.
+    /// Type-specific fields. `account_linked`: `identity_commitment` and `link_token`, the
+    /// worker's signed consent (from `jejak zk link-token` or `POST /v1/workers/{id}/link-tokens`).
     #[schema(value_type = Object)]
     pub data: serde_json::Value,
 }
@@ -471,7 +472,7 @@ impl Modify for Security {
         events::post_events, webhooks::post_signed_events,
         attestations::list_attestations, attestations::get_attestation,
         workers::get_reputation,
-        custody::create_identity, custody::prove,
+        custody::create_identity, custody::prove, custody::link_token,
         gateway::get_block, gateway::head_block,
         tasks::register_witness, tasks::list_witnesses, tasks::create_task, tasks::get_task, tasks::issue_nonce,
         tasks::add_witnesses, evidence::upload, evidence::receipt, evidence::consistency, evidence::checkpoints,

@@ -6,6 +6,9 @@ pub enum Error {
     /// A work event failed validation; the string says which field and why.
     #[error("invalid event: {0}")]
     InvalidEvent(String),
+    /// An `account_linked` event's link token is missing or malformed.
+    #[error("invalid link token: {0}")]
+    InvalidLinkToken(String),
     /// An event named a type jejak does not know.
     #[error("unknown event type `{0}`")]
     UnknownEventType(String),

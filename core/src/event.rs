@@ -241,8 +241,81 @@ pub struct DisputeResolved {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AccountLinked {
-    /// Poseidon commitment of the worker's identity secret, decimal, below the BN254 modulus.
+    /// Poseidon commitment of the worker's identity, decimal, below the BN254 modulus.
     pub identity_commitment: String,
+    /// The worker's consent to this link: a token only the holder of the identity's secret can
+    /// sign. Checked here for its form; its signature, platform, account, chain, expiry and
+    /// single use are checked by the node that accepts the event.
+    pub link_token: LinkToken,
+}
+
+/// Largest integer a link token carries (2^53 - 1): RFC 8785 writes numbers as IEEE doubles,
+/// so anything larger would not survive canonicalisation intact.
+pub const MAX_TOKEN_INTEGER: u64 = (1 << 53) - 1;
+
+/// A link token as it travels in JSON: what the worker signed and the opening of their
+/// commitment to the signing key. The signed bytes are a fixed binary layout of the claims
+/// (`jejak_zk_circuits::link::LinkClaims::signing_bytes`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkToken {
+    /// Format version, 1.
+    pub v: u8,
+    /// Chain id of the registry the platform is registered in.
+    pub chain_id: u64,
+    /// The platform allowed to link.
+    pub platform_id: u64,
+    /// The platform account (the event's `worker`).
+    pub account: String,
+    /// The identity commitment, decimal.
+    pub commitment: String,
+    /// Unix seconds after which the token is refused.
+    pub expires_at: u64,
+    /// 16 random bytes, 32 lowercase hex digits: each token links once.
+    pub nonce: String,
+    /// `Poseidon(secret)`, decimal: the inner half of the commitment.
+    pub inner: String,
+    /// The Ed25519 link key, 64 lowercase hex digits.
+    pub link_key: String,
+    /// Ed25519 signature of the claims, 128 lowercase hex digits.
+    pub signature: String,
+}
+
+impl LinkToken {
+    /// Checks the token's form: version, integer ranges, lengths and encodings (not the
+    /// signature, which needs Poseidon and Ed25519).
+    pub fn check_form(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::InvalidLinkToken(m));
+        if self.v != 1 {
+            return bad(format!("v: version {} is not supported (1 is)", self.v));
+        }
+        for (name, n) in [("chain_id", self.chain_id), ("platform_id", self.platform_id), ("expires_at", self.expires_at)]
+        {
+            if n == 0 || n > MAX_TOKEN_INTEGER {
+                return bad(format!("{name}: must be 1 to {MAX_TOKEN_INTEGER}"));
+            }
+        }
+        if self.account.is_empty() || self.account.len() > MAX_ID_LEN {
+            return bad(format!("account: must be 1 to {MAX_ID_LEN} bytes"));
+        }
+        for (name, value) in [("commitment", &self.commitment), ("inner", &self.inner)] {
+            if let Err(e) = parse_field_element(value) {
+                return bad(format!("{name}: {e}"));
+            }
+        }
+        for (name, value, len) in
+            [("nonce", &self.nonce, 16), ("link_key", &self.link_key, 32), ("signature", &self.signature, 64)]
+        {
+            if !is_lower_hex(value, len) {
+                return bad(format!("{name}: must be {} lowercase hex digits", 2 * len));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_lower_hex(s: &str, bytes: usize) -> bool {
+    s.len() == 2 * bytes && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// `savings_contribution` payload.
@@ -410,10 +483,24 @@ fn parse_data(kind: EventType, data: serde_json::Value) -> Result<EventData> {
             EventData::DisputeResolved(d)
         }
         EventType::AccountLinked => {
-            let d: AccountLinked = de(kind, data)?;
+            // The token is read apart, so that its absence or form has its own error.
+            let mut data = data;
+            let token = data.as_object_mut().and_then(|o| o.remove("link_token"));
+            #[derive(Deserialize)]
+            #[serde(deny_unknown_fields)]
+            struct Commitment {
+                identity_commitment: String,
+            }
+            let d: Commitment = de(kind, data)?;
             parse_field_element(&d.identity_commitment)
                 .map_err(|e| invalid(format!("data.identity_commitment: {e}")))?;
-            EventData::AccountLinked(d)
+            let token = token.ok_or_else(|| {
+                Error::InvalidLinkToken("data.link_token: required (the worker's consent to this link)".into())
+            })?;
+            let link_token: LinkToken = serde_json::from_value(token)
+                .map_err(|e| Error::InvalidLinkToken(format!("data.link_token: {e}")))?;
+            link_token.check_form()?;
+            EventData::AccountLinked(AccountLinked { identity_commitment: d.identity_commitment, link_token })
         }
         EventType::SavingsContribution => {
             let d: SavingsContribution = de(kind, data)?;
@@ -535,6 +622,49 @@ mod tests {
         for v in cases {
             assert!(matches!(WorkEvent::from_value(v.clone(), NOW), Err(Error::InvalidEvent(_))), "{v}");
         }
+    }
+
+    fn token() -> serde_json::Value {
+        json!({"v": 1, "chain_id": 31337, "platform_id": 1, "account": "w", "commitment": "7", "expires_at": 1_800_000_000u64,
+               "nonce": "00".repeat(16), "inner": "5", "link_key": "ab".repeat(32), "signature": "cd".repeat(64)})
+    }
+
+    fn linked(token: Option<serde_json::Value>) -> serde_json::Value {
+        let mut data = json!({"identity_commitment": "7"});
+        if let Some(t) = token {
+            data["link_token"] = t;
+        }
+        json!({"type": "account_linked", "worker": "w", "occurred_at": "2026-11-25T10:00:00Z", "data": data})
+    }
+
+    #[test]
+    fn account_linked_needs_a_well_formed_link_token() {
+        let e = WorkEvent::from_value(linked(Some(token())), NOW).unwrap();
+        assert!(matches!(e.data, EventData::AccountLinked(ref d) if d.link_token.nonce == "00".repeat(16)));
+        assert!(matches!(WorkEvent::from_value(linked(None), NOW), Err(Error::InvalidLinkToken(_))));
+        let broken: [(&str, serde_json::Value); 12] = [
+            ("v", json!(2)),
+            ("chain_id", json!(0)),
+            ("platform_id", json!(1u64 << 53)),
+            ("expires_at", json!(u64::MAX)),
+            ("expires_at", json!(-1)),
+            ("account", json!("")),
+            ("commitment", json!("21888242871839275222246405745257275088548364400416034343698204186575808495617")),
+            ("inner", json!("01")),
+            ("nonce", json!("00".repeat(15))),
+            ("link_key", json!("AB".repeat(32))),
+            ("signature", json!(12)),
+            ("extra", json!(true)),
+        ];
+        for (field, value) in broken {
+            let mut t = token();
+            t[field] = value;
+            assert!(
+                matches!(WorkEvent::from_value(linked(Some(t)), NOW), Err(Error::InvalidLinkToken(_))),
+                "{field}"
+            );
+        }
+        assert!(matches!(WorkEvent::from_value(linked(Some(json!("jlt1.abc"))), NOW), Err(Error::InvalidLinkToken(_))));
     }
 
     #[test]

@@ -174,6 +174,9 @@ struct Data<'a> {
     outcome: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
     identity_commitment: Option<Cow<'a, str>>,
+    /// The worker's consent to an `account_linked`, checked by the node that accepted it.
+    #[serde(default)]
+    link_token: Option<serde::de::IgnoredAny>,
     #[serde(default)]
     amount_minor: Option<i64>,
     #[serde(default, borrow)]

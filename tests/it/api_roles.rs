@@ -134,6 +134,9 @@ on_both_databases! {
             row("POST", "/v1/identities", "/v1/identities", Some(json!({"label": "matrix"})), [401, 201, 201, 403, 403]),
             row("POST", "/v1/workers/{id}/proofs", format!("/v1/workers/{worker_id}/proofs"),
                 Some(json!({"context": "matrix", "min_score": 0, "min_gigs": 0, "min_tier": 0})), [401, 503, 404, 503, 404]),
+            // Link tokens: the worker's alone (this worker holds their own secret: 409).
+            row("POST", "/v1/workers/{id}/link-tokens", format!("/v1/workers/{worker_id}/link-tokens"),
+                Some(json!({"platform_id": p1, "account": "courier-7"})), [401, 404, 404, 409, 404]),
             // Credentials.
             row("POST", "/v1/credentials", "/v1/credentials", Some(json!({"worker": worker_id})), [401, 201, 403, 201, 403]),
             row("GET", "/v1/credentials", "/v1/credentials", None, [401, ok, 403, ok, ok]),

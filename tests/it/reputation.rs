@@ -16,9 +16,11 @@ use serde_json::Value;
 
 /// Four linked workers (two on both platforms) and an unlinked one whose reviews still count in
 /// their platform's reference.
-fn workload(ayu: &str, budi: &str, citra: &str, eko: &str) -> (Vec<Value>, Vec<Value>) {
-    let mut p1 = vec![link("ayu-1", ayu, 300), link("budi", budi, 200), link("eko", eko, 40)];
-    let mut p2 = vec![link("ayu@2", ayu, 250), link("citra", citra, 100), link("eko", eko, 30)];
+/// Identities are named by their secrets; each link carries the worker's token for its platform.
+fn workload(platforms: (u64, u64), ayu: u64, budi: u64, citra: u64, eko: u64) -> (Vec<Value>, Vec<Value>) {
+    let (a, b) = platforms;
+    let mut p1 = vec![link(a, "ayu-1", ayu, 300), link(a, "budi", budi, 200), link(a, "eko", eko, 40)];
+    let mut p2 = vec![link(b, "ayu@2", ayu, 250), link(b, "citra", citra, 100), link(b, "eko", eko, 30)];
     p1.extend([
         completed("eko", "e-1", 20, 15_000),
         review("eko", "e-1", 20, "4.4"),
@@ -78,7 +80,14 @@ async fn reputation_end_to_end(backend: Backend) {
     node.wait_for_platform(p2).await;
     let (k1, k2) = (node.key(Role::Platform, Some(p1)).await, node.key(Role::Platform, Some(p2)).await);
     let (ayu, budi, citra, eko) = (commitment(11), commitment(22), commitment(33), commitment(44));
-    let (e1, e2) = workload(&ayu, &budi, &citra, &eko);
+    let (e1, e2) = workload((p1, p2), 11, 22, 33, 44);
+    // Platform 2 knows budi's commitment but not the secret: a token of its own making does not
+    // link an account to it, so it never reads budi's record (below).
+    let mut forged = link(p2, "budi@2", 999, 10);
+    forged["data"]["identity_commitment"] = budi.clone().into();
+    forged["data"]["link_token"]["commitment"] = budi.clone().into();
+    let (s, b) = node.post_events(&k2, &serde_json::json!({ "events": [forged] }), None).await;
+    assert_eq!((s, b["error"]["code"].as_str()), (422, Some("link_token_invalid")), "{b}");
     let mut ids = node.send(&k1, e1).await;
     ids.extend(node.send(&k2, e2).await);
     node.wait_final(&chain, &ids).await;
@@ -141,7 +150,7 @@ async fn reputation_end_to_end(backend: Backend) {
     assert_eq!(r1["reputation"]["score"], score);
     assert!(r1["snapshot"].get("salt").is_none(), "only the worker gets the salt");
     let (s, r) = node.get(&k2, &format!("/v1/workers/{budi}/reputation")).await;
-    assert_eq!((s, r["error"]["code"].as_str()), (404, Some("worker_not_found")), "budi is not on platform 2");
+    assert_eq!((s, r["error"]["code"].as_str()), (404, Some("worker_not_found")), "budi did not consent to platform 2");
     let (s, r) = node.get(&ayu_key, &format!("/v1/workers/{budi}/reputation")).await;
     assert_eq!((s, r["error"]["code"].as_str()), (404, Some("worker_not_found")), "a worker reads only itself");
     let auditor = node.key(Role::Auditor, None).await;
@@ -316,9 +325,8 @@ async fn the_node_publishes_epochs_on_its_schedule() {
     .await;
     node.wait_for_platform(p).await;
     let key = node.key(Role::Platform, Some(p)).await;
-    let c = commitment(5);
     // Events a day old, so that whichever ten-second epoch comes next counts them.
-    let ids = node.send(&key, vec![link("w", &c, 1), completed("w", "t", 1, 1000), review("w", "t", 1, "4.5")]).await;
+    let ids = node.send(&key, vec![link(p, "w", 5, 1), completed("w", "t", 1, 1000), review("w", "t", 1, "4.5")]).await;
     node.wait_final(&chain, &ids).await;
     let store = node.db.store.clone();
     let published = TestNode::eventually(90, "the node to publish an epoch by itself", || {

@@ -48,7 +48,7 @@ async fn replay_names_the_altered_attestation(backend: Backend) {
     node.wait_for_platform(p).await;
     let key = node.key(Role::Platform, Some(p)).await;
     let (ayu, budi, citra) = (commitment(1), commitment(2), commitment(3));
-    let mut first = vec![link("ayu", &ayu, 90), link("budi", &budi, 90), link("citra", &citra, 90)];
+    let mut first = vec![link(p, "ayu", 1, 90), link(p, "budi", 2, 90), link(p, "citra", 3, 90)];
     for (w, rating) in [("ayu", "4.9"), ("budi", "4.4"), ("citra", "4.7")] {
         for k in 0..8 {
             let t = format!("{w}-{k}");

@@ -10,7 +10,7 @@ use jejak_anchor::epoch::{CrashPoint, Salts};
 use jejak_api::auth::Role;
 use jejak_chain::bindings::JejakReputationRoots;
 use jejak_store::scores::{self, EpochStatus};
-use jejak_tests::reputation::{commitment, completed, link, review};
+use jejak_tests::reputation::{completed, link, review};
 use jejak_tests::{Backend, TestChain, TestNode, init_logs};
 use jejak_verify::audit::{self, AuditSources, EpochVerdict};
 use jejak_verify::{ChainView, ipfs_fetcher};
@@ -41,7 +41,7 @@ async fn crash_and_restart(backend: Backend) {
     let mut events = Vec::new();
     for w in 0..4u64 {
         let name = format!("w{w}");
-        events.push(link(&name, &commitment(100 + w), 60));
+        events.push(link(p, &name, 100 + w, 60));
         for k in 0..(3 + w as i64) {
             let t = format!("{name}-{k}");
             events.push(completed(&name, &t, k * 4, 10_000));

@@ -9,9 +9,21 @@ use serde_json::{Value, json};
 
 use crate::{TestChain, TestNode};
 
-/// The identity commitment of a secret, `Poseidon(secret)`, in decimal.
+/// Chain id of the test chain (anvil).
+pub const CHAIN_ID: u64 = 31337;
+
+/// The identity commitment of a secret, `Poseidon(Poseidon(secret), k)`, in decimal.
 pub fn commitment(secret: u64) -> String {
     fr_to_decimal(&identity_commitment(Fr::from(secret)))
+}
+
+/// The worker's link token (for an hour) that lets `platform` link `account` to the identity of
+/// `secret` on the test chain.
+pub fn link_token(secret: u64, platform: u64, account: &str) -> Value {
+    let now = now_secs() as u64;
+    let token = jejak_api::services::links::issue(&Fr::from(secret), CHAIN_ID, platform, account, now, 3600)
+        .expect("a link token");
+    serde_json::to_value(token).expect("a token serialises")
 }
 
 /// RFC 3339 time `days_ago` days before now.
@@ -20,9 +32,11 @@ pub fn at(days_ago: i64) -> String {
     t.replace_nanosecond(0).unwrap().format(&time::format_description::well_known::Rfc3339).unwrap()
 }
 
-/// `account_linked`.
-pub fn link(worker: &str, commitment: &str, days_ago: i64) -> Value {
-    json!({"type": "account_linked", "worker": worker, "occurred_at": at(days_ago), "data": {"identity_commitment": commitment}})
+/// `account_linked` of `worker` on `platform` to the identity of `secret`, with the worker's
+/// link token.
+pub fn link(platform: u64, worker: &str, secret: u64, days_ago: i64) -> Value {
+    json!({"type": "account_linked", "worker": worker, "occurred_at": at(days_ago),
+           "data": {"identity_commitment": commitment(secret), "link_token": link_token(secret, platform, worker)}})
 }
 
 /// `task_completed` with earnings in IDR.

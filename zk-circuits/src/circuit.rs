@@ -13,12 +13,12 @@
 //! The epoch (the leaf's, so the root's) and the three minimums share one public input to save
 //! three elliptic-curve multiplications per on-chain verification; they are all public.
 //!
-//! Private: the identity secret, score, gigs, tier, salt and the Merkle path.
+//! Private: the identity secret, its link key `k`, score, gigs, tier, salt and the Merkle path.
 //!
 //! Constraints: the leaf is in the tree of `root`; `score >= min_score`, `gigs >= min_gigs`,
 //! `tier >= min_tier` by 64-bit decompositions of the differences, with the bounds themselves
 //! range-checked by the 253-bit decomposition of `epoch_bounds`; the nullifier is the secret's for
-//! this scope. [`constraint_count`] gives the size: 1,259 + 242 × depth.
+//! this scope. [`constraint_count`] gives the size: 1,499 + 242 × depth.
 
 use ark_r1cs_std::{
     alloc::AllocVar,
@@ -30,6 +30,7 @@ use ark_relations::gr1cs::{ConstraintSynthesizer, ConstraintSystemRef, Synthesis
 use crate::{
     Error, Fr, Result,
     field::{fr_from_decimal, fr_to_decimal},
+    link::{commitment_from_parts, inner_commitment, link_key_of},
     merkle::{MAX_DEPTH, MerklePath, MerklePathVar},
     range::{
         MAX_EPOCH, enforce_geq_gadget, is_geq, pack_epoch_bounds, unpack_epoch_bounds, unpack_epoch_bounds_gadget,
@@ -43,10 +44,10 @@ pub const NUM_PUBLIC_INPUTS: usize = 5;
 pub const PUBLIC_INPUT_NAMES: [&str; NUM_PUBLIC_INPUTS] = ["root", "epoch_bounds", "scope", "challenge", "nullifier"];
 /// Tree depth when none is given.
 pub const DEFAULT_DEPTH: usize = 20;
-/// Constraints that do not depend on the depth: Poseidon(1) 213, Poseidon(6) 354, Poseidon(2)
-/// for the nullifier 240, epoch and bounds 254, three comparisons 195, root and nullifier
-/// equalities 2, challenge binding 1.
-pub const CONSTRAINTS_BASE: usize = 1259;
+/// Constraints that do not depend on the depth: Poseidon(1) 213 and Poseidon(2) 240 for the
+/// commitment, Poseidon(6) 354, Poseidon(2) for the nullifier 240, epoch and bounds 254, three
+/// comparisons 195, root and nullifier equalities 2, challenge binding 1.
+pub const CONSTRAINTS_BASE: usize = 1499;
 /// Constraints per tree level: direction bit 1, selection 1, Poseidon(2) 240.
 pub const CONSTRAINTS_PER_LEVEL: usize = 242;
 
@@ -154,6 +155,8 @@ impl Statement {
 pub struct Witness {
     /// Identity secret.
     pub secret: Fr,
+    /// The identity's link key `k` ([`crate::link::link_key_of`]).
+    pub link_key: Fr,
     /// Reputation score in the leaf.
     pub score: Fr,
     /// Completed gigs in the leaf.
@@ -184,7 +187,7 @@ pub struct WorkerRecord {
 }
 
 impl WorkerRecord {
-    /// `Poseidon(secret)`.
+    /// `Poseidon(Poseidon(secret), k)`.
     pub fn commitment(&self) -> Fr {
         identity_commitment(self.secret)
     }
@@ -229,6 +232,7 @@ pub fn build_statement(
     };
     let witness = Witness {
         secret: record.secret,
+        link_key: link_key_of(&record.secret),
         score: Fr::from(record.score),
         gigs: Fr::from(record.gigs),
         tier: Fr::from(record.tier),
@@ -253,7 +257,7 @@ pub fn check(public: &PublicInputs, witness: &Witness) -> Result<()> {
         }
     }
     let leaf = crate::poseidon::hash(&[
-        identity_commitment(witness.secret),
+        commitment_from_parts(inner_commitment(&witness.secret), witness.link_key),
         witness.score,
         witness.gigs,
         witness.tier,
@@ -311,6 +315,7 @@ impl ReputationCircuit {
         let w = self.witness.as_ref();
         let witness = |f: fn(&Witness) -> Fr| FpVar::new_witness(cs.clone(), || w.map(f).ok_or_else(missing));
         let secret = witness(|w| w.secret)?;
+        let link_key = witness(|w| w.link_key)?;
         let score = witness(|w| w.score)?;
         let gigs = witness(|w| w.gigs)?;
         let tier = witness(|w| w.tier)?;
@@ -322,7 +327,7 @@ impl ReputationCircuit {
         enforce_geq_gadget(&gigs, &min_gigs)?;
         enforce_geq_gadget(&tier, &min_tier)?;
 
-        let commitment = identity_commitment_gadget(&secret)?;
+        let commitment = identity_commitment_gadget(&secret, &link_key)?;
         let leaf = worker_leaf_gadget(&commitment, &score, &gigs, &tier, &epoch, &salt)?;
         path.root(&leaf)?.enforce_equal(&root)?;
         nullifier_gadget(&secret, &scope)?.enforce_equal(&nullifier_in)?;

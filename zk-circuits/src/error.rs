@@ -45,6 +45,9 @@ pub enum Error {
     /// The witness does not satisfy the statement; the string says which condition fails.
     #[error("witness does not satisfy the statement: {0}")]
     Unsatisfied(String),
+    /// A link token is malformed, names another identity or does not verify.
+    #[error("invalid link token: {0}")]
+    InvalidLinkToken(String),
     /// The constraint system refused the circuit.
     #[error("constraint synthesis failed: {0}")]
     Synthesis(#[from] ark_relations::gr1cs::SynthesisError),

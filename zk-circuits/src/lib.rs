@@ -11,7 +11,9 @@
 //!
 //! - [`poseidon::hash`]`(&[Fr]) -> Fr`: circomlib Poseidon of 1 to 12 inputs
 //!   ([`poseidon::try_hash`] for untrusted arities, [`poseidon::hash_gadget`] in circuits).
-//! - [`identity_commitment`]`(secret) = Poseidon(secret)`.
+//! - [`identity_commitment`]`(secret) = Poseidon(Poseidon(secret), k)`, `k` the secret's
+//!   Ed25519 link key reduced mod r; [`link::LinkToken`]: the worker's signed consent to one
+//!   account link, checked against the commitment.
 //! - [`worker_leaf`]`(commitment, score, gigs, tier, epoch, salt) = Poseidon(commitment, score,
 //!   gigs, tier, epoch, salt)`: takes the commitment, so a node holding only commitments builds
 //!   the tree.
@@ -26,7 +28,7 @@
 //!   modulus), [`fr_from_be_bytes`]/[`fr_to_be_bytes`] (32-byte words, strict).
 //! - The circuit: [`ReputationCircuit`], its [`Statement`] (typed public side), [`PublicInputs`]
 //!   (the five field elements), [`Witness`], [`WorkerRecord`], [`Requirement`],
-//!   [`build_statement`] and [`constraint_count`] (1,259 + 242 × depth).
+//!   [`build_statement`] and [`constraint_count`] (1,499 + 242 × depth).
 //!
 //! # Modules
 //!
@@ -34,6 +36,7 @@
 //! - [`merkle`]: the tree, paths and the path gadget.
 //! - [`range`]: 64-bit range checks and comparisons by bit decomposition; packing of the epoch
 //!   and the bounds into one public input.
+//! - [`link`]: link keys and link tokens (Ed25519 over a fixed binary layout).
 //! - [`statement`]: commitments, leaves, nullifiers, scopes and their gadgets.
 //! - [`circuit`]: the R1CS circuit and the native check of the same statement.
 //! - [`field`]: strict conversions of field elements.
@@ -45,6 +48,7 @@
 pub mod circuit;
 pub mod error;
 pub mod field;
+pub mod link;
 pub mod merkle;
 pub mod poseidon;
 pub mod range;

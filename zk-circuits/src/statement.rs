@@ -1,7 +1,9 @@
 //! What the tree commits to and what a proof binds: identity commitments, worker leaves,
 //! nullifiers and verifier scopes, each native with its gadget beside it.
 //!
-//! - `identity_commitment = Poseidon(secret)`: what the node stores instead of the secret.
+//! - `identity_commitment = Poseidon(Poseidon(secret), k)`: what the node stores instead of the
+//!   secret; `k` is the identity's link key ([`crate::link`]), so the commitment binds a key only
+//!   the secret's holder can sign with.
 //! - `leaf = Poseidon(commitment, score, gigs, tier, epoch, salt)`: one per worker and epoch.
 //! - `nullifier = Poseidon(secret, scope)`: the same for every proof a worker makes to one scope,
 //!   unlinkable across scopes.
@@ -14,12 +16,13 @@ use sha3::{Digest, Keccak256};
 use crate::{
     Fr, Result,
     field::fr_from_be_bytes_mod_order,
+    link::{commitment_from_parts, inner_commitment, link_key_of},
     poseidon::{hash, hash_gadget},
 };
 
-/// `Poseidon(secret)`.
+/// `Poseidon(Poseidon(secret), k)`, `k` the link key of `secret` ([`crate::link`]).
 pub fn identity_commitment(secret: Fr) -> Fr {
-    hash(&[secret])
+    commitment_from_parts(inner_commitment(&secret), link_key_of(&secret))
 }
 
 /// `Poseidon(commitment, score, gigs, tier, epoch, salt)`, taking the identity commitment so a
@@ -54,9 +57,11 @@ pub fn keccak256(data: &[u8]) -> [u8; 32] {
     Keccak256::digest(data).into()
 }
 
-/// Gadget of [`identity_commitment`].
-pub fn identity_commitment_gadget(secret: &FpVar<Fr>) -> Result<FpVar<Fr>> {
-    hash_gadget(std::slice::from_ref(secret))
+/// Gadget of [`identity_commitment`], with `k` a private input beside the secret (the circuit
+/// cannot derive an Ed25519 key; the commitment binds whatever `k` it was made with).
+pub fn identity_commitment_gadget(secret: &FpVar<Fr>, link_key: &FpVar<Fr>) -> Result<FpVar<Fr>> {
+    let inner = hash_gadget(std::slice::from_ref(secret))?;
+    hash_gadget(&[inner, link_key.clone()])
 }
 
 /// Gadget of [`worker_leaf`]; the range of score, gigs and tier is the caller's business.

@@ -7,6 +7,11 @@
 //!   worker, against their leaf in the latest published epoch, bound to
 //!   `scope(chain_id, JejakReputationRoots, keccak256(context))`, exactly what
 //!   `POST /v1/verify/proof` checks. Anyone else gets the answer a missing worker gets.
+//! - `POST /v1/workers/{id}/link-tokens` (the worker's own key only): the node signs, with the
+//!   worker's link key, a link token that lets one platform link one account to the identity
+//!   ([`crate::services::links`]); the worker hands it to the platform. Without it no platform
+//!   can link the identity, so the node holding the secret does not let the operator's
+//!   platforms link it on their own.
 //!
 //! Workers who hold their own secret prove with `jejak zk prove`; for them the node answers
 //! `identity_not_held`.
@@ -33,11 +38,15 @@ use crate::body::{parse, require};
 use crate::openapi::ErrorBody;
 use crate::routes::tasks::rfc3339;
 use crate::services::identities::{IdentitySecret, SealingKey};
+use crate::services::links;
 use crate::services::proving::{ProvingService, QueueError};
 use crate::{ApiError, ApiResult, AppState};
 
 pub(crate) fn routes() -> axum::Router<AppState> {
-    axum::Router::new().route("/v1/identities", post(create_identity)).route("/v1/workers/{id}/proofs", post(prove))
+    axum::Router::new()
+        .route("/v1/identities", post(create_identity))
+        .route("/v1/workers/{id}/proofs", post(prove))
+        .route("/v1/workers/{id}/link-tokens", post(link_token))
 }
 
 const MAX_LABEL: usize = 128;
@@ -308,6 +317,89 @@ pub(crate) async fn prove(
     tracing::info!(target: "jejak::api", key = %who.key_id, worker = %id, epoch = epoch.epoch,
         nullifier = %fr_to_decimal(&statement.nullifier), "proof made for a node-held identity");
     Ok(Json(ProofAnswer { statement: bundle.statement.clone(), proof: bundle, epoch: epoch.epoch }))
+}
+
+/// A link token to issue for a node-held identity.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LinkTokenRequest {
+    /// The platform allowed to link.
+    platform_id: u64,
+    /// The worker's account on that platform (the `worker` of its `account_linked` event).
+    account: String,
+    /// Seconds the token stays valid (default 86,400, at most 2,592,000).
+    #[serde(default)]
+    lifetime_secs: Option<u64>,
+}
+
+/// A link token for a platform.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct LinkTokenAnswer {
+    /// The token: the platform sends it as `data.link_token` of its `account_linked` event.
+    #[schema(value_type = Object)]
+    link_token: jejak_core::event::LinkToken,
+}
+
+/// Issues a link token for a worker whose identity the node holds: the worker's consent to one
+/// platform linking one account.
+#[utoipa::path(post, path = "/v1/workers/{id}/link-tokens", tag = "identities", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Identity commitment (decimal)")),
+    request_body = LinkTokenRequest,
+    responses(
+        (status = 201, description = "The token; hand it to the platform", body = LinkTokenAnswer),
+        (status = 404, description = "`worker_not_found`: not the worker's own key", body = ErrorBody),
+        (status = 409, description = "`identity_not_held`: the worker holds their own secret (`jejak zk link-token`)", body = ErrorBody),
+        (status = "4XX", body = ErrorBody)))]
+pub(crate) async fn link_token(
+    State(st): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<LinkTokenAnswer>)> {
+    let commitment = jejak_core::event::parse_field_element(&id)
+        .map_err(|e| {
+            ApiError::unprocessable("invalid_request", format!("worker id must be an identity commitment: {e}"))
+        })?
+        .to_be_bytes::<32>();
+    // Consent is the worker's alone: not even an admin key issues one.
+    if who.role != Role::Worker || who.worker_id.as_deref() != Some(id.as_str()) {
+        return Err(ApiError::not_found("worker_not_found", format!("no worker `{id}` for this key")));
+    }
+    let req: LinkTokenRequest = parse(&body)?;
+    let lifetime = req.lifetime_secs.unwrap_or(links::DEFAULT_LIFETIME_SECS);
+    if lifetime == 0 || lifetime > links::MAX_LIFETIME_SECS {
+        return Err(ApiError::unprocessable(
+            "invalid_request",
+            format!("lifetime_secs: 1 to {}", links::MAX_LIFETIME_SECS),
+        ));
+    }
+    if req.platform_id == 0 || req.platform_id > jejak_core::event::MAX_TOKEN_INTEGER {
+        return Err(ApiError::unprocessable("invalid_request", "platform_id: a registered platform's id"));
+    }
+    if req.account.is_empty() || req.account.len() > jejak_core::event::MAX_ID_LEN {
+        return Err(ApiError::unprocessable(
+            "invalid_request",
+            format!("account: 1 to {} bytes", jejak_core::event::MAX_ID_LEN),
+        ));
+    }
+    let held = {
+        let mut c = st.store.conn().await?;
+        db::get(&mut c, &commitment).await?
+    };
+    let Some(held) = held else {
+        return Err(ApiError::conflict(
+            "identity_not_held",
+            "this node does not hold the worker's identity secret; the worker signs with `jejak zk link-token`",
+        ));
+    };
+    let sealing = st.services.sealing_key.as_ref().ok_or_else(identities_unavailable)?;
+    let secret = open(sealing, &held, &id)?;
+    let now = u64::try_from(now_secs()).map_err(ApiError::internal)?;
+    let token = links::issue(&secret.expose(), st.chain_id, req.platform_id, &req.account, now, lifetime)
+        .map_err(|e| ApiError::unprocessable("invalid_request", e.to_string()))?;
+    tracing::info!(target: "jejak::api", key = %who.key_id, worker = %id, platform = req.platform_id,
+        expires_at = token.expires_at, "link token issued for a node-held identity");
+    Ok((StatusCode::CREATED, Json(LinkTokenAnswer { link_token: token })))
 }
 
 /// Opens the worker's sealed secret; a failure is the operator's to fix (wrong sealing key,

@@ -4,6 +4,11 @@
 //! durable: the 202 is sent after the transaction that stored the events has committed. A
 //! request repeated with the same `Idempotency-Key` gets the first answer back; an event repeated
 //! with the same `event_id` is recognised as a duplicate rather than stored twice.
+//!
+//! An `account_linked` event carries the worker's link token (`services::links`): it must name
+//! this chain, the sending platform, the event's account and commitment, be signed by the key
+//! the commitment opens to and not have expired; each token links once, its use recorded in the
+//! transaction that stores the event. Otherwise nothing of the request is stored.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -18,6 +23,7 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 
 use crate::auth::{Principal, Role};
+use crate::services::links;
 use crate::{ApiError, ApiResult, AppState};
 
 /// Longest accepted `Idempotency-Key`.
@@ -48,12 +54,13 @@ pub(crate) async fn accept(st: &AppState, platform_id: i64, headers: &HeaderMap,
     let key = idempotency_key(headers)?;
     let events = validate(&st, &parsed)?;
     check_platform(&st, platform_id).await?;
+    let uses = check_links(&st, platform_id, &events).await?;
     let request_hash: [u8; 32] = Sha256::digest(jejak_core::jcs::to_vec(&parsed).map_err(ApiError::internal)?).into();
 
     // A concurrent duplicate (same key or event ids) surfaces as a unique violation; after it the
     // first request's answer is visible, so one more attempt returns it.
     for attempt in 0..2 {
-        match store_events(&st, platform_id, key.as_deref(), request_hash, &events).await {
+        match store_events(&st, platform_id, key.as_deref(), request_hash, &events, &uses).await {
             Ok(resp) => return Ok(resp),
             Err(StoreFailure::Api(e)) => return Err(e),
             Err(StoreFailure::Store(e)) if e.is_unique_violation() && attempt == 0 => continue,
@@ -138,6 +145,7 @@ fn validate(st: &AppState, body: &Value) -> ApiResult<Vec<WorkEvent>> {
     let mut events = Vec::with_capacity(list.len());
     let mut errors = Vec::new();
     let mut unknown_type = false;
+    let mut invalid_event = false;
     for (index, v) in list.iter().enumerate() {
         match WorkEvent::from_value(v.clone(), now) {
             Ok(e) => events.push(e),
@@ -147,7 +155,11 @@ fn validate(st: &AppState, body: &Value) -> ApiResult<Vec<WorkEvent>> {
                         unknown_type = true;
                         "unknown_event_type"
                     }
-                    _ => "invalid_event",
+                    jejak_core::Error::InvalidLinkToken(_) => "link_token_invalid",
+                    _ => {
+                        invalid_event = true;
+                        "invalid_event"
+                    }
                 };
                 errors.push(json!({"index": index, "code": code, "message": e.to_string()}));
             }
@@ -156,12 +168,68 @@ fn validate(st: &AppState, body: &Value) -> ApiResult<Vec<WorkEvent>> {
     if !errors.is_empty() {
         let (code, msg) = if unknown_type {
             ("unknown_event_type", "an event has a type jejak does not know; nothing was stored")
-        } else {
+        } else if invalid_event {
             ("invalid_event", "an event failed validation; nothing was stored")
+        } else {
+            ("link_token_invalid", "an account_linked event has no valid link token; nothing was stored")
         };
         return Err(ApiError::unprocessable(code, msg).with_details(json!({ "errors": errors })));
     }
     Ok(events)
+}
+
+/// Checks the link token of every `account_linked` event (on a blocking thread: up to 1,000
+/// Poseidon hashes and signatures), answering with the first refusal's code and every refusal
+/// in `details.errors`. Returns, per event, what a link token's single use is recorded under.
+async fn check_links(st: &AppState, platform_id: i64, events: &[WorkEvent]) -> ApiResult<Vec<Option<links::Checked>>> {
+    use jejak_core::event::EventData;
+    if !events.iter().any(|e| matches!(e.data, EventData::AccountLinked(_))) {
+        return Ok(vec![None; events.len()]);
+    }
+    let chain_id = st.chain_id;
+    let now = u64::try_from(now_secs()).unwrap_or(0);
+    let claimed: Vec<Option<(jejak_core::event::LinkToken, String, String)>> = events
+        .iter()
+        .map(|e| match &e.data {
+            EventData::AccountLinked(d) => {
+                Some((d.link_token.clone(), e.raw.worker.clone(), d.identity_commitment.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let platform = u64::try_from(platform_id).map_err(ApiError::internal)?;
+    let results = tokio::task::spawn_blocking(move || {
+        claimed
+            .iter()
+            .map(|l| {
+                l.as_ref()
+                    .map(|(token, account, commitment)| {
+                        let expected = links::Expected { chain_id, platform_id: platform, account, commitment };
+                        links::check(token, &expected, now)
+                    })
+                    .transpose()
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let mut checked = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    let mut first = None;
+    for (index, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(c) => checked.push(c),
+            Err(refusal) => {
+                first.get_or_insert(refusal.code());
+                errors.push(json!({"index": index, "code": refusal.code(), "message": refusal.to_string()}));
+            }
+        }
+    }
+    match first {
+        None => Ok(checked),
+        Some(code) => Err(ApiError::unprocessable(code, "an account_linked event's link token was refused; nothing was stored")
+            .with_details(json!({ "errors": errors }))),
+    }
 }
 
 pub(crate) async fn check_platform(st: &AppState, platform_id: i64) -> ApiResult<()> {
@@ -195,6 +263,7 @@ async fn store_events(
     key: Option<&str>,
     request_hash: [u8; 32],
     events: &[WorkEvent],
+    uses: &[Option<links::Checked>],
 ) -> Result<Response, StoreFailure> {
     let mut tx = st.store.begin().await?;
     if let Some(key) = key
@@ -213,8 +282,12 @@ async fn store_events(
         return Ok(resp);
     }
     let now = now_secs();
+    if uses.iter().any(Option::is_some) {
+        // Spent tokens past their expiry are refused for it before this table is read.
+        jejak_store::links::prune_expired(&mut tx, now).await?;
+    }
     let mut accepted = Vec::with_capacity(events.len());
-    for e in events {
+    for (e, link) in events.iter().zip(uses) {
         let canonical = e.canonical_bytes();
         let digest = attestation::event_digest(&canonical);
         if let Some(event_id) = &e.raw.event_id
@@ -233,6 +306,27 @@ async fn store_events(
                 "duplicate": true,
             }));
             continue;
+        }
+        if let Some(link) = link {
+            if jejak_store::links::used(&mut tx, &link.link_key, &link.nonce).await? {
+                return Err(StoreFailure::Api(ApiError::conflict(
+                    "link_token_used",
+                    "this link token was used before: ask the worker for a new one; nothing was stored",
+                )));
+            }
+            // A concurrent use of the same token meets the primary key and is answered above
+            // on the retry.
+            jejak_store::links::record_use(
+                &mut tx,
+                &jejak_store::links::LinkTokenUse {
+                    link_key: link.link_key,
+                    nonce: link.nonce,
+                    platform_id,
+                    expires_at: i64::try_from(link.expires_at).unwrap_or(i64::MAX),
+                    used_at: now,
+                },
+            )
+            .await?;
         }
         let salt = Salt::random();
         let leaf = attestation::leaf_hash(&salt, &digest);

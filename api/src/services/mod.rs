@@ -9,12 +9,14 @@
 //! - [`proofs`]: batched Groth16 verification on a thread of its own;
 //! - [`proving`]: proving for node-held identities behind a bounded queue;
 //! - [`identities`]: sealing node-held identity secrets;
+//! - [`links`]: link tokens, a worker's consent to an account link (issue and check);
 //! - [`credentials`]: the node as a W3C credential issuer.
 
 pub mod credentials;
 pub mod egress;
 pub mod evidence;
 pub mod identities;
+pub mod links;
 pub mod nullifiers;
 pub mod proofs;
 pub mod proving;

@@ -27,7 +27,7 @@ use crate::services::webhooks::{self, sign};
 const PLATFORM: i64 = 1;
 
 /// Platform `id`, registered as the indexer would record it.
-async fn register(api: &TestApi, id: i64) {
+pub(super) async fn register(api: &TestApi, id: i64) {
     let mut tx = api.st.store.begin().await.unwrap();
     let key = LogKey {
         chain_id: api.st.chain_id as i64,
@@ -48,7 +48,7 @@ async fn register(api: &TestApi, id: i64) {
     jejak_store::commit(tx).await.unwrap();
 }
 
-fn post_json(path: &str, token: &str, body: &Value) -> Request<Body> {
+pub(super) fn post_json(path: &str, token: &str, body: &Value) -> Request<Body> {
     Request::post(path)
         .header(header::AUTHORIZATION, format!("Bearer {token}"))
         .header(header::CONTENT_TYPE, "application/json")
@@ -93,7 +93,7 @@ async fn webhook_secret(api: &TestApi) -> String {
     b["secret"].as_str().unwrap().to_owned()
 }
 
-async fn attestation_count(api: &TestApi) -> usize {
+pub(super) async fn attestation_count(api: &TestApi) -> usize {
     let (s, _, b) = api
         .send(
             Request::get("/v1/attestations?limit=100")

@@ -5,12 +5,14 @@
 //! - [`stack`]: the stack's own answers (body limits, timeouts, unknown routes and methods, rate
 //!   limits, CORS, readiness, the reputation cache);
 //! - [`custody`]: node-held identities, proving and verifying;
+//! - [`links`]: linking an account needs the worker's link token;
 //! - [`hardening`]: hostile callers: signed webhooks (bounds, rate before MAC, replays),
 //!   outgoing webhooks (internal addresses, DNS rebinding, answers kept short, fairness), failed
 //!   authentication per address, secrets at rest, redaction, metrics labels, the fan-out.
 
 mod custody;
 mod hardening;
+mod links;
 mod stack;
 
 use std::sync::Arc;

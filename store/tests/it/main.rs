@@ -6,4 +6,5 @@ mod evidence;
 mod identities;
 mod ipfs;
 mod keys;
+mod links;
 mod scores;

@@ -6,6 +6,7 @@ use std::{
     process::{Command, Stdio},
 };
 
+use jejak_zk_circuits::link::link_key_of;
 use jejak_zk_circuits::{
     Fr, PoseidonTree, fr_from_decimal, fr_to_decimal, identity_commitment, nullifier, poseidon::hash, worker_leaf,
 };
@@ -57,7 +58,9 @@ fn native_poseidon_matches_circomlibjs() {
     let scope = random_fr(&mut rng);
     let commitment = identity_commitment(secret);
     let leaf = worker_leaf(commitment, 812, 140, 4, 9, salt);
+    let inner = hash(&[secret]);
     inputs.push(vec![secret]);
+    inputs.push(vec![inner, link_key_of(&secret)]);
     inputs.push(vec![commitment, Fr::from(812u64), Fr::from(140u64), Fr::from(4u64), Fr::from(9u64), salt]);
     inputs.push(vec![secret, scope]);
 
@@ -76,6 +79,7 @@ fn native_poseidon_matches_circomlibjs() {
         assert_eq!(hash(input), theirs, "Poseidon({}) differs from circomlibjs", input.len());
     }
     let n = inputs.len();
+    assert_eq!(fr_from_decimal(hashes[n - 4].as_str().unwrap()).unwrap(), inner);
     assert_eq!(fr_from_decimal(hashes[n - 3].as_str().unwrap()).unwrap(), commitment);
     assert_eq!(fr_from_decimal(hashes[n - 2].as_str().unwrap()).unwrap(), leaf);
     assert_eq!(fr_from_decimal(hashes[n - 1].as_str().unwrap()).unwrap(), nullifier(secret, scope));
