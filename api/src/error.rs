@@ -157,7 +157,11 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("task_window_closed", 409, "the task window has closed"),
     ("nullifier_used", 409, "the proof's nullifier was already consumed in its scope (a replay)"),
     ("delivery_not_dead", 409, "only dead deliveries can be replayed"),
-    ("link_token_used", 409, "an account_linked event's link token was used before: each links once; nothing was stored"),
+    (
+        "link_token_used",
+        409,
+        "an account_linked event's link token was used before: each links once; nothing was stored",
+    ),
     ("identity_not_held", 409, "this node holds no secret for the worker; they prove with `jejak zk prove`"),
     ("payload_too_large", 413, "the body is larger than the API accepts"),
     ("evidence_too_large", 413, "an evidence file is over its limit"),

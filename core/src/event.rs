@@ -289,7 +289,8 @@ impl LinkToken {
         if self.v != 1 {
             return bad(format!("v: version {} is not supported (1 is)", self.v));
         }
-        for (name, n) in [("chain_id", self.chain_id), ("platform_id", self.platform_id), ("expires_at", self.expires_at)]
+        for (name, n) in
+            [("chain_id", self.chain_id), ("platform_id", self.platform_id), ("expires_at", self.expires_at)]
         {
             if n == 0 || n > MAX_TOKEN_INTEGER {
                 return bad(format!("{name}: must be 1 to {MAX_TOKEN_INTEGER}"));
@@ -497,8 +498,8 @@ fn parse_data(kind: EventType, data: serde_json::Value) -> Result<EventData> {
             let token = token.ok_or_else(|| {
                 Error::InvalidLinkToken("data.link_token: required (the worker's consent to this link)".into())
             })?;
-            let link_token: LinkToken = serde_json::from_value(token)
-                .map_err(|e| Error::InvalidLinkToken(format!("data.link_token: {e}")))?;
+            let link_token: LinkToken =
+                serde_json::from_value(token).map_err(|e| Error::InvalidLinkToken(format!("data.link_token: {e}")))?;
             link_token.check_form()?;
             EventData::AccountLinked(AccountLinked { identity_commitment: d.identity_commitment, link_token })
         }
@@ -659,10 +660,7 @@ mod tests {
         for (field, value) in broken {
             let mut t = token();
             t[field] = value;
-            assert!(
-                matches!(WorkEvent::from_value(linked(Some(t)), NOW), Err(Error::InvalidLinkToken(_))),
-                "{field}"
-            );
+            assert!(matches!(WorkEvent::from_value(linked(Some(t)), NOW), Err(Error::InvalidLinkToken(_))), "{field}");
         }
         assert!(matches!(WorkEvent::from_value(linked(Some(json!("jlt1.abc"))), NOW), Err(Error::InvalidLinkToken(_))));
     }

@@ -173,8 +173,7 @@ fn summary(secret: &Fr, file: &Path) -> IdentitySummary {
 fn new_identity(out: &Path) -> anyhow::Result<IdentitySummary> {
     use std::io::Write as _;
     let secret = jejak_api::services::identities::IdentitySecret::generate().expose();
-    let file =
-        IdentityFile { secret: fr_to_decimal(&secret), commitment: fr_to_decimal(&identity_commitment(secret)) };
+    let file = IdentityFile { secret: fr_to_decimal(&secret), commitment: fr_to_decimal(&identity_commitment(secret)) };
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -223,12 +222,13 @@ pub fn run(cmd: ZkCommand) -> anyhow::Result<()> {
             Ok(())
         }
         ZkCommand::Identity(IdentityCommand::New { out }) => print(&new_identity(&out)?),
-        ZkCommand::Identity(IdentityCommand::Show { identity }) => print(&summary(&read_identity(&identity)?, &identity)),
+        ZkCommand::Identity(IdentityCommand::Show { identity }) => {
+            print(&summary(&read_identity(&identity)?, &identity))
+        }
         ZkCommand::LinkToken { identity, platform, account, chain_id, lifetime_secs } => {
             let secret = read_identity(&identity)?;
             let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp()).context("the clock")?;
-            let token =
-                jejak_api::services::links::issue(&secret, chain_id, platform, &account, now, lifetime_secs)?;
+            let token = jejak_api::services::links::issue(&secret, chain_id, platform, &account, now, lifetime_secs)?;
             print(&token)
         }
         ZkCommand::ExportSolidity { verifying_key, out } => {

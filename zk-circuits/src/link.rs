@@ -189,8 +189,8 @@ mod tests {
         // Someone who knows the commitment but not the secret signs with a key of their own.
         let secret = Fr::from(12345u64);
         let other = Fr::from(999u64);
-        let mut t = LinkToken::issue(&other, LinkClaims { commitment: identity_commitment(other), ..claims(&secret) })
-            .unwrap();
+        let mut t =
+            LinkToken::issue(&other, LinkClaims { commitment: identity_commitment(other), ..claims(&secret) }).unwrap();
         t.claims.commitment = identity_commitment(secret);
         t.signature = link_signing_key(&other).sign(&t.claims.signing_bytes().unwrap()).to_bytes();
         assert!(t.verify().is_err());

@@ -227,8 +227,10 @@ async fn check_links(st: &AppState, platform_id: i64, events: &[WorkEvent]) -> A
     }
     match first {
         None => Ok(checked),
-        Some(code) => Err(ApiError::unprocessable(code, "an account_linked event's link token was refused; nothing was stored")
-            .with_details(json!({ "errors": errors }))),
+        Some(code) => {
+            Err(ApiError::unprocessable(code, "an account_linked event's link token was refused; nothing was stored")
+                .with_details(json!({ "errors": errors })))
+        }
     }
 }
 

@@ -75,7 +75,10 @@ pub fn check(token: &WireToken, expected: &Expected<'_>, now: u64) -> Result<Che
     let invalid = |m: String| Refusal::Invalid(m);
     token.check_form().map_err(|e| invalid(e.to_string()))?;
     if token.chain_id != expected.chain_id {
-        return Err(invalid(format!("the token is for chain {}, this node is on {}", token.chain_id, expected.chain_id)));
+        return Err(invalid(format!(
+            "the token is for chain {}, this node is on {}",
+            token.chain_id, expected.chain_id
+        )));
     }
     if token.platform_id != expected.platform_id {
         return Err(invalid(format!(

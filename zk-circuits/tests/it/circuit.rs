@@ -122,8 +122,15 @@ fn score_wrapping_around_the_field() {
         challenge: Fr::from(1u64),
         nullifier: nullifier(secret, scope),
     };
-    let witness =
-        Witness { secret, link_key: link_key_of(&secret), score: huge, gigs: Fr::from(60u64), tier: Fr::from(3u64), salt, path: tree.path(0).unwrap() };
+    let witness = Witness {
+        secret,
+        link_key: link_key_of(&secret),
+        score: huge,
+        gigs: Fr::from(60u64),
+        tier: Fr::from(3u64),
+        salt,
+        path: tree.path(0).unwrap(),
+    };
     assert!(witness.path.verify(leaf, tree.root()));
     let s = Scenario::new(depth);
     rejected(&s, "score r - 1", public, witness);
