@@ -75,6 +75,10 @@ pub struct Readiness {
     /// `database`, `chain`, `indexer`, each with `ok`.
     #[schema(value_type = Object)]
     pub checks: serde_json::Value,
+    /// The verifying key of `POST /v1/verify/proof` (`sha256`, `origin`: `insecure-dev-setup` or
+    /// `ceremony-zkey`, `zkey_sha256`, `insecure`); null when none is configured.
+    #[schema(value_type = Option<Object>)]
+    pub verifying_key: Option<serde_json::Value>,
 }
 
 /// Indexer status.
@@ -476,7 +480,7 @@ impl Modify for Security {
         tasks::register_witness, tasks::list_witnesses, tasks::create_task, tasks::get_task, tasks::issue_nonce,
         tasks::add_witnesses, evidence::upload, evidence::receipt, evidence::consistency, evidence::checkpoints,
         keys::create_key, keys::list_keys, keys::revoke_key,
-        verify::verify_proof, verify::verify_credential, verify::verify_receipt,
+        verify::proof_consumed, verify::verify_proof, verify::verify_credential, verify::verify_receipt,
         credentials::issue, credentials::list, credentials::revoke, credentials::status_list, credentials::issuer,
         webhooks::rotate_secret, webhooks::subscribe, webhooks::list_subscriptions, webhooks::unsubscribe,
         webhooks::list_deliveries, webhooks::replay,
