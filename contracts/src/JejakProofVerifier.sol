@@ -67,12 +67,18 @@ contract JejakProofVerifier is JejakGroth16Verifier {
 
     /// @notice The scope of `context` for proofs `consumer` consumes from this verifier on this chain.
     function scopeOf(address consumer, bytes32 context) public view returns (uint256) {
-        return uint256(keccak256(abi.encode(block.chainid, address(this), consumer, context))) % SNARK_SCALAR_FIELD;
+        return
+            uint256(keccak256(abi.encode(block.chainid, address(this), consumer, context)))
+                % SNARK_SCALAR_FIELD;
     }
 
     /// @notice The circuit's public inputs for `claim` consumed by `consumer`: root, epoch and bounds
     /// packed as `minScore | minGigs << 64 | minTier << 128 | epoch << 192`, scope, challenge, nullifier.
-    function publicInputs(Claim calldata claim, address consumer) public view returns (uint256[5] memory input) {
+    function publicInputs(Claim calldata claim, address consumer)
+        public
+        view
+        returns (uint256[5] memory input)
+    {
         input[0] = uint256(claim.root);
         input[1] = uint256(claim.minScore) | (uint256(claim.minGigs) << 64) | (uint256(claim.minTier) << 128)
             | (uint256(claim.epoch) << 192);
@@ -85,13 +91,21 @@ contract JejakProofVerifier is JejakGroth16Verifier {
     /// reverts with the reason it would be refused (`InputNotInField`, `NullifierAlreadyUsed`,
     /// `RootNotAccepted`, `InvalidProof`).
     /// @param proof `[A.x, A.y, B.x1, B.x0, B.y1, B.y0, C.x, C.y]`, as jejak's proof bundles give it.
-    function check(uint256[8] calldata proof, Claim calldata claim, address consumer) external view returns (bool) {
+    function check(uint256[8] calldata proof, Claim calldata claim, address consumer)
+        external
+        view
+        returns (bool)
+    {
         _check(proof, claim, consumer);
         return true;
     }
 
     /// @notice Whether `verifyAndConsume(proof, claim)` called by `consumer` would succeed now.
-    function isValid(uint256[8] calldata proof, Claim calldata claim, address consumer) external view returns (bool) {
+    function isValid(uint256[8] calldata proof, Claim calldata claim, address consumer)
+        external
+        view
+        returns (bool)
+    {
         try this.check(proof, claim, consumer) returns (bool ok) {
             return ok;
         } catch {

@@ -96,13 +96,19 @@ contract JejakProofVerifierTest is Test, JejakZkFixtures {
 
     function test_scopeMatchesTheRustScope() public view {
         assertEq(verifier.scopeOf(platform, CONTEXT), FIXTURE_SCOPE, "scope");
-        assertTrue(otherVerifier.scopeOf(platform, CONTEXT) != FIXTURE_SCOPE, "another verifier has another scope");
-        assertTrue(verifier.scopeOf(makeAddr("other"), CONTEXT) != FIXTURE_SCOPE, "another consumer has another scope");
+        assertTrue(
+            otherVerifier.scopeOf(platform, CONTEXT) != FIXTURE_SCOPE, "another verifier has another scope"
+        );
+        assertTrue(
+            verifier.scopeOf(address(0xBEEF), CONTEXT) != FIXTURE_SCOPE, "another consumer has another scope"
+        );
     }
 
     function test_rawVerifierAcceptsTheFixture() public view {
         ZkProof memory f = _proofValid();
-        assertTrue(verifier.verifyProof(f.proof, verifier.publicInputs(f.claim, platform)), "groth16 verifier");
+        assertTrue(
+            verifier.verifyProof(f.proof, verifier.publicInputs(f.claim, platform)), "groth16 verifier"
+        );
     }
 
     function test_verifyAndConsume_acceptsAValidProofOnce() public {
@@ -112,7 +118,9 @@ contract JejakProofVerifierTest is Test, JejakZkFixtures {
         assertFalse(verifier.nullifierUsed(f.claim.nullifier), "check must not consume");
 
         vm.expectEmit(address(verifier));
-        emit ProofConsumed(f.claim.nullifier, CONTEXT, platform, 7, ROOT_EPOCH_7, 700, 50, 3, f.claim.challenge);
+        emit ProofConsumed(
+            f.claim.nullifier, CONTEXT, platform, 7, ROOT_EPOCH_7, 700, 50, 3, f.claim.challenge
+        );
         _consume(verifier, f);
         assertTrue(verifier.nullifierUsed(f.claim.nullifier), "consumed");
         assertFalse(verifier.isValid(f.proof, f.claim, platform), "no longer valid");
