@@ -32,7 +32,7 @@ pub struct ErrorInner {
     /// Human explanation.
     pub message: String,
     /// Structured details (per-item errors, refused file, checks...).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<serde_json::Value>,
 }
@@ -77,7 +77,7 @@ pub struct Readiness {
     pub checks: serde_json::Value,
     /// The verifying key of `POST /v1/verify/proof` (`sha256`, `origin`: `insecure-dev-setup` or
     /// `ceremony-zkey`, `zkey_sha256`, `insecure`); null when none is configured.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub verifying_key: Option<serde_json::Value>,
 }
 
@@ -187,13 +187,13 @@ pub struct AttestationReceipt {
     /// Audit path.
     pub inclusion_proof: Option<Vec<String>>,
     /// The batch.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub batch: Option<serde_json::Value>,
     /// The on-chain anchor.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub anchor: Option<serde_json::Value>,
     /// The on-chain revocation.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub revocation: Option<serde_json::Value>,
 }
 
@@ -307,7 +307,7 @@ pub struct Task {
     #[schema(value_type = Object)]
     pub location: serde_json::Value,
     /// Capture nonce once issued.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub nonce: Option<serde_json::Value>,
     /// Creation time.
     pub created_at: String,
@@ -318,7 +318,7 @@ pub struct Task {
     #[schema(value_type = Vec<Object>)]
     pub witnesses: Vec<serde_json::Value>,
     /// Latest verdict.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub verdict: Option<serde_json::Value>,
 }
 
@@ -382,7 +382,7 @@ pub struct EvidenceReceiptAnswer {
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
     /// The anchored checkpoint.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub checkpoint: Option<serde_json::Value>,
 }
 

@@ -61,7 +61,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     tracing::info!(target: "jejak::dev", %rpc, "anvil started");
 
     let key = DEV_KEYS[0];
-    let deployment = ops::deploy(&rpc, key, &ops::DeployOptions { root_window_secs: 7 * 24 * 3600, ..Default::default() }).await?;
+    let deployment =
+        ops::deploy(&rpc, key, &ops::DeployOptions { root_window_secs: 7 * 24 * 3600, ..Default::default() }).await?;
     let mut cfg = Config::preset(Preset::Local);
     cfg.data_dir = args.data_dir.clone();
     cfg.chain.rpc_urls = vec![rpc.clone()];

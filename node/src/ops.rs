@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use alloy::primitives::Address;
 use anyhow::Context as _;
-use jejak_prover::KeyOrigin;
 use jejak_chain::Deployment;
 use jejak_chain::bindings::JejakRegistry;
+use jejak_prover::KeyOrigin;
 use serde::{Deserialize, Serialize};
 
 /// A platform's public profile, published on IPFS; its CID goes in the registry.
@@ -131,9 +131,15 @@ pub async fn deploy(rpc: &str, key: &str, opts: &DeployOptions) -> anyhow::Resul
             Some(code)
         }
     };
-    let d = jejak_chain::deploy(&provider, opts.admin.unwrap_or(operator), operator, opts.root_window_secs, code.as_deref())
-        .await
-        .context("deploying the jejak contracts")?;
+    let d = jejak_chain::deploy(
+        &provider,
+        opts.admin.unwrap_or(operator),
+        operator,
+        opts.root_window_secs,
+        code.as_deref(),
+    )
+    .await
+    .context("deploying the jejak contracts")?;
     tracing::info!(target: "jejak::node", registry = %d.registry, attestations = %d.attestations, proof_verifier = %d.proof_verifier, "contracts deployed");
     Ok(d)
 }

@@ -255,9 +255,7 @@ pub fn parse_zkey(bytes: &[u8]) -> Result<Zkey> {
     if gamma_g2 != G2Affine::generator() {
         return Err(zkey_err("gamma is not the generator of G2: not a snarkjs Groth16 zkey"));
     }
-    if [alpha_g1, beta_g1, delta_g1].iter().any(|p| p.is_zero())
-        || [beta_g2, delta_g2].iter().any(|p| p.is_zero())
-    {
+    if [alpha_g1, beta_g1, delta_g1].iter().any(|p| p.is_zero()) || [beta_g2, delta_g2].iter().any(|p| p.is_zero()) {
         return Err(zkey_err("alpha, beta or delta at infinity"));
     }
     let (g1, g2) = (G1Affine::generator(), G2Affine::generator());
@@ -389,7 +387,8 @@ fn parse_contributions(mut r: Reader<'_>) -> Result<Vec<Contribution>> {
 pub fn import_zkey(bytes: &[u8]) -> Result<ProvingKeyFile> {
     let zkey = parse_zkey(bytes)?;
     let vk = &zkey.key.vk;
-    if vk.delta_g2 == vk.gamma_g2 || vk.delta_g2 == G2Affine::generator() || zkey.key.delta_g1 == G1Affine::generator() {
+    if vk.delta_g2 == vk.gamma_g2 || vk.delta_g2 == G2Affine::generator() || zkey.key.delta_g1 == G1Affine::generator()
+    {
         return Err(Error::UncontributedZkey(
             "delta is still the generator: no phase-2 contribution was applied (snarkjs zkey contribute, then zkey beacon)"
                 .into(),

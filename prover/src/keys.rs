@@ -353,7 +353,8 @@ fn split_header(bytes: &[u8]) -> Result<(&[u8], &str)> {
 /// of the payload.
 fn check_file_hash(header: &str, payload: &[u8]) -> Result<()> {
     let (covered, last) = header.rsplit_once('\n').ok_or_else(|| Error::InvalidKeyFile("header too short".into()))?;
-    let expected = last.strip_prefix("sha256: ").ok_or_else(|| Error::InvalidKeyFile("header has no `sha256`".into()))?;
+    let expected =
+        last.strip_prefix("sha256: ").ok_or_else(|| Error::InvalidKeyFile("header has no `sha256`".into()))?;
     let actual = file_sha256(format!("{covered}\n").as_bytes(), payload);
     if expected != actual {
         return Err(Error::KeyHashMismatch { expected: expected.to_owned(), actual });

@@ -10,8 +10,8 @@ use jejak_prover::bundle::ProofBundle;
 use jejak_prover::keys::Reduction;
 use jejak_tests::{TestChain, TestNode, init_logs, on_both_databases};
 use jejak_zk_circuits::{
-    Fr, PoseidonTree, Requirement, WorkerRecord, build_statement, context_from_label, fr_to_be_bytes, platform_consumer,
-    scope,
+    Fr, PoseidonTree, Requirement, WorkerRecord, build_statement, context_from_label, fr_to_be_bytes,
+    platform_consumer, scope,
 };
 use serde_json::{Value, json};
 

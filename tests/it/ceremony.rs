@@ -7,6 +7,7 @@
 
 use alloy::primitives::{Address, FixedBytes, U256};
 use alloy::providers::Provider as _;
+use jejak_api::auth::Role;
 use jejak_chain::bindings::{JejakProofVerifier, JejakReputationRoots};
 use jejak_node::anvil::{Anvil, AnvilOptions, DEV_KEYS};
 use jejak_node::ops::{self, DeployOptions};
@@ -15,7 +16,6 @@ use jejak_prover::circom::{parse_zkey, wtns_bytes};
 use jejak_prover::cli::{self, ExportSolidityArgs, ImportZkeyArgs};
 use jejak_prover::snarkjs::{proof_from_json, public_from_json, vk_from_json, write_dir};
 use jejak_prover::{Error, KeyOrigin, Prover, Reduction, Verifier};
-use jejak_api::auth::Role;
 use jejak_store::test_utils::TestDb;
 use jejak_tests::ceremony::{DEPTH, build_proof_verifier, ceremony, snarkjs};
 use jejak_tests::{TestChain, TestNode};
@@ -27,7 +27,14 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 fn record(i: u64) -> WorkerRecord {
-    WorkerRecord { secret: Fr::from(0xce7e_u64 + i), score: 720 + i, gigs: 55, tier: 3, epoch: 1, salt: Fr::from(9 + i) }
+    WorkerRecord {
+        secret: Fr::from(0xce7e_u64 + i),
+        score: 720 + i,
+        gigs: 55,
+        tier: 3,
+        epoch: 1,
+        salt: Fr::from(9 + i),
+    }
 }
 
 fn requirement(verifier: [u8; 20], consumer: [u8; 20]) -> Requirement {

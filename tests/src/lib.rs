@@ -55,7 +55,9 @@ impl TestChain {
             &anvil.endpoint(),
             DEV_KEYS[0],
             &jejak_node::ops::DeployOptions { root_window_secs: 3600, ..Default::default() },
-        ).await.expect("deploy");
+        )
+        .await
+        .expect("deploy");
         let provider =
             jejak_chain::connect_signing(&anvil.endpoint(), jejak_chain::signer_from_hex(DEV_KEYS[0]).unwrap())
                 .unwrap();

@@ -177,8 +177,7 @@ pub(crate) async fn verify_proof(State(st): State<AppState>, who: Principal, bod
         let state = proofs::root_state(&mut c, chain_id, statement.epoch as i64).await?;
         let finalized = jejak_store::chain::cursor(&mut c, chain_id).await?.map_or(-1, |cur| cur.finalized_number);
         // Whether a proof bound to someone else's scope was used is that verifier's business.
-        let consumed =
-            if scope_ok { proofs::consumed_at(&mut c, &scope_bytes, &nullifier_bytes).await? } else { None };
+        let consumed = if scope_ok { proofs::consumed_at(&mut c, &scope_bytes, &nullifier_bytes).await? } else { None };
         (state, finalized, consumed)
     };
     let root_bytes = fr_to_be_bytes(&statement.root);

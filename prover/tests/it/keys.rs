@@ -45,8 +45,7 @@ fn a_flipped_payload_byte_is_caught_by_the_hash() {
 #[test]
 fn an_edited_origin_is_caught_by_the_file_hash() {
     let p = prover(Reduction::Libsnark);
-    for (bytes, verifying) in
-        [(p.key_file().to_bytes().unwrap(), false), (p.verifying_key().to_bytes().unwrap(), true)]
+    for (bytes, verifying) in [(p.key_file().to_bytes().unwrap(), false), (p.verifying_key().to_bytes().unwrap(), true)]
     {
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let origin_line = text.lines().find(|l| l.starts_with("origin: ")).unwrap().to_owned();

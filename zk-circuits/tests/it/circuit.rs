@@ -254,7 +254,9 @@ fn public_input_at_or_above_the_modulus_is_refused() {
 #[test]
 fn scope_and_platform_consumer_match_solidity_abi_encoding() {
     // `cast keccak $(cast abi-encode "f(uint256,address,address,bytes32)" 31337 0x11.. 0x55.. 0x22..)`.
-    let unhex = |s: &str| -> Vec<u8> { (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect() };
+    let unhex = |s: &str| -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    };
     let expected = unhex("3af00855dd23e6f3ac5c3816943c4e393012d929774b93619160b3909253c4ed");
     let expected = jejak_zk_circuits::field::fr_from_be_bytes_mod_order(&expected.try_into().unwrap());
     assert_eq!(scope(31337, VERIFIER, CONSUMER, CONTEXT), expected);
