@@ -375,6 +375,14 @@ fn parse_number(header: &str, name: &str) -> Result<usize> {
 
 fn decode(kind: KeyKind, bytes: &[u8]) -> Result<(KeyInfo, &[u8])> {
     let (payload, header) = split_header(bytes)?;
+    // A truncated file is reported as such before its hash is.
+    if parse_number(header, "payload-bytes")? != payload.len() {
+        return Err(Error::InvalidKeyFile(format!(
+            "payload is {} bytes, header says {}",
+            payload.len(),
+            header_field(header, "payload-bytes")?
+        )));
+    }
     check_file_hash(header, payload)?;
     let found = header_field(header, "kind")?;
     if found != kind.name() {
@@ -382,13 +390,6 @@ fn decode(kind: KeyKind, bytes: &[u8]) -> Result<(KeyInfo, &[u8])> {
     }
     if header_field(header, "curve")? != "bn254" || header_field(header, "circuit")? != "jejak-reputation" {
         return Err(Error::InvalidKeyFile("not a BN254 jejak-reputation key".into()));
-    }
-    if parse_number(header, "payload-bytes")? != payload.len() {
-        return Err(Error::InvalidKeyFile(format!(
-            "payload is {} bytes, header says {}",
-            payload.len(),
-            header_field(header, "payload-bytes")?
-        )));
     }
     let expected = header_field(header, "payload-sha256")?;
     let actual = hex::encode(Sha256::digest(payload));
