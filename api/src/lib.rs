@@ -106,7 +106,7 @@ pub struct ApiSettings {
     /// Base URL the API is reached at (status list URLs in credentials use it).
     pub public_url: String,
     /// `JejakReputationRoots`: proofs verified through the API are bound to
-    /// `scope(chain_id, this contract, keccak256(context))`.
+    /// `scope(chain_id, this contract, platform_consumer(platform), keccak256(context))`.
     pub reputation_roots: Address,
     /// How long an API key row is trusted from memory.
     pub key_cache_ttl: Duration,
@@ -195,6 +195,7 @@ impl Services {
             Some(vk) => Some(proofs::ProofVerifier::start(
                 jejak_prover::Verifier::new(&vk.key)?,
                 vk.key_hash()?,
+                vk.info.origin.clone(),
                 settings.proof_batch_max,
                 metrics.clone(),
             )),

@@ -32,7 +32,7 @@ pub struct ErrorInner {
     /// Human explanation.
     pub message: String,
     /// Structured details (per-item errors, refused file, checks...).
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<serde_json::Value>,
 }
@@ -75,6 +75,10 @@ pub struct Readiness {
     /// `database`, `chain`, `indexer`, each with `ok`.
     #[schema(value_type = Object)]
     pub checks: serde_json::Value,
+    /// The verifying key of `POST /v1/verify/proof` (`sha256`, `origin`: `insecure-dev-setup` or
+    /// `ceremony-zkey`, `zkey_sha256`, `insecure`); null when none is configured.
+    #[schema(value_type = Object)]
+    pub verifying_key: Option<serde_json::Value>,
 }
 
 /// Indexer status.
@@ -184,13 +188,13 @@ pub struct AttestationReceipt {
     /// Audit path.
     pub inclusion_proof: Option<Vec<String>>,
     /// The batch.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub batch: Option<serde_json::Value>,
     /// The on-chain anchor.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub anchor: Option<serde_json::Value>,
     /// The on-chain revocation.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub revocation: Option<serde_json::Value>,
 }
 
@@ -304,7 +308,7 @@ pub struct Task {
     #[schema(value_type = Object)]
     pub location: serde_json::Value,
     /// Capture nonce once issued.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub nonce: Option<serde_json::Value>,
     /// Creation time.
     pub created_at: String,
@@ -315,7 +319,7 @@ pub struct Task {
     #[schema(value_type = Vec<Object>)]
     pub witnesses: Vec<serde_json::Value>,
     /// Latest verdict.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub verdict: Option<serde_json::Value>,
 }
 
@@ -379,7 +383,7 @@ pub struct EvidenceReceiptAnswer {
     #[schema(value_type = Object)]
     pub metadata: serde_json::Value,
     /// The anchored checkpoint.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Object)]
     pub checkpoint: Option<serde_json::Value>,
 }
 
@@ -477,7 +481,7 @@ impl Modify for Security {
         tasks::register_witness, tasks::list_witnesses, tasks::create_task, tasks::get_task, tasks::issue_nonce,
         tasks::add_witnesses, evidence::upload, evidence::receipt, evidence::consistency, evidence::checkpoints,
         keys::create_key, keys::list_keys, keys::revoke_key,
-        verify::verify_proof, verify::verify_credential, verify::verify_receipt,
+        verify::proof_consumed, verify::verify_proof, verify::verify_credential, verify::verify_receipt,
         credentials::issue, credentials::list, credentials::revoke, credentials::status_list, credentials::issuer,
         webhooks::rotate_secret, webhooks::subscribe, webhooks::list_subscriptions, webhooks::unsubscribe,
         webhooks::list_deliveries, webhooks::replay,

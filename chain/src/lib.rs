@@ -84,13 +84,20 @@ pub fn signer_from_hex(key: &str) -> Result<PrivateKeySigner> {
     key.trim().parse().map_err(|_| Error::Config("private key: expected 32 bytes of hex".into()))
 }
 
+/// anvil's chain id: the only chain development keys belong on.
+pub const LOCAL_CHAIN_ID: u64 = 31337;
+
 /// Deploys the jejak contracts from `provider`'s signer: the registry with `admin` and
-/// `operator`, reputation roots with a validity window of `root_window_secs`.
+/// `operator`, reputation roots with a validity window of `root_window_secs`, and
+/// `JejakProofVerifier` from `proof_verifier_bytecode` (its creation code, as `forge build`
+/// writes it after `jejak zk export-solidity` replaced `JejakGroth16Verifier.sol`) or, when `None`,
+/// the committed one, whose verifying key is the INSECURE development key.
 pub async fn deploy(
     provider: &DynProvider,
     admin: Address,
     operator: Address,
     root_window_secs: u64,
+    proof_verifier_bytecode: Option<&[u8]>,
 ) -> Result<Deployment> {
     let chain_id = provider.get_chain_id().await?;
     let start_block = provider.get_block_number().await?;
@@ -98,14 +105,21 @@ pub async fn deploy(
     let attestations = JejakAttestations::deploy(provider, *registry.address()).await?;
     let roots = JejakReputationRoots::deploy(provider, *registry.address(), root_window_secs).await?;
     let evidence = JejakEvidenceLog::deploy(provider, *registry.address()).await?;
-    let verifier = JejakProofVerifier::deploy(provider, *roots.address()).await?;
+    let proof_verifier = match proof_verifier_bytecode {
+        None => *JejakProofVerifier::deploy(provider, *roots.address()).await?.address(),
+        Some(code) => {
+            use alloy::sol_types::SolValue;
+            let input = [code, &roots.address().abi_encode()].concat();
+            alloy::contract::RawCallBuilder::new_raw_deploy(provider.clone(), input.into()).deploy().await?
+        }
+    };
     Ok(Deployment {
         chain_id,
         registry: *registry.address(),
         attestations: *attestations.address(),
         reputation_roots: *roots.address(),
         evidence_log: *evidence.address(),
-        proof_verifier: *verifier.address(),
+        proof_verifier,
         start_block: start_block + 1,
     })
 }

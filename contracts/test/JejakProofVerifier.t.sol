@@ -31,7 +31,15 @@ contract GasProbe {
 /// cheating is refused.
 contract JejakProofVerifierTest is Test, JejakZkFixtures {
     event ProofConsumed(
-        uint256 indexed nullifier, bytes32 indexed context, uint64 epoch, uint256 challenge, address consumer
+        uint256 indexed nullifier,
+        bytes32 indexed context,
+        address indexed consumer,
+        uint64 epoch,
+        bytes32 root,
+        uint64 minScore,
+        uint64 minGigs,
+        uint64 minTier,
+        uint256 challenge
     );
 
     uint256 internal constant R =
@@ -50,6 +58,7 @@ contract JejakProofVerifierTest is Test, JejakZkFixtures {
     function setUp() public {
         operator = makeAddr("operator");
         platform = makeAddr("platform");
+        assertEq(platform, FIXTURE_CONSUMER, "fixtures were made for another consumer");
         vm.warp(1_700_000_000);
         // Deployment order fixes the addresses the fixtures were made for (nonces 1 to 4).
         registry = new JejakRegistry(makeAddr("admin"), operator);
@@ -72,8 +81,8 @@ contract JejakProofVerifierTest is Test, JejakZkFixtures {
 
     function _expectRevertConsume(JejakProofVerifier v, ZkProof memory f, bytes memory reason) internal {
         vm.expectRevert(reason);
-        v.check(f.proof, f.claim);
-        assertFalse(v.isValid(f.proof, f.claim), "isValid must agree with check");
+        v.check(f.proof, f.claim, platform);
+        assertFalse(v.isValid(f.proof, f.claim, platform), "isValid must agree with check");
         vm.expectRevert(reason);
         vm.prank(platform);
         v.verifyAndConsume(f.proof, f.claim);
@@ -86,26 +95,35 @@ contract JejakProofVerifierTest is Test, JejakZkFixtures {
     // ---- valid proofs ----
 
     function test_scopeMatchesTheRustScope() public view {
-        assertEq(verifier.scopeOf(CONTEXT), FIXTURE_SCOPE, "scope");
-        assertTrue(otherVerifier.scopeOf(CONTEXT) != FIXTURE_SCOPE, "another verifier has another scope");
+        assertEq(verifier.scopeOf(platform, CONTEXT), FIXTURE_SCOPE, "scope");
+        assertTrue(
+            otherVerifier.scopeOf(platform, CONTEXT) != FIXTURE_SCOPE, "another verifier has another scope"
+        );
+        assertTrue(
+            verifier.scopeOf(address(0xBEEF), CONTEXT) != FIXTURE_SCOPE, "another consumer has another scope"
+        );
     }
 
     function test_rawVerifierAcceptsTheFixture() public view {
         ZkProof memory f = _proofValid();
-        assertTrue(verifier.verifyProof(f.proof, verifier.publicInputs(f.claim)), "groth16 verifier");
+        assertTrue(
+            verifier.verifyProof(f.proof, verifier.publicInputs(f.claim, platform)), "groth16 verifier"
+        );
     }
 
     function test_verifyAndConsume_acceptsAValidProofOnce() public {
         ZkProof memory f = _proofValid();
-        assertTrue(verifier.check(f.proof, f.claim), "check");
-        assertTrue(verifier.isValid(f.proof, f.claim), "isValid");
+        assertTrue(verifier.check(f.proof, f.claim, platform), "check");
+        assertTrue(verifier.isValid(f.proof, f.claim, platform), "isValid");
         assertFalse(verifier.nullifierUsed(f.claim.nullifier), "check must not consume");
 
         vm.expectEmit(address(verifier));
-        emit ProofConsumed(f.claim.nullifier, CONTEXT, 7, f.claim.challenge, platform);
+        emit ProofConsumed(
+            f.claim.nullifier, CONTEXT, platform, 7, ROOT_EPOCH_7, 700, 50, 3, f.claim.challenge
+        );
         _consume(verifier, f);
         assertTrue(verifier.nullifierUsed(f.claim.nullifier), "consumed");
-        assertFalse(verifier.isValid(f.proof, f.claim), "no longer valid");
+        assertFalse(verifier.isValid(f.proof, f.claim, platform), "no longer valid");
     }
 
     function test_gas_verifyAndConsume() public {
@@ -182,7 +200,7 @@ contract JejakProofVerifierTest is Test, JejakZkFixtures {
 
     function test_revert_expiredRoot() public {
         ZkProof memory f = _proofEpoch6();
-        assertTrue(verifier.isValid(f.proof, f.claim), "valid while the root is in its window");
+        assertTrue(verifier.isValid(f.proof, f.claim, platform), "valid while the root is in its window");
         vm.warp(block.timestamp + WINDOW);
         _expectRevertConsume(
             verifier, f, abi.encodeWithSelector(JejakProofVerifier.RootNotAccepted.selector, 6, ROOT_EPOCH_6)
@@ -232,7 +250,7 @@ contract JejakProofVerifierTest is Test, JejakZkFixtures {
         ZkProof memory copy = _proofRerandomised();
         assertTrue(keccak256(abi.encode(copy.proof)) != keccak256(abi.encode(original.proof)), "other bytes");
         // The copy is a valid proof in its own right...
-        assertTrue(verifier.isValid(copy.proof, copy.claim), "re-randomised proof verifies");
+        assertTrue(verifier.isValid(copy.proof, copy.claim, platform), "re-randomised proof verifies");
         _consume(verifier, original);
         // ...and the nullifier alone stops the replay.
         _expectRevertConsume(
@@ -247,6 +265,21 @@ contract JejakProofVerifierTest is Test, JejakZkFixtures {
         _expectRevertConsume(verifier, f, _invalidProof());
         // It is a good proof for the verifier it was made for.
         _consume(otherVerifier, f);
+    }
+
+    function test_frontRunnerCannotBurnTheNullifier() public {
+        // A third party copies the worker's proof from the mempool and submits it first.
+        ZkProof memory f = _proofValid();
+        address frontRunner = makeAddr("front-runner");
+        assertFalse(verifier.isValid(f.proof, f.claim, frontRunner), "not a proof for the front-runner");
+        vm.expectRevert(_invalidProof());
+        vm.prank(frontRunner);
+        verifier.verifyAndConsume(f.proof, f.claim);
+        // The nullifier is untouched and the intended consumer's call goes through.
+        assertFalse(verifier.nullifierUsed(f.claim.nullifier), "the front-runner burnt the nullifier");
+        assertTrue(verifier.isValid(f.proof, f.claim, platform), "still valid for its consumer");
+        _consume(verifier, f);
+        assertTrue(verifier.nullifierUsed(f.claim.nullifier), "consumed by its consumer");
     }
 
     function test_revert_otherContext() public {
@@ -312,7 +345,7 @@ contract JejakProofVerifierTest is Test, JejakZkFixtures {
 
     function test_groth16VerifierRefusesAliasedInputs() public view {
         ZkProof memory f = _proofValid();
-        uint256[5] memory input = verifier.publicInputs(f.claim);
+        uint256[5] memory input = verifier.publicInputs(f.claim, platform);
         assertTrue(verifier.verifyProof(f.proof, input), "baseline");
         for (uint256 i = 0; i < 5; ++i) {
             uint256[5] memory aliased = input;
@@ -323,7 +356,7 @@ contract JejakProofVerifierTest is Test, JejakZkFixtures {
 
     function test_groth16VerifierRefusesCoordinatesAboveTheBaseField() public view {
         ZkProof memory f = _proofValid();
-        uint256[5] memory input = verifier.publicInputs(f.claim);
+        uint256[5] memory input = verifier.publicInputs(f.claim, platform);
         uint256 q = 21888242871839275222246405745257275088696311157297823662689037894645226208583;
         for (uint256 i = 0; i < 8; ++i) {
             uint256[8] memory proof = f.proof;

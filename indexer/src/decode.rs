@@ -3,9 +3,11 @@
 use alloy::primitives::{Address, B256};
 use alloy::rpc::types::Log;
 use alloy::sol_types::SolEvent;
-use jejak_chain::bindings::{JejakAttestations, JejakEvidenceLog, JejakRegistry, JejakReputationRoots};
+use jejak_chain::bindings::{
+    JejakAttestations, JejakEvidenceLog, JejakProofVerifier, JejakRegistry, JejakReputationRoots,
+};
 use jejak_core::cid::MAX_CID_LEN;
-use jejak_store::chain::{ChainEvent, IndexedLog, LogKey, PlatformEventKind};
+use jejak_store::chain::{ChainEvent, IndexedLog, LogKey, PlatformEventKind, ProofConsumed};
 
 /// The contracts whose events are indexed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,12 +20,16 @@ pub struct Contracts {
     pub reputation_roots: Address,
     /// `JejakEvidenceLog`.
     pub evidence_log: Address,
+    /// `JejakProofVerifier`, when its `ProofConsumed` events are wanted.
+    pub proof_verifier: Option<Address>,
 }
 
 impl Contracts {
     /// Addresses for the log filter.
     pub fn addresses(&self) -> Vec<Address> {
-        vec![self.registry, self.attestations, self.reputation_roots, self.evidence_log]
+        let mut out = vec![self.registry, self.attestations, self.reputation_roots, self.evidence_log];
+        out.extend(self.proof_verifier);
+        out
     }
 }
 
@@ -169,6 +175,24 @@ pub fn decode(chain_id: u64, contracts: &Contracts, log: &Log) -> Result<Indexed
             }
             _ => return Err(Skip::NotIndexed),
         }
+    } else if Some(address) == contracts.proof_verifier {
+        match topic0 {
+            JejakProofVerifier::ProofConsumed::SIGNATURE_HASH => {
+                let e = JejakProofVerifier::ProofConsumed::decode_log_data(data).map_err(bad)?;
+                ChainEvent::ProofConsumed(ProofConsumed {
+                    nullifier: e.nullifier.to_be_bytes(),
+                    context: e.context.0,
+                    consumer: e.consumer.0.0,
+                    epoch: int("epoch", e.epoch)?,
+                    root: e.root.0,
+                    min_score: e.minScore,
+                    min_gigs: e.minGigs,
+                    min_tier: e.minTier,
+                    challenge: e.challenge.to_be_bytes(),
+                })
+            }
+            _ => return Err(Skip::NotIndexed),
+        }
     } else {
         return Err(Skip::NotIndexed);
     };
@@ -200,6 +224,7 @@ mod tests {
             attestations: Address::repeat_byte(2),
             reputation_roots: ROOTS,
             evidence_log: Address::repeat_byte(4),
+            proof_verifier: Some(Address::repeat_byte(5)),
         }
     }
 
@@ -261,6 +286,44 @@ mod tests {
         }
         .encode_log_data();
         assert!(matches!(decode(1, &contracts(), &log(Address::repeat_byte(2), batch)), Err(Skip::Malformed(_))));
+    }
+
+    #[test]
+    fn proof_consumptions_decode_with_their_indexed_fields_and_whole_minimums() {
+        use alloy::primitives::U256;
+        let data = JejakProofVerifier::ProofConsumed {
+            nullifier: U256::from(77u64),
+            context: FixedBytes([6; 32]),
+            consumer: Address::repeat_byte(0xc0),
+            epoch: 3,
+            root: FixedBytes([7; 32]),
+            minScore: 700,
+            minGigs: u64::MAX,
+            minTier: 2,
+            challenge: U256::from(42u64),
+        }
+        .encode_log_data();
+        let event = decode(31337, &contracts(), &log(Address::repeat_byte(5), data.clone())).unwrap().event;
+        let mut nullifier = [0u8; 32];
+        nullifier[31] = 77;
+        let mut challenge = [0u8; 32];
+        challenge[31] = 42;
+        assert_eq!(
+            event,
+            ChainEvent::ProofConsumed(ProofConsumed {
+                nullifier,
+                context: [6; 32],
+                consumer: [0xc0; 20],
+                epoch: 3,
+                root: [7; 32],
+                min_score: 700,
+                min_gigs: u64::MAX,
+                min_tier: 2,
+                challenge,
+            })
+        );
+        // The same log from a contract the node was not told of is not indexed.
+        assert_eq!(decode(31337, &contracts(), &log(Address::repeat_byte(6), data)), Err(Skip::NotIndexed));
     }
 
     #[test]

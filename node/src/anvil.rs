@@ -23,6 +23,8 @@ pub struct AnvilOptions {
     pub block_time: Option<u64>,
     /// Slots per epoch: the `finalized` tag is two epochs behind the head.
     pub slots_in_an_epoch: Option<u64>,
+    /// Chain id (anvil's 31337 when None).
+    pub chain_id: Option<u64>,
 }
 
 /// A running anvil, killed when dropped.
@@ -47,6 +49,9 @@ impl Anvil {
         }
         if let Some(s) = opts.slots_in_an_epoch {
             cmd.arg("--slots-in-an-epoch").arg(s.to_string());
+        }
+        if let Some(id) = opts.chain_id {
+            cmd.arg("--chain-id").arg(id.to_string());
         }
         cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped()).kill_on_drop(true);
         let child = cmd.spawn().with_context(|| format!("starting {}", bin.display()))?;

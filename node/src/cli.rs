@@ -27,7 +27,7 @@ pub enum Command {
     /// Run everything locally: anvil, contracts, a demo platform, the node and a demo workload.
     Dev(crate::dev::DevArgs),
     /// Run the node against a configured chain.
-    Node(ConfigArg),
+    Node(NodeArgs),
     /// Deploy the jejak contracts with the operator key.
     Deploy(DeployArgs),
     /// Manage platforms in the registry.
@@ -62,7 +62,9 @@ impl Cli {
     /// The configuration file the command names, if any (its `[log]` section sets up logs).
     pub fn config_file(&self) -> Option<&std::path::Path> {
         let arg = match &self.command {
-            Command::Node(a) | Command::Config(a) | Command::Index(IndexCommand::Status(a)) => a,
+            Command::Node(NodeArgs { config: a, .. })
+            | Command::Config(a)
+            | Command::Index(IndexCommand::Status(a)) => a,
             Command::Deploy(d) => &d.config,
             Command::Platform(PlatformCommand::Register { config, .. }) => config,
             Command::Keys(KeysCommand::Create { config, .. } | KeysCommand::Revoke { config, .. })
@@ -81,6 +83,17 @@ pub struct ConfigArg {
     pub config: Option<PathBuf>,
 }
 
+/// `jejak node`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct NodeArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Start with INSECURE development keys on a chain other than anvil's: anyone can then forge
+    /// proofs the node accepts (`[proofs] allow_insecure_dev_keys`).
+    #[arg(long)]
+    allow_insecure_dev_keys: bool,
+}
+
 /// `jejak deploy`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct DeployArgs {
@@ -92,6 +105,19 @@ pub struct DeployArgs {
     /// How long a replaced reputation root stays accepted, seconds.
     #[arg(long, default_value_t = 7 * 24 * 3600)]
     root_window_secs: u64,
+    /// The ceremony's `JejakProofVerifier`: the `forge build` artifact
+    /// (out/JejakProofVerifier.sol/JejakProofVerifier.json) built after `jejak zk export-solidity`
+    /// wrote contracts/src/JejakGroth16Verifier.sol. Without it the committed verifier, whose key
+    /// is the INSECURE development key, is deployed (on anvil's chain only).
+    #[arg(long, requires = "verifying_key")]
+    proof_verifier_artifact: Option<PathBuf>,
+    /// The verifying key file the artifact was exported from (checked against its bytecode).
+    #[arg(long, requires = "proof_verifier_artifact")]
+    verifying_key: Option<PathBuf>,
+    /// Deploy a verifier of the INSECURE development key on a chain other than anvil's: anyone
+    /// can then forge proofs it accepts.
+    #[arg(long)]
+    allow_insecure_dev_keys: bool,
 }
 
 /// `jejak platform ...`.
@@ -207,8 +233,9 @@ fn operator_key(cfg: &Config) -> anyhow::Result<&str> {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Dev(args) => crate::dev::run(args).await,
-        Command::Node(arg) => {
-            let cfg = load(&arg)?;
+        Command::Node(args) => {
+            let mut cfg = load(&args.config)?;
+            cfg.proofs.allow_insecure_dev_keys |= args.allow_insecure_dev_keys;
             let shutdown = CancellationToken::new();
             // Listening before the launch: a SIGTERM while keys load still stops cleanly.
             let signals = crate::signals::stop_on_signal(shutdown.clone());
@@ -219,8 +246,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Deploy(args) => {
             let cfg = load(&args.config)?;
-            let d = crate::ops::deploy(&cfg.chain.rpc_urls[0], operator_key(&cfg)?, args.admin, args.root_window_secs)
-                .await?;
+            let opts = crate::ops::DeployOptions {
+                admin: args.admin,
+                root_window_secs: args.root_window_secs,
+                proof_verifier: args.proof_verifier_artifact.zip(args.verifying_key),
+                allow_insecure_dev_keys: args.allow_insecure_dev_keys,
+            };
+            let d = crate::ops::deploy(&cfg.chain.rpc_urls[0], operator_key(&cfg)?, &opts).await?;
             #[derive(serde::Serialize)]
             struct Section {
                 contracts: crate::config::ContractsConfig,

@@ -107,6 +107,11 @@ pub struct ProofsSection {
     /// Most proofs waiting to be made; past it `POST /v1/workers/{id}/proofs` answers 503
     /// `prover_busy` with `Retry-After`.
     pub prove_queue: usize,
+    /// Start with INSECURE development keys on a chain other than anvil's (`jejak node
+    /// --allow-insecure-dev-keys`): anyone can then forge proofs the node accepts. Off: the node
+    /// refuses to start.
+    #[serde(default)]
+    pub allow_insecure_dev_keys: bool,
 }
 
 /// Node-held (custodial) identities: secrets the node keeps, sealed, for workers who have no
@@ -512,7 +517,13 @@ impl Config {
             evidence: EvidenceSection::default(),
             epochs: EpochsSection::default(),
             credentials: CredentialsSection { signing_key: None, validity_days: 30, verification_cache: 10_000 },
-            proofs: ProofsSection { verifying_key: None, batch_max: 256, proving_key: None, prove_queue: 4 },
+            proofs: ProofsSection {
+                verifying_key: None,
+                batch_max: 256,
+                proving_key: None,
+                prove_queue: 4,
+                allow_insecure_dev_keys: false,
+            },
             identities: IdentitiesSection::default(),
             webhooks: WebhooksSection {
                 enabled: true,
@@ -677,6 +688,7 @@ impl Config {
                 attestations: contracts.attestations,
                 reputation_roots: contracts.reputation_roots,
                 evidence_log: contracts.evidence_log,
+                proof_verifier: contracts.proof_verifier,
             },
             i.start_block.unwrap_or(contracts.start_block),
         );

@@ -53,6 +53,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         port: Some(args.anvil_port),
         block_time: Some(args.block_time.max(1)),
         slots_in_an_epoch: Some(1),
+        chain_id: None,
     })
     .await
     .context("starting anvil (is port free? use --anvil-port)")?;
@@ -60,7 +61,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     tracing::info!(target: "jejak::dev", %rpc, "anvil started");
 
     let key = DEV_KEYS[0];
-    let deployment = ops::deploy(&rpc, key, None, 7 * 24 * 3600).await?;
+    let deployment =
+        ops::deploy(&rpc, key, &ops::DeployOptions { root_window_secs: 7 * 24 * 3600, ..Default::default() }).await?;
     let mut cfg = Config::preset(Preset::Local);
     cfg.data_dir = args.data_dir.clone();
     cfg.chain.rpc_urls = vec![rpc.clone()];

@@ -126,6 +126,7 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
     let keys_dir = crate::keyfiles::prepare(cfg)?;
     // Before anything starts: a wrong key stops the node at once.
     let (prover, verifying_key) = proof_keys(cfg).await?;
+    check_proof_key_origins(cfg, prover.as_ref(), verifying_key.as_ref())?;
     let store = match store {
         Some(s) => s,
         None => Store::connect_with(&cfg.database_url(), cfg.pool_settings())
@@ -367,6 +368,22 @@ async fn proof_keys(
     Ok((prover, verifying_key))
 }
 
+/// Development keys serve anvil's chain only, unless `[proofs] allow_insecure_dev_keys`.
+fn check_proof_key_origins(
+    cfg: &Config,
+    prover: Option<&jejak_prover::Prover>,
+    verifying_key: Option<&jejak_prover::VerifyingKeyFile>,
+) -> anyhow::Result<()> {
+    let allowed = cfg.proofs.allow_insecure_dev_keys;
+    if let Some(p) = prover {
+        crate::ops::check_key_origin(cfg.chain.chain_id, &p.info().origin, allowed, "[proofs] proving_key")?;
+    }
+    if let Some(vk) = verifying_key {
+        crate::ops::check_key_origin(cfg.chain.chain_id, &vk.info.origin, allowed, "[proofs] verifying_key")?;
+    }
+    Ok(())
+}
+
 /// The credential issuer's key: configured, or kept in `issuer.key` in the keys directory (made
 /// on first start, readable by the owner only).
 fn issuer_key(cfg: &Config, keys_dir: &std::path::Path) -> anyhow::Result<ed25519_dalek::SigningKey> {
@@ -407,5 +424,49 @@ mod tests {
         assert!(e.contains("is not the proving key's"), "{e}");
         cfg.proofs.proving_key = Some(dir.path().join("missing.key"));
         assert!(proof_keys(&cfg).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_node_refuses_development_keys_on_a_public_chain() {
+        use jejak_prover::keys::Reduction;
+        let dir = tempfile::tempdir().unwrap();
+        let pk = jejak_prover::setup::dev_setup(4, "launch-dev", Reduction::Libsnark).unwrap();
+        pk.verifying_key().write(&dir.path().join("dev.vk")).unwrap();
+        pk.write(&dir.path().join("dev.key")).unwrap();
+        let deployment = jejak_chain::Deployment {
+            chain_id: 137,
+            registry: [1; 20].into(),
+            attestations: [2; 20].into(),
+            reputation_roots: [3; 20].into(),
+            evidence_log: [4; 20].into(),
+            proof_verifier: [5; 20].into(),
+            start_block: 1,
+        };
+        for only_verifying in [true, false] {
+            let mut cfg = Config::preset(crate::config::Preset::Polygon);
+            cfg.epochs.depth = 4;
+            cfg.data_dir = dir.path().join("data");
+            cfg.contracts = Some(deployment.into());
+            // Nothing listens there: the refusal comes before any connection.
+            cfg.chain.rpc_urls = vec!["http://127.0.0.1:9".into()];
+            if only_verifying {
+                cfg.proofs.verifying_key = Some(dir.path().join("dev.vk"));
+            } else {
+                cfg.proofs.proving_key = Some(dir.path().join("dev.key"));
+            }
+            let e = match launch(&cfg, None, CancellationToken::new()).await {
+                Ok(_) => panic!("the node started on chain 137 with a development key"),
+                Err(e) => format!("{e:#}"),
+            };
+            assert!(e.contains("INSECURE development key") && e.contains("--allow-insecure-dev-keys"), "{e}");
+            // Allowed explicitly: the key check passes (and says so loudly in the log).
+            cfg.proofs.allow_insecure_dev_keys = true;
+            let (prover, vk) = proof_keys(&cfg).await.unwrap();
+            check_proof_key_origins(&cfg, prover.as_ref(), vk.as_ref()).unwrap();
+            // On anvil's chain development keys are what they are for.
+            cfg.proofs.allow_insecure_dev_keys = false;
+            cfg.chain.chain_id = jejak_chain::LOCAL_CHAIN_ID;
+            check_proof_key_origins(&cfg, prover.as_ref(), vk.as_ref()).unwrap();
+        }
     }
 }

@@ -1,9 +1,12 @@
 //! Operator actions on chain: deploying the contracts and registering platforms.
 
+use std::path::PathBuf;
+
 use alloy::primitives::Address;
 use anyhow::Context as _;
 use jejak_chain::Deployment;
 use jejak_chain::bindings::JejakRegistry;
+use jejak_prover::KeyOrigin;
 use serde::{Deserialize, Serialize};
 
 /// A platform's public profile, published on IPFS; its CID goes in the registry.
@@ -44,16 +47,100 @@ impl PlatformProfile {
     }
 }
 
+/// The flag that lets development keys onto a chain other than anvil's.
+pub const ALLOW_INSECURE_FLAG: &str = "--allow-insecure-dev-keys";
+
+/// What `jejak deploy` deploys beyond the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct DeployOptions {
+    /// Admin of the registry (default: the operator).
+    pub admin: Option<Address>,
+    /// How long a replaced reputation root stays accepted, seconds.
+    pub root_window_secs: u64,
+    /// The ceremony's verifier: `JejakProofVerifier` built with the `JejakGroth16Verifier.sol`
+    /// that `jejak zk export-solidity` wrote, and the verifying key it was exported from. `None`:
+    /// the committed verifier, whose key is the INSECURE development key.
+    pub proof_verifier: Option<(PathBuf, PathBuf)>,
+    /// Deploy a development key's verifier on a chain other than anvil's anyway.
+    pub allow_insecure_dev_keys: bool,
+}
+
+/// Fails when keys of `origin` would serve chain `chain_id`: development keys belong on anvil's
+/// chain only, unless `allowed` (then the caller has been warned, loudly).
+pub fn check_key_origin(chain_id: u64, origin: &KeyOrigin, allowed: bool, what: &str) -> anyhow::Result<()> {
+    if !origin.is_insecure() || chain_id == jejak_chain::LOCAL_CHAIN_ID {
+        return Ok(());
+    }
+    anyhow::ensure!(
+        allowed,
+        "{what} uses the INSECURE development key ({origin}) on chain {chain_id}: anyone can forge proofs \
+         that it accepts. Run a phase-2 ceremony (README, \"Keys from a ceremony\") and use its keys, or pass \
+         {ALLOW_INSECURE_FLAG} if forged proofs on this chain do not matter"
+    );
+    tracing::error!(target: "jejak::node", chain_id, %origin, "{what} uses the INSECURE development key on a public chain ({ALLOW_INSECURE_FLAG}): anyone can forge proofs");
+    Ok(())
+}
+
+/// Reads a `forge build` artifact (`{"bytecode": {"object": "0x..."}}`) or a bare hex file.
+fn creation_code(path: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let hex_code = match serde_json::from_str::<serde_json::Value>(&text) {
+        Ok(v) => v
+            .pointer("/bytecode/object")
+            .and_then(serde_json::Value::as_str)
+            .with_context(|| format!("{}: no bytecode.object (a forge artifact is expected)", path.display()))?
+            .to_owned(),
+        Err(_) => text.trim().to_owned(),
+    };
+    let code = hex::decode(hex_code.trim_start_matches("0x"))
+        .with_context(|| format!("{}: the bytecode is not hex (unlinked libraries?)", path.display()))?;
+    anyhow::ensure!(!code.is_empty(), "{}: empty bytecode", path.display());
+    Ok(code)
+}
+
 /// Deploys the contracts with `key` as deployer, admin and operator (admin may be another
-/// address), reputation roots valid for `root_window_secs` after replacement.
-pub async fn deploy(rpc: &str, key: &str, admin: Option<Address>, root_window_secs: u64) -> anyhow::Result<Deployment> {
+/// address), reputation roots valid for `root_window_secs` after replacement. Before any
+/// transaction it checks the verifier's key: the committed (development) verifier or a
+/// development key on a chain other than anvil's is refused unless allowed, and an artifact must
+/// embed the verifying key given with it.
+pub async fn deploy(rpc: &str, key: &str, opts: &DeployOptions) -> anyhow::Result<Deployment> {
     let signer = jejak_chain::signer_from_hex(key)?;
     let operator = signer.address();
     let provider = jejak_chain::connect_signing(rpc, signer)?;
-    let d = jejak_chain::deploy(&provider, admin.unwrap_or(operator), operator, root_window_secs)
-        .await
-        .context("deploying the jejak contracts")?;
-    tracing::info!(target: "jejak::node", registry = %d.registry, attestations = %d.attestations, "contracts deployed");
+    let chain_id = alloy::providers::Provider::get_chain_id(&provider).await.context("asking the RPC its chain id")?;
+    let code = match &opts.proof_verifier {
+        None => {
+            let origin = KeyOrigin::InsecureDevSetup { seed: jejak_prover::setup::DEFAULT_DEV_SEED.into() };
+            check_key_origin(chain_id, &origin, opts.allow_insecure_dev_keys, "the committed JejakProofVerifier")?;
+            None
+        }
+        Some((artifact, vk_path)) => {
+            let vk = jejak_prover::VerifyingKeyFile::read(vk_path)
+                .with_context(|| format!("reading the verifying key {}", vk_path.display()))?;
+            check_key_origin(chain_id, &vk.info.origin, opts.allow_insecure_dev_keys, "the verifier")?;
+            let code = creation_code(artifact)?;
+            anyhow::ensure!(
+                jejak_prover::solidity::embeds_key(&code, &vk.key),
+                "{} does not embed the verifying key {} (sha256 {}): export it with `jejak zk export-solidity` \
+                 and build again",
+                artifact.display(),
+                vk_path.display(),
+                vk.key_hash()?
+            );
+            tracing::info!(target: "jejak::node", origin = %vk.info.origin, key = %vk.key_hash()?, "deploying the ceremony's verifier");
+            Some(code)
+        }
+    };
+    let d = jejak_chain::deploy(
+        &provider,
+        opts.admin.unwrap_or(operator),
+        operator,
+        opts.root_window_secs,
+        code.as_deref(),
+    )
+    .await
+    .context("deploying the jejak contracts")?;
+    tracing::info!(target: "jejak::node", registry = %d.registry, attestations = %d.attestations, proof_verifier = %d.proof_verifier, "contracts deployed");
     Ok(d)
 }
 

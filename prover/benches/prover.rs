@@ -48,7 +48,7 @@ fn case(depth: usize, worker: u64) -> Case {
         min_score: 700,
         min_gigs: 50,
         min_tier: 1,
-        scope: scope(31337, [0x11; 20], [0x22; 32]),
+        scope: scope(31337, [0x11; 20], [0x55; 20], [0x22; 32]),
         challenge: Fr::from(worker),
     };
     let (statement, witness) =

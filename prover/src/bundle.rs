@@ -73,6 +73,10 @@ pub struct RequirementJson {
     pub chain_id: u64,
     /// Verifier contract address, `0x` + 40 hex digits.
     pub verifier: String,
+    /// Who consumes the proof, `0x` + 40 hex digits: on chain the caller of `verifyAndConsume`
+    /// (an integrator's contract or account), through a node's API the verifying platform's
+    /// [`jejak_zk_circuits::platform_consumer`]. Nobody else can use the proof.
+    pub consumer: String,
     /// Context, `0x` + 64 hex digits; or give `context_label`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub context: Option<String>,
@@ -94,6 +98,7 @@ impl RequirementJson {
     /// The native requirement (scope computed as the verifier contract computes it).
     pub fn to_requirement(&self) -> Result<Requirement> {
         let verifier: [u8; 20] = hex_bytes(&self.verifier, "verifier")?;
+        let consumer: [u8; 20] = hex_bytes(&self.consumer, "consumer")?;
         let context = match (&self.context, &self.context_label) {
             (Some(c), None) => hex_bytes::<32>(c, "context")?,
             (None, Some(label)) => context_from_label(label),
@@ -103,7 +108,7 @@ impl RequirementJson {
             min_score: self.min_score,
             min_gigs: self.min_gigs,
             min_tier: self.min_tier,
-            scope: scope(self.chain_id, verifier, context),
+            scope: scope(self.chain_id, verifier, consumer, context),
             challenge: fr_from_decimal(&self.challenge)?,
         })
     }

@@ -7,7 +7,7 @@
 //! siblings and direction bits) and the internal signals.
 
 use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G2Affine};
-use ark_ec::AffineRepr;
+use ark_ec::{AffineRepr, pairing::Pairing};
 use ark_ff::{BigInteger, Field, PrimeField, Zero};
 use ark_groth16::{ProvingKey, VerifyingKey};
 use ark_poly::{EvaluationDomain, GeneralEvaluationDomain};
@@ -134,6 +134,17 @@ impl<'a> Reader<'a> {
         Ok(Fq::new_unchecked(b))
     }
 
+    fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn done(&self, what: &str) -> Result<()> {
+        if self.pos != self.bytes.len() {
+            return Err(zkey_err(format!("{what}: {} bytes left over", self.bytes.len() - self.pos)));
+        }
+        Ok(())
+    }
+
     fn g1(&mut self) -> Result<G1Affine> {
         let (x, y) = (self.fq_montgomery()?, self.fq_montgomery()?);
         if x.is_zero() && y.is_zero() {
@@ -180,6 +191,19 @@ pub struct Zkey {
     pub matrices: [Vec<Vec<(Fr, usize)>>; 2],
     /// Number of R1CS constraints.
     pub num_constraints: usize,
+    /// The phase-2 contributions the zkey records (section 10), oldest first.
+    pub contributions: Vec<Contribution>,
+}
+
+/// One phase-2 contribution as the zkey records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contribution {
+    /// The contributor's name, if given.
+    pub name: Option<String>,
+    /// Whether it is a random beacon (`snarkjs zkey beacon`) rather than a contributor's secret.
+    pub beacon: bool,
+    /// Delta in G1 after this contribution.
+    pub delta_after: G1Affine,
 }
 
 /// Parses a snarkjs Groth16 `.zkey`, validating every point.
@@ -225,9 +249,31 @@ pub fn parse_zkey(bytes: &[u8]) -> Result<Zkey> {
         return Err(zkey_err("more public inputs than variables"));
     }
 
+    h.done("header")?;
+    // snarkjs sets gamma to the generator and never changes it; delta starts there and every
+    // contribution multiplies it by the contributor's secret.
+    if gamma_g2 != G2Affine::generator() {
+        return Err(zkey_err("gamma is not the generator of G2: not a snarkjs Groth16 zkey"));
+    }
+    if [alpha_g1, beta_g1, delta_g1].iter().any(|p| p.is_zero()) || [beta_g2, delta_g2].iter().any(|p| p.is_zero()) {
+        return Err(zkey_err("alpha, beta or delta at infinity"));
+    }
+    let (g1, g2) = (G1Affine::generator(), G2Affine::generator());
+    if Bn254::pairing(delta_g1, g2) != Bn254::pairing(g1, delta_g2)
+        || Bn254::pairing(beta_g1, g2) != Bn254::pairing(g1, beta_g2)
+    {
+        return Err(zkey_err("delta (or beta) in G1 and in G2 are not the same scalar"));
+    }
+    let contributions = parse_contributions(get(10)?)?;
+
+    // Every point section holds exactly its points, nothing after them.
+    let n_query = |id: usize, n: usize| -> Result<usize> {
+        n.checked_mul(if id == 7 { 128 } else { 64 }).ok_or_else(|| zkey_err("section size overflows"))
+    };
     let g1s = |id: usize, n: usize| -> Result<Vec<G1Affine>> {
         let mut s = get(id)?;
-        let raw = s.take(n * 64).map_err(|_| zkey_err(format!("section {id} too short")))?;
+        let raw = s.take(n_query(id, n)?).map_err(|_| zkey_err(format!("section {id} too short")))?;
+        s.done(&format!("section {id}"))?;
         raw.par_chunks(64).map(|c| Reader::new(c).g1()).collect()
     };
     let gamma_abc_g1 = g1s(3, n_public + 1)?;
@@ -235,7 +281,8 @@ pub fn parse_zkey(bytes: &[u8]) -> Result<Zkey> {
     let b_g1_query = g1s(6, n_vars)?;
     let b_g2_query = {
         let mut s = get(7)?;
-        let raw = s.take(n_vars * 128).map_err(|_| zkey_err("section 7 too short"))?;
+        let raw = s.take(n_query(7, n_vars)?).map_err(|_| zkey_err("section 7 too short"))?;
+        s.done("section 7")?;
         raw.par_chunks(128).map(|c| Reader::new(c).g2()).collect::<Result<Vec<_>>>()?
     };
     let l_query = g1s(8, n_vars - n_public - 1)?;
@@ -254,6 +301,7 @@ pub fn parse_zkey(bytes: &[u8]) -> Result<Zkey> {
         }
         entries.push((matrix as usize, constraint, signal, Fr::from_bigint(raw).expect("checked") * r_inv2));
     }
+    c.done("section 4")?;
     let rows = entries.iter().map(|e| e.1 + 1).max().unwrap_or(0);
     let num_constraints = rows.checked_sub(n_public + 1).ok_or_else(|| zkey_err("no public-input rows"))?;
     let mut matrices = [vec![Vec::new(); rows], vec![Vec::new(); rows]];
@@ -273,13 +321,86 @@ pub fn parse_zkey(bytes: &[u8]) -> Result<Zkey> {
 
     let vk = VerifyingKey { alpha_g1, beta_g2, gamma_g2, delta_g2, gamma_abc_g1 };
     let key = ProvingKey { vk, beta_g1, delta_g1, a_query, b_g1_query, b_g2_query, h_query, l_query };
-    Ok(Zkey { n_vars, n_public, domain_size, key, matrices, num_constraints })
+    Ok(Zkey { n_vars, n_public, domain_size, key, matrices, num_constraints, contributions })
+}
+
+/// Section 10: the hash of the circuit's initial parameters, then each contribution (delta after
+/// it, its proof of knowledge, transcript, type and sorted parameters), as snarkjs writes them.
+fn parse_contributions(mut r: Reader<'_>) -> Result<Vec<Contribution>> {
+    let _cs_hash = r.take(64)?;
+    let n = r.u32()?;
+    // Each contribution takes at least 64 * 3 + 128 + 64 + 8 bytes: a count past that is a lie.
+    if n as usize > r.bytes.len() / 392 {
+        return Err(zkey_err("more contributions than section 10 can hold"));
+    }
+    let mut out = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let delta_after = r.g1()?;
+        let _g1_s = r.g1()?;
+        let _g1_sx = r.g1()?;
+        let _g2_spx = r.g2()?;
+        let _transcript = r.take(64)?;
+        let kind = r.u32()?;
+        if kind > 1 {
+            return Err(zkey_err(format!("unknown contribution type {kind}")));
+        }
+        let params_len = r.u32()? as usize;
+        let mut p = Reader::new(r.take(params_len)?);
+        let (mut name, mut last) = (None, 0u8);
+        while p.pos < p.bytes.len() {
+            let id = p.u8()?;
+            if id <= last {
+                return Err(zkey_err("contribution parameters out of order"));
+            }
+            last = id;
+            match id {
+                1 => {
+                    let len = p.u8()? as usize;
+                    name = Some(String::from_utf8_lossy(p.take(len)?).into_owned());
+                }
+                2 => {
+                    p.u8()?;
+                }
+                3 => {
+                    let len = p.u8()? as usize;
+                    p.take(len)?;
+                }
+                other => return Err(zkey_err(format!("unknown contribution parameter {other}"))),
+            }
+        }
+        out.push(Contribution { name, beacon: kind == 1, delta_after });
+    }
+    r.done("section 10")?;
+    Ok(out)
 }
 
 /// Imports a snarkjs phase-2 zkey for this circuit: the depth is read off its size, and its
 /// constraint matrices must equal the circuit's exactly (a zkey for anything else is refused).
+///
+/// Beyond the A and B matrices it checks what the zkey alone can show: every point on the curve
+/// and in its subgroup, every section exactly its size, gamma the generator, delta and beta the
+/// same scalar in G1 and G2, at least one contribution recorded with the last one's delta the
+/// key's, and delta moved off gamma and off the generator (a zkey straight from `snarkjs groth16
+/// setup`, whose toxic waste is public, is refused). That the query points follow from the
+/// powers of tau and the circuit (the C matrix is in no zkey section) is what `snarkjs zkey
+/// verify circuit.r1cs final.ptau final.zkey` checks; run it first.
 pub fn import_zkey(bytes: &[u8]) -> Result<ProvingKeyFile> {
     let zkey = parse_zkey(bytes)?;
+    let vk = &zkey.key.vk;
+    if vk.delta_g2 == vk.gamma_g2 || vk.delta_g2 == G2Affine::generator() || zkey.key.delta_g1 == G1Affine::generator()
+    {
+        return Err(Error::UncontributedZkey(
+            "delta is still the generator: no phase-2 contribution was applied (snarkjs zkey contribute, then zkey beacon)"
+                .into(),
+        ));
+    }
+    match zkey.contributions.last() {
+        None => return Err(Error::UncontributedZkey("the zkey records no phase-2 contribution".into())),
+        Some(last) if last.delta_after != zkey.key.delta_g1 => {
+            return Err(zkey_err("the last recorded contribution's delta is not the key's delta"));
+        }
+        Some(_) => {}
+    }
     let extra = zkey.num_constraints.checked_sub(CONSTRAINTS_BASE).filter(|e| e % CONSTRAINTS_PER_LEVEL == 0);
     let depth = extra.map(|e| e / CONSTRAINTS_PER_LEVEL).filter(|d| *d > 0).ok_or_else(|| {
         Error::CircuitMismatch(format!("{} constraints is no depth of this circuit", zkey.num_constraints))

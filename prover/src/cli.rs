@@ -114,7 +114,7 @@ fn write_keys(pk: &ProvingKeyFile, out_dir: &Path) -> Result<KeysSummary> {
         verifying_key,
         verifying_key_sha256,
         verification_key_json,
-        origin: format!("{:?}", pk.info.origin),
+        origin: pk.info.origin.to_string(),
         insecure,
         warning: insecure.then(|| INSECURE_WARNING.to_owned()),
     })

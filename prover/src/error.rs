@@ -36,6 +36,9 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// A zkey whose toxic waste is public: straight from `snarkjs groth16 setup`, no contribution.
+    #[error("uncontributed zkey: {0}")]
+    UncontributedZkey(String),
     /// A proof bundle or prove input is malformed.
     #[error("invalid input: {0}")]
     InvalidInput(String),

@@ -47,6 +47,8 @@ pub const FORGE_TEST_CONTRACT: [u8; 20] = [
 pub const VERIFIER_NONCE: u8 = 3;
 /// Nonce of the second verifier, whose scope differs.
 pub const OTHER_VERIFIER_NONCE: u8 = 4;
+/// Label of the forge test's consumer: `makeAddr("platform")`, the caller of `verifyAndConsume`.
+pub const CONSUMER_LABEL: &str = "platform";
 /// The fixtures' context label.
 pub const CONTEXT_LABEL: &str = "acme-lending/loan-v1";
 
@@ -160,11 +162,13 @@ pub fn generate() -> Result<Vec<(PathBuf, String)>> {
     let verifier = create_address(FORGE_TEST_CONTRACT, VERIFIER_NONCE);
     let other_verifier = create_address(FORGE_TEST_CONTRACT, OTHER_VERIFIER_NONCE);
     let context = context_from_label(CONTEXT_LABEL);
+    // forge's makeAddr: the last 20 bytes of keccak256 of the label.
+    let consumer: [u8; 20] = keccak256(CONSUMER_LABEL.as_bytes())[12..].try_into().expect("20 bytes");
     let requirement = |verifier: [u8; 20], challenge: u64| Requirement {
         min_score: 700,
         min_gigs: 50,
         min_tier: 3,
-        scope: scope(FIXTURE_CHAIN_ID, verifier, context),
+        scope: scope(FIXTURE_CHAIN_ID, verifier, consumer, context),
         challenge: Fr::from(challenge),
     };
 
@@ -235,12 +239,14 @@ abstract contract JejakZkFixtures {{
     /// @notice CREATE address of the verifier the fixtures are made for.
 {verifier}    /// @notice CREATE address of a second verifier (another scope).
 {other_verifier}    /// @notice Worker tree roots of epochs 6 and 7 (depth {FIXTURE_DEPTH}).
-{root6}{root7}    /// @notice keccak256("{CONTEXT_LABEL}").
-{context_hex}    /// @notice The scope FIXTURE_VERIFIER computes for CONTEXT on chain {FIXTURE_CHAIN_ID}.
+{root6}{root7}    /// @notice The consumer the proofs are bound to: makeAddr("{CONSUMER_LABEL}"), the caller of verifyAndConsume.
+{consumer}    /// @notice keccak256("{CONTEXT_LABEL}").
+{context_hex}    /// @notice The scope FIXTURE_VERIFIER computes for FIXTURE_CONSUMER and CONTEXT on chain {FIXTURE_CHAIN_ID}.
 {scope}{functions}}}
 "#,
         verifier = sol_constant("address", "FIXTURE_VERIFIER", &checksum_address(&verifier)),
         other_verifier = sol_constant("address", "FIXTURE_OTHER_VERIFIER", &checksum_address(&other_verifier)),
+        consumer = sol_constant("address", "FIXTURE_CONSUMER", &checksum_address(&consumer)),
         root6 = sol_constant("bytes32", "ROOT_EPOCH_6", &bytes32(&tree6.root())),
         root7 = sol_constant("bytes32", "ROOT_EPOCH_7", &bytes32(&tree7.root())),
         context_hex = sol_constant("bytes32", "CONTEXT", &context_hex),

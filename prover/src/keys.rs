@@ -1,8 +1,10 @@
 //! Key files: a short text header (what the key is for, where it came from, the SHA-256 of the
-//! payload) followed by the arkworks serialisation of the key.
+//! payload) followed by the arkworks serialisation of the key. The last header line, `sha256`,
+//! hashes every header line above it and the payload, so the origin is as tamper-evident as the
+//! key: deleting the INSECURE label from a development key breaks the file.
 //!
 //! ```text
-//! jejak-zk-key/v1
+//! jejak-zk-key/v2
 //! kind: proving-key
 //! curve: bn254
 //! circuit: jejak-reputation
@@ -14,12 +16,14 @@
 //! origin: INSECURE development setup (seed "jejak-dev-setup/v1"): anyone can forge proofs; never use outside development
 //! payload-bytes: 3145920
 //! payload-sha256: 9a1b...
+//! sha256: 5c0e...
 //!
 //! <payload>
 //! ```
 //!
-//! Reading checks the payload's length and hash before deserialising it; verifying keys are also
-//! validated point by point (on the curve, in the subgroup).
+//! Reading checks the file's hash and the payload's length and hash before deserialising it;
+//! verifying keys are also validated point by point (on the curve, in the subgroup). Files of
+//! version 1, whose origin line no hash covered, are refused: make them again.
 
 use std::{fmt, path::Path, str::FromStr};
 
@@ -30,7 +34,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{Error, Result, shape::CircuitShape};
 
-const MAGIC: &str = "jejak-zk-key/v1";
+const MAGIC: &str = "jejak-zk-key/v2";
 
 /// Which R1CS-to-QAP reduction a proving key expects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +81,12 @@ pub enum KeyOrigin {
     },
 }
 
+impl fmt::Display for KeyOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_header())
+    }
+}
+
 impl KeyOrigin {
     /// Whether the key comes from the insecure development setup.
     pub fn is_insecure(&self) -> bool {
@@ -93,6 +103,14 @@ impl KeyOrigin {
         }
     }
 
+    /// A short machine-readable name: `insecure-dev-setup` or `ceremony-zkey`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::InsecureDevSetup { .. } => "insecure-dev-setup",
+            Self::Zkey { .. } => "ceremony-zkey",
+        }
+    }
+
     fn from_header(s: &str) -> Result<Self> {
         if let Some(rest) = s.strip_prefix("INSECURE development setup (seed ") {
             let mut values = serde_json::Deserializer::from_str(rest).into_iter::<String>();
@@ -102,6 +120,9 @@ impl KeyOrigin {
             }
             Ok(Self::InsecureDevSetup { seed })
         } else if let Some(sha) = s.strip_prefix("snarkjs zkey sha256:") {
+            if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(Error::InvalidKeyFile("origin: a zkey hash is 64 hex digits".into()));
+            }
             Ok(Self::Zkey { sha256: sha.to_owned() })
         } else {
             Err(Error::InvalidKeyFile(format!("unknown origin `{s}`")))
@@ -284,9 +305,9 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<String> {
 }
 
 fn encode(kind: KeyKind, info: &KeyInfo, payload: &[u8]) -> Vec<u8> {
-    let header = format!(
+    let covered = format!(
         "{MAGIC}\nkind: {}\ncurve: bn254\ncircuit: jejak-reputation\ndepth: {}\npublic-inputs: {}\nconstraints: {}\n\
-         circuit-sha256: {}\nreduction: {}\norigin: {}\npayload-bytes: {}\npayload-sha256: {}\n\n",
+         circuit-sha256: {}\nreduction: {}\norigin: {}\npayload-bytes: {}\npayload-sha256: {}\n",
         kind.name(),
         info.depth,
         info.public_inputs,
@@ -297,7 +318,16 @@ fn encode(kind: KeyKind, info: &KeyInfo, payload: &[u8]) -> Vec<u8> {
         payload.len(),
         hex::encode(Sha256::digest(payload)),
     );
-    [header.as_bytes(), payload].concat()
+    let file_hash = file_sha256(covered.as_bytes(), payload);
+    [covered.as_bytes(), format!("sha256: {file_hash}\n\n").as_bytes(), payload].concat()
+}
+
+/// SHA-256 of the header lines above the `sha256` line and of the payload, hex.
+fn file_sha256(covered: &[u8], payload: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(covered);
+    h.update(payload);
+    hex::encode(h.finalize())
 }
 
 fn split_header(bytes: &[u8]) -> Result<(&[u8], &str)> {
@@ -307,10 +337,29 @@ fn split_header(bytes: &[u8]) -> Result<(&[u8], &str)> {
         .filter(|&p| p < 4096)
         .ok_or_else(|| Error::InvalidKeyFile("no header".into()))?;
     let header = std::str::from_utf8(&bytes[..end]).map_err(|_| Error::InvalidKeyFile("header is not UTF-8".into()))?;
-    if header.lines().next() != Some(MAGIC) {
-        return Err(Error::InvalidKeyFile(format!("not a {MAGIC} file")));
+    match header.lines().next() {
+        Some(MAGIC) => {}
+        Some("jejak-zk-key/v1") => {
+            return Err(Error::InvalidKeyFile(
+                "a version 1 key file (its origin is not covered by its hash): make it again with this version".into(),
+            ));
+        }
+        _ => return Err(Error::InvalidKeyFile(format!("not a {MAGIC} file"))),
     }
     Ok((&bytes[end + 2..], header))
+}
+
+/// Fails unless the header's last line is `sha256: H` with H the hash of the lines above it and
+/// of the payload.
+fn check_file_hash(header: &str, payload: &[u8]) -> Result<()> {
+    let (covered, last) = header.rsplit_once('\n').ok_or_else(|| Error::InvalidKeyFile("header too short".into()))?;
+    let expected =
+        last.strip_prefix("sha256: ").ok_or_else(|| Error::InvalidKeyFile("header has no `sha256`".into()))?;
+    let actual = file_sha256(format!("{covered}\n").as_bytes(), payload);
+    if expected != actual {
+        return Err(Error::KeyHashMismatch { expected: expected.to_owned(), actual });
+    }
+    Ok(())
 }
 
 fn header_field<'a>(header: &'a str, name: &str) -> Result<&'a str> {
@@ -326,19 +375,21 @@ fn parse_number(header: &str, name: &str) -> Result<usize> {
 
 fn decode(kind: KeyKind, bytes: &[u8]) -> Result<(KeyInfo, &[u8])> {
     let (payload, header) = split_header(bytes)?;
-    let found = header_field(header, "kind")?;
-    if found != kind.name() {
-        return Err(Error::InvalidKeyFile(format!("expected a {}, found a {found}", kind.name())));
-    }
-    if header_field(header, "curve")? != "bn254" || header_field(header, "circuit")? != "jejak-reputation" {
-        return Err(Error::InvalidKeyFile("not a BN254 jejak-reputation key".into()));
-    }
+    // A truncated file is reported as such before its hash is.
     if parse_number(header, "payload-bytes")? != payload.len() {
         return Err(Error::InvalidKeyFile(format!(
             "payload is {} bytes, header says {}",
             payload.len(),
             header_field(header, "payload-bytes")?
         )));
+    }
+    check_file_hash(header, payload)?;
+    let found = header_field(header, "kind")?;
+    if found != kind.name() {
+        return Err(Error::InvalidKeyFile(format!("expected a {}, found a {found}", kind.name())));
+    }
+    if header_field(header, "curve")? != "bn254" || header_field(header, "circuit")? != "jejak-reputation" {
+        return Err(Error::InvalidKeyFile("not a BN254 jejak-reputation key".into()));
     }
     let expected = header_field(header, "payload-sha256")?;
     let actual = hex::encode(Sha256::digest(payload));

@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 use ark_bn254::{Bn254, Fq, G1Affine, G2Affine};
 use ark_ec::AffineRepr;
-use ark_ff::PrimeField;
+use ark_ff::{BigInteger, PrimeField};
 use ark_groth16::{Proof, VerifyingKey};
 use jejak_zk_circuits::{NUM_PUBLIC_INPUTS, PUBLIC_INPUT_NAMES};
 use num_bigint::BigUint;
@@ -45,6 +45,26 @@ pub fn proof_words(proof: &Proof<Bn254>) -> [String; 8] {
     let [bx1, bx0, by1, by0] = g2_words(&proof.b);
     let [cx, cy] = g1_words(&proof.c);
     [ax, ay, bx1, bx0, by1, by0, cx, cy]
+}
+
+/// Whether contract bytecode embeds every coordinate of `vk` (as the generated verifier's
+/// constants do: big-endian `PUSHn` operands). `jejak deploy` refuses a verifier
+/// artifact that does not carry the key it is told it carries.
+pub fn embeds_key(bytecode: &[u8], vk: &VerifyingKey<Bn254>) -> bool {
+    let mut words: Vec<Fq> = Vec::new();
+    let mut g1 = |p: &G1Affine| words.extend(p.xy().map(|(x, y)| [x, y]).into_iter().flatten());
+    g1(&vk.alpha_g1);
+    vk.gamma_abc_g1.iter().for_each(&mut g1);
+    for p in [&vk.beta_g2, &vk.gamma_g2, &vk.delta_g2] {
+        words.extend(p.xy().map(|(x, y)| [x.c0, x.c1, y.c0, y.c1]).into_iter().flatten());
+    }
+    words.iter().all(|w| {
+        // solc pushes a constant with the fewest bytes: PUSHn (0x5f + n) and n big-endian bytes.
+        let be = w.into_bigint().to_bytes_be();
+        let digits = &be[be.iter().take_while(|b| **b == 0).count()..];
+        let needle = [&[0x5f + digits.len() as u8][..], digits].concat();
+        !digits.is_empty() && bytecode.windows(needle.len()).any(|win| win == needle.as_slice())
+    })
 }
 
 /// The Solidity source of `JejakGroth16Verifier` for `vk`. `key_sha256` and `info` are recorded in
@@ -91,7 +111,12 @@ pub fn verifier_source(vk: &VerifyingKey<Bn254>, info: &KeyInfo, key_sha256: &st
     let origin = if info.origin.is_insecure() {
         "an INSECURE development setup: anyone can forge proofs for it; never deploy it outside development".to_owned()
     } else {
-        "an imported snarkjs phase-2 zkey".to_owned()
+        format!("a snarkjs phase-2 ceremony ({})", info.origin)
+    };
+    let regenerate = if info.origin.is_insecure() {
+        format!("`{GEN_COMMAND}`")
+    } else {
+        "`jejak zk export-solidity` from the ceremony's verifying key".to_owned()
     };
     let depth = info.depth;
     let constraints = info.constraints;
@@ -99,7 +124,7 @@ pub fn verifier_source(vk: &VerifyingKey<Bn254>, info: &KeyInfo, key_sha256: &st
     Ok(format!(
         r#"// SPDX-License-Identifier: Apache-2.0
 // Generated from verifying key sha256:{key_sha256}.
-// Do not edit: regenerate with `{GEN_COMMAND}`;
+// Do not edit: regenerate with {regenerate};
 // CI checks that this file matches the key.
 pragma solidity ^0.8.28;
 

@@ -126,6 +126,31 @@ pub enum ChainEvent {
         /// CID of the checkpoint document.
         cid: String,
     },
+    /// `JejakProofVerifier.ProofConsumed`.
+    ProofConsumed(ProofConsumed),
+}
+
+/// A proof verified and consumed on chain by `JejakProofVerifier`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofConsumed {
+    /// The nullifier consumed (a field element, big-endian).
+    pub nullifier: [u8; 32],
+    /// The context the proof was for.
+    pub context: [u8; 32],
+    /// Who consumed it (the caller of `verifyAndConsume`, bound into the scope).
+    pub consumer: [u8; 20],
+    /// Epoch of the root.
+    pub epoch: i64,
+    /// The reputation root proven against.
+    pub root: [u8; 32],
+    /// Score proven as a minimum.
+    pub min_score: u64,
+    /// Completed gigs proven as a minimum.
+    pub min_gigs: u64,
+    /// Credit tier proven as a minimum.
+    pub min_tier: u64,
+    /// The challenge answered (a field element, big-endian).
+    pub challenge: [u8; 32],
 }
 
 /// A decoded event and where it was emitted.
@@ -138,8 +163,14 @@ pub struct IndexedLog {
 }
 
 /// Tables that hold decoded events, all keyed and rolled back the same way.
-pub const EVENT_TABLES: [&str; 5] =
-    ["chain_platform_events", "chain_batches", "chain_revocations", "chain_roots", "chain_evidence"];
+pub const EVENT_TABLES: [&str; 6] = [
+    "chain_platform_events",
+    "chain_batches",
+    "chain_revocations",
+    "chain_roots",
+    "chain_evidence",
+    "chain_proofs_consumed",
+];
 
 /// Most rows per multi-row INSERT (SQLite allows 32,766 parameters per statement).
 const ROWS_PER_INSERT: usize = 500;
@@ -151,6 +182,7 @@ pub async fn insert_logs(conn: &mut Conn, logs: &[IndexedLog]) -> Result<()> {
     let mut revocations = Vec::new();
     let mut roots = Vec::new();
     let mut evidence = Vec::new();
+    let mut consumed = Vec::new();
     for l in logs {
         match &l.event {
             ChainEvent::Platform { .. } => platforms.push(l),
@@ -158,6 +190,7 @@ pub async fn insert_logs(conn: &mut Conn, logs: &[IndexedLog]) -> Result<()> {
             ChainEvent::Revocation { .. } => revocations.push(l),
             ChainEvent::RootPublished { .. } | ChainEvent::RootReplaced { .. } => roots.push(l),
             ChainEvent::Evidence { .. } => evidence.push(l),
+            ChainEvent::ProofConsumed(_) => consumed.push(l),
         }
     }
     let key_cols = "chain_id, block_number, block_hash, log_index, tx_hash, contract";
@@ -239,7 +272,104 @@ pub async fn insert_logs(conn: &mut Conn, logs: &[IndexedLog]) -> Result<()> {
         }
     })
     .await?;
+    insert_rows(
+        conn,
+        &format!(
+            "chain_proofs_consumed ({key_cols}, nullifier, context, consumer, epoch, root, min_score, min_gigs, \
+             min_tier, challenge)"
+        ),
+        15,
+        &consumed,
+        |q, l| match &l.event {
+            ChainEvent::ProofConsumed(p) => bind_key(q, &l.key)
+                .bind(p.nullifier.to_vec())
+                .bind(p.context.to_vec())
+                .bind(p.consumer.to_vec())
+                .bind(p.epoch)
+                .bind(p.root.to_vec())
+                .bind(p.min_score.to_string())
+                .bind(p.min_gigs.to_string())
+                .bind(p.min_tier.to_string())
+                .bind(p.challenge.to_vec()),
+            _ => unreachable!("grouped by kind"),
+        },
+    )
+    .await?;
     Ok(())
+}
+
+/// A `ProofConsumed` event and where it was emitted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsumedRow {
+    /// Position.
+    pub key: LogKey,
+    /// Content.
+    pub proof: ProofConsumed,
+}
+
+const CONSUMED_COLS: &str = "chain_id, block_number, block_hash, log_index, tx_hash, contract, nullifier, context, \
+     consumer, epoch, root, min_score, min_gigs, min_tier, challenge";
+
+fn consumed_from_row(r: &AnyRow) -> Result<ConsumedRow> {
+    let consumer: Vec<u8> = r.try_get("consumer")?;
+    Ok(ConsumedRow {
+        key: key_from_row(r)?,
+        proof: ProofConsumed {
+            nullifier: digest(r.try_get("nullifier")?)?,
+            context: digest(r.try_get("context")?)?,
+            consumer: consumer.try_into().map_err(|_| Error::Corrupt("consumer is not 20 bytes".into()))?,
+            epoch: r.try_get("epoch")?,
+            root: digest(r.try_get("root")?)?,
+            min_score: parse_u64(&r.try_get::<String, _>("min_score")?)?,
+            min_gigs: parse_u64(&r.try_get::<String, _>("min_gigs")?)?,
+            min_tier: parse_u64(&r.try_get::<String, _>("min_tier")?)?,
+            challenge: digest(r.try_get("challenge")?)?,
+        },
+    })
+}
+
+/// The on-chain consumptions of `nullifier` (one per verifier contract at most), in chain order.
+pub async fn proofs_consumed_by_nullifier(
+    conn: &mut Conn,
+    chain_id: i64,
+    nullifier: &[u8; 32],
+) -> Result<Vec<ConsumedRow>> {
+    let sql = format!(
+        "SELECT {CONSUMED_COLS} FROM chain_proofs_consumed WHERE chain_id = $1 AND nullifier = $2 \
+         ORDER BY block_number, log_index"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(chain_id)
+        .bind(nullifier.to_vec())
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(consumed_from_row)
+        .collect()
+}
+
+/// At most `limit` on-chain consumptions before `(block_number, log_index)`, newest first.
+pub async fn proofs_consumed_before(
+    conn: &mut Conn,
+    chain_id: i64,
+    before: (i64, i64),
+    limit: i64,
+) -> Result<Vec<ConsumedRow>> {
+    let sql = format!(
+        "SELECT {CONSUMED_COLS} FROM chain_proofs_consumed WHERE chain_id = $1 \
+         AND (block_number < $2 OR (block_number = $2 AND log_index < $3)) \
+         ORDER BY block_number DESC, log_index DESC LIMIT $4"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(chain_id)
+        .bind(before.0)
+        .bind(before.1)
+        .bind(limit)
+        .fetch_all(conn)
+        .await?
+        .iter()
+        .map(consumed_from_row)
+        .collect()
 }
 
 type AnyQuery = sqlx::query::Query<'static, sqlx::Any, sqlx::any::AnyArguments>;
@@ -688,6 +818,11 @@ pub async fn all_logs(conn: &mut Conn, chain_id: i64) -> Result<Vec<IndexedLog>>
                 cid: r.try_get("cid")?,
             },
         });
+    }
+    let sql = format!("SELECT {CONSUMED_COLS} FROM chain_proofs_consumed WHERE chain_id = $1");
+    for r in sqlx::query(sqlx::AssertSqlSafe(sql)).bind(chain_id).fetch_all(&mut *conn).await? {
+        let row = consumed_from_row(&r)?;
+        out.push(IndexedLog { key: row.key, event: ChainEvent::ProofConsumed(row.proof) });
     }
     out.sort_by_key(|l| (l.key.block_number, l.key.log_index));
     Ok(out)

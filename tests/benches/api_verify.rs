@@ -25,7 +25,8 @@ use jejak_store::test_utils::TestDb;
 use jejak_tests::reputation::commitment;
 use jejak_tests::{TestChain, TestNode};
 use jejak_zk_circuits::{
-    Fr, PoseidonTree, Requirement, WorkerRecord, build_statement, context_from_label, fr_to_be_bytes, scope,
+    Fr, PoseidonTree, Requirement, WorkerRecord, build_statement, context_from_label, fr_to_be_bytes,
+    platform_consumer, scope,
 };
 use rayon::prelude::*;
 use serde_json::json;
@@ -172,8 +173,11 @@ async fn main() {
     // Proofs are slow to make and the same every run (seeded key, same deployment addresses, same
     // records): keep them beside the bench binary.
     let exe = std::env::current_exe().unwrap();
-    let cached =
-        exe.parent().and_then(|d| d.parent()).unwrap().join(format!("api-bench-proofs-{n_proofs}-{vk_hash}.ndjson"));
+    let cached = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .unwrap()
+        .join(format!("api-bench-proofs-consumer-{n_proofs}-{vk_hash}.ndjson"));
     let lines: Vec<String> = match std::fs::read_to_string(&cached) {
         Ok(text) => text.lines().map(str::to_owned).collect(),
         Err(_) => {
@@ -189,7 +193,7 @@ async fn main() {
                             min_score: 600,
                             min_gigs: 50,
                             min_tier: 1,
-                            scope: scope(31337, roots, context_from_label(&context)),
+                            scope: scope(31337, roots, platform_consumer(Some(p as u64)), context_from_label(&context)),
                             challenge: Fr::from(1u64),
                         };
                         let (statement, witness) =

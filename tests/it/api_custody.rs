@@ -106,7 +106,7 @@ on_both_databases! {
         let (s, key) = node.call("POST", "/v1/keys", Some(&admin), Some(&json!({"role": "worker", "worker_id": worker}))).await;
         assert_eq!(s, 201, "{key}");
         let own = key["token"].as_str().unwrap().to_owned();
-        let ask = json!({"context": CONTEXT, "challenge": "7", "min_score": 700, "min_gigs": 50, "min_tier": 3});
+        let ask = json!({"context": CONTEXT, "platform_id": p, "challenge": "7", "min_score": 700, "min_gigs": 50, "min_tier": 3});
         let (s, answer) = node.call("POST", &format!("/v1/workers/{worker}/proofs"), Some(&own), Some(&ask)).await;
         assert_eq!(s, 200, "{answer}");
         assert_eq!(answer["epoch"], 1);

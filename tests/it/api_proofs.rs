@@ -1,6 +1,7 @@
 //! `POST /v1/verify/proof` against roots the indexer recorded from anvil: a valid proof passes
 //! once and its replay answers 409; concurrent proofs are verified (in batches); a proof for
-//! another context, with swapped proof points, or against an expired root does not pass.
+//! another context, for another platform (same label), with swapped proof points, or against an
+//! expired root does not pass.
 
 use alloy::primitives::FixedBytes;
 use jejak_api::auth::Role;
@@ -9,7 +10,8 @@ use jejak_prover::bundle::ProofBundle;
 use jejak_prover::keys::Reduction;
 use jejak_tests::{TestChain, TestNode, init_logs, on_both_databases};
 use jejak_zk_circuits::{
-    Fr, PoseidonTree, Requirement, WorkerRecord, build_statement, context_from_label, fr_to_be_bytes, scope,
+    Fr, PoseidonTree, Requirement, WorkerRecord, build_statement, context_from_label, fr_to_be_bytes,
+    platform_consumer, scope,
 };
 use serde_json::{Value, json};
 
@@ -35,6 +37,9 @@ on_both_databases! {
         let node = TestNode::start_with(&chain, db, |c| c.proofs.verifying_key = Some(vk_path.clone())).await;
         node.wait_for_platform(p).await;
         let key = node.key(Role::Platform, Some(p)).await;
+        let q = chain.register_platform(chain.operator()).await;
+        node.wait_for_platform(q).await;
+        let key_q = node.key(Role::Platform, Some(q)).await;
 
         // Epoch 1: eight workers, the root published by the operator and final.
         let records: Vec<WorkerRecord> = (0..8).map(|i| record(i, 1)).collect();
@@ -47,13 +52,15 @@ on_both_databases! {
         chain.mine(5).await;
 
         let roots_addr: [u8; 20] = chain.deployment.reputation_roots.into();
-        let requirement = Requirement {
+        let requirement_for = |platform| Requirement {
             min_score: 650,
             min_gigs: 50,
             min_tier: 1,
-            scope: scope(31337, roots_addr, context_from_label(CONTEXT)),
+            scope: scope(31337, roots_addr, platform_consumer(Some(platform)), context_from_label(CONTEXT)),
             challenge: Fr::from(42u64),
         };
+        let requirement = requirement_for(p as u64);
+        assert_ne!(requirement.scope, requirement_for(q as u64).scope, "two platforms, one label, one scope");
         let vk_hash = vk.key_hash().unwrap();
         let bundles: Vec<Value> = records
             .iter()
@@ -91,6 +98,11 @@ on_both_databases! {
         assert_eq!(s, 200, "{b}");
         assert_eq!(b["valid"], true, "{b}");
         assert_eq!(b["nullifier_consumed"], true);
+        // The answer names the key and its origin (from the key file's hashed header), as /readyz does.
+        let key_json = json!({"sha256": vk_hash, "origin": "insecure-dev-setup", "zkey_sha256": null, "insecure": true});
+        assert_eq!(b["verifying_key"], key_json, "{b}");
+        let (_, ready) = node.call("GET", "/readyz", None, None).await;
+        assert_eq!(ready["verifying_key"], key_json, "{ready}");
         let names: Vec<&str> = b["checks"].as_array().unwrap().iter().map(|c| c["check"].as_str().unwrap()).collect();
         assert_eq!(
             names,
@@ -112,6 +124,30 @@ on_both_databases! {
         assert_eq!((s, &b["valid"]), (200, &json!(false)), "{b}");
         let failed: Vec<&str> = b["checks"].as_array().unwrap().iter().filter(|c| c["outcome"] == "fail").map(|c| c["check"].as_str().unwrap()).collect();
         assert!(failed.contains(&"scope"), "{b}");
+        // Platform q uses the same label: p's proof (consumed by p) is bound to another scope, and q
+        // does not learn that p consumed it.
+        let verify_q = |body: Value| {
+            let (node, key) = (&node, key_q.clone());
+            async move { node.call("POST", "/v1/verify/proof", Some(&key), Some(&body)).await }
+        };
+        let (s, b) = verify_q(request(&bundles[1])).await;
+        assert_eq!((s, &b["valid"], &b["nullifier_consumed"]), (200, &json!(false), &json!(false)), "{b}");
+        let outcome = |b: &Value, name: &str| {
+            b["checks"].as_array().unwrap().iter().find(|c| c["check"] == name).unwrap()["outcome"].clone()
+        };
+        assert_eq!(outcome(&b, "scope"), "fail", "{b}");
+        assert_eq!(outcome(&b, "nullifier_unused"), "not_checked", "{b}");
+        // The same worker's proof made for q passes for q once, then q (and only q) sees a replay.
+        let (statement, witness) = build_statement(&records[1], &tree.path(1).unwrap(), &requirement_for(q as u64)).unwrap();
+        let proof = prover.prove(&statement.public_inputs().unwrap(), &witness, &mut rand::rngs::OsRng).unwrap();
+        let for_q = serde_json::to_value(ProofBundle::new(DEPTH, vk_hash.clone(), &statement, &proof).unwrap()).unwrap();
+        let (s, b) = verify_q(request(&for_q)).await;
+        assert_eq!((s, &b["valid"], &b["nullifier_consumed"]), (200, &json!(true), &json!(true)), "{b}");
+        let (s, b) = verify_q(request(&for_q)).await;
+        assert_eq!((s, b["error"]["code"].as_str()), (409, Some("nullifier_used")), "{b}");
+        let (s, b) = verify(request(&for_q)).await;
+        assert_eq!((s, &b["valid"]), (200, &json!(false)), "{b}");
+        assert_eq!(outcome(&b, "nullifier_unused"), "not_checked", "{b}");
         // A higher requirement than proven.
         let (_, b) = verify(json!({"proof": bundles[2], "context": CONTEXT, "consume": false, "require": {"min_score": 800}})).await;
         assert_eq!(b["valid"], false, "{b}");

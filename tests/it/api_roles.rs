@@ -129,6 +129,7 @@ on_both_databases! {
             row("POST", "/v1/verify/proof", "/v1/verify/proof", Some(json!({"proof": {}, "context": "matrix"})), [401, 503, 503, 403, 403]),
             row("POST", "/v1/verify/credential", "/v1/verify/credential", Some(json!({"credential": {}})), [401, ok, ok, ok, ok]),
             row("POST", "/v1/verify/receipt", "/v1/verify/receipt", Some(json!({"receipt": receipt})), [401, ok, ok, ok, ok]),
+            row("GET", "/v1/proofs/consumed/{nullifier}", "/v1/proofs/consumed/1", None, [401, ok, ok, ok, ok]),
             // Node-held identities (this node has no proving key: the worker and admins get 503,
             // everyone else the answer a missing worker gets).
             row("POST", "/v1/identities", "/v1/identities", Some(json!({"label": "matrix"})), [401, 201, 201, 403, 403]),

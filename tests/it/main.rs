@@ -10,6 +10,7 @@ mod api_proofs;
 mod api_roles;
 mod api_webhooks;
 mod bad_input;
+mod ceremony;
 mod crash;
 mod evidence;
 mod faults;

@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 pub use jejak_store::Backend;
 
 pub mod api;
+pub mod ceremony;
 pub mod reputation;
 
 pub mod fault_proxy;
@@ -50,7 +51,13 @@ impl TestChain {
         let anvil = Anvil::spawn(AnvilOptions { slots_in_an_epoch: Some(slots_in_an_epoch), ..Default::default() })
             .await
             .expect("anvil starts");
-        let deployment = jejak_node::ops::deploy(&anvil.endpoint(), DEV_KEYS[0], None, 3600).await.expect("deploy");
+        let deployment = jejak_node::ops::deploy(
+            &anvil.endpoint(),
+            DEV_KEYS[0],
+            &jejak_node::ops::DeployOptions { root_window_secs: 3600, ..Default::default() },
+        )
+        .await
+        .expect("deploy");
         let provider =
             jejak_chain::connect_signing(&anvil.endpoint(), jejak_chain::signer_from_hex(DEV_KEYS[0]).unwrap())
                 .unwrap();
@@ -271,6 +278,7 @@ pub fn contracts_of(d: &Deployment) -> jejak_indexer::Contracts {
         attestations: d.attestations,
         reputation_roots: d.reputation_roots,
         evidence_log: d.evidence_log,
+        proof_verifier: Some(d.proof_verifier),
     }
 }
 

@@ -181,6 +181,7 @@ async fn read_chain(src: &AuditSources<'_>) -> Result<ChainFacts> {
         attestations: src.attestations,
         reputation_roots: src.reputation_roots,
         evidence_log: Address::ZERO,
+        proof_verifier: None,
     };
     let mut facts = ChainFacts { finalized, ..ChainFacts::default() };
     let step = src.max_log_range.max(1);

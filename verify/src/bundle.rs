@@ -393,6 +393,7 @@ pub async fn verify(bytes: &[u8], chain: &ChainView, fetcher: &Fetcher) -> Resul
         attestations: atts,
         reputation_roots: roots_addr,
         evidence_log: Address::ZERO,
+        proof_verifier: None,
     };
     let finalized = provider
         .get_block_by_number(BlockNumberOrTag::Finalized)

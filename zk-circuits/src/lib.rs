@@ -61,4 +61,4 @@ pub use circuit::{
 pub use error::{Error, Result};
 pub use field::{Fr, fr_from_be_bytes, fr_from_decimal, fr_to_be_bytes, fr_to_decimal};
 pub use merkle::{MerklePath, PoseidonTree};
-pub use statement::{context_from_label, identity_commitment, nullifier, scope, worker_leaf};
+pub use statement::{context_from_label, identity_commitment, nullifier, platform_consumer, scope, worker_leaf};

@@ -7,8 +7,10 @@
 //! - `leaf = Poseidon(commitment, score, gigs, tier, epoch, salt)`: one per worker and epoch.
 //! - `nullifier = Poseidon(secret, scope)`: the same for every proof a worker makes to one scope,
 //!   unlinkable across scopes.
-//! - `scope = uint256(keccak256(abi.encode(uint256 chainId, address verifier, bytes32 context)))
-//!   mod r`: exactly what `JejakProofVerifier.scopeOf(context)` computes on chain.
+//! - `scope = uint256(keccak256(abi.encode(uint256 chainId, address verifier, address consumer,
+//!   bytes32 context))) mod r`: exactly what `JejakProofVerifier.scopeOf(consumer, context)` computes
+//!   on chain, where the consumer is the caller of `verifyAndConsume`. A proof names who may consume
+//!   it, so one lifted from the mempool is worthless to anyone else (as World ID binds its signal).
 
 use ark_r1cs_std::fields::fp::FpVar;
 use sha3::{Digest, Keccak256};
@@ -37,13 +39,35 @@ pub fn nullifier(secret: Fr, scope: Fr) -> Fr {
     hash(&[secret, scope])
 }
 
-/// `keccak256(abi.encode(uint256(chain_id), verifier_contract, context))` reduced mod r.
-pub fn scope(chain_id: u64, verifier_contract: [u8; 20], context: [u8; 32]) -> Fr {
-    let mut encoded = [0u8; 96];
+/// `keccak256(abi.encode(uint256(chain_id), verifier_contract, consumer, context))` reduced mod r.
+/// On chain `consumer` is the caller of `verifyAndConsume`; through a node's API it is the
+/// verifying platform's [`platform_consumer`].
+pub fn scope(chain_id: u64, verifier_contract: [u8; 20], consumer: [u8; 20], context: [u8; 32]) -> Fr {
+    let mut encoded = [0u8; 128];
     encoded[24..32].copy_from_slice(&chain_id.to_be_bytes());
     encoded[44..64].copy_from_slice(&verifier_contract);
-    encoded[64..96].copy_from_slice(&context);
+    encoded[76..96].copy_from_slice(&consumer);
+    encoded[96..128].copy_from_slice(&context);
     fr_from_be_bytes_mod_order(&keccak256(&encoded))
+}
+
+/// The consumer a node's API binds off-chain proofs to for platform `platform_id` (the registry's
+/// id): the last 20 bytes of `keccak256(abi.encode("jejak-api-platform", uint256(platform_id)))`.
+/// Two platforms with the same context label get different scopes, so neither can replay the
+/// other's proof, and no account anyone holds a key or code for is that consumer (that would take a keccak preimage).
+/// `None` (an operator's admin key) is the zero address.
+pub fn platform_consumer(platform_id: Option<u64>) -> [u8; 20] {
+    let Some(id) = platform_id else { return [0; 20] };
+    let tag = b"jejak-api-platform";
+    let mut encoded = [0u8; 128];
+    encoded[31] = 0x40; // offset of the string
+    encoded[56..64].copy_from_slice(&id.to_be_bytes());
+    encoded[95] = tag.len() as u8;
+    encoded[96..96 + tag.len()].copy_from_slice(tag);
+    let hash = keccak256(&encoded);
+    let mut out = [0u8; 20];
+    out.copy_from_slice(&hash[12..]);
+    out
 }
 
 /// A 32-byte context from a human-readable label: `keccak256(label)` (Solidity:

@@ -5,8 +5,9 @@
 //!   as the worker id in its events.
 //! - `POST /v1/workers/{id}/proofs` (the worker's own key, or an admin): the node proves for the
 //!   worker, against their leaf in the latest published epoch, bound to
-//!   `scope(chain_id, JejakReputationRoots, keccak256(context))`, exactly what
-//!   `POST /v1/verify/proof` checks. Anyone else gets the answer a missing worker gets.
+//!   `scope(chain_id, JejakReputationRoots, platform_consumer(platform_id), keccak256(context))`,
+//!   exactly what `POST /v1/verify/proof` checks when that platform verifies it.
+//!   Anyone else gets the answer a missing worker gets.
 //! - `POST /v1/workers/{id}/link-tokens` (the worker's own key only): the node signs, with the
 //!   worker's link key, a link token that lets one platform link one account to the identity
 //!   ([`crate::services::links`]); the worker hands it to the platform. Without it no platform
@@ -28,7 +29,7 @@ use jejak_store::scores::{self, EpochRow, WorkerScoreRow};
 use jejak_store::{identities as db, now_secs};
 use jejak_zk_circuits::{
     Fr, PoseidonTree, Requirement, WorkerRecord, context_from_label, fr_from_be_bytes, fr_from_decimal, fr_to_be_bytes,
-    fr_to_decimal, scope,
+    fr_to_decimal, platform_consumer, scope,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -135,8 +136,12 @@ pub(crate) async fn create_identity(
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProveRequest {
     /// The verifier's context label (1 to 256 bytes); the proof is bound to
-    /// `scope(chain_id, JejakReputationRoots, keccak256(context))`.
+    /// `scope(chain_id, JejakReputationRoots, platform_consumer(platform_id), keccak256(context))`.
     context: String,
+    /// The registry id of the platform that will verify the proof through `POST /v1/verify/proof`
+    /// (only that platform's keys can); absent: the node operator's admin keys.
+    #[serde(default)]
+    platform_id: Option<u64>,
     /// The verifier's challenge (decimal field element); default 0.
     #[serde(default)]
     challenge: Option<String>,
@@ -293,7 +298,12 @@ pub(crate) async fn prove(
         min_score: req.min_score,
         min_gigs: req.min_gigs,
         min_tier: req.min_tier,
-        scope: scope(st.chain_id, reputation_roots, context_from_label(&req.context)),
+        scope: scope(
+            st.chain_id,
+            reputation_roots,
+            platform_consumer(req.platform_id),
+            context_from_label(&req.context),
+        ),
         challenge,
     };
     let pending = prover.submit(record, path, requirement).map_err(|e| match e {

@@ -16,7 +16,7 @@ pub(crate) async fn healthz() -> Json<Value> {
 }
 
 /// `GET /readyz`: the database answers, the indexer reaches the chain and is within
-/// `ready_max_lag_blocks` of the head.
+/// `ready_max_lag_blocks` of the head; also names the verifying key and its origin.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "Ready", body = crate::openapi::Readiness),
         (status = 503, description = "Not ready: `checks` says why", body = crate::openapi::Readiness)))]
@@ -44,9 +44,13 @@ pub(crate) async fn readyz(State(st): State<AppState>) -> Response {
     let indexer = json!({"ok": lag_ok, "lag": live.lag, "max_lag": max_lag, "cursor": live.cursor});
     let ready = database["ok"] == true && chain_ok && lag_ok;
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    // Which key proofs are checked with, and where it came from: informative, not a readiness
+    // condition (the node refuses to start with development keys outside anvil's chain).
+    let proofs = st.services.proofs.as_ref().map(|p| p.key_json());
     let body = json!({
         "status": if ready { "ready" } else { "not_ready" },
         "checks": {"database": database, "chain": chain, "indexer": indexer},
+        "verifying_key": proofs,
     });
     (status, Json(body)).into_response()
 }

@@ -14,7 +14,7 @@ use jejak_credential::{Check, Outcome};
 use jejak_prover::bundle::{ProofBundle, StatementJson};
 use jejak_store::now_secs;
 use jejak_store::proofs::{self, NullifierRow};
-use jejak_zk_circuits::{context_from_label, fr_to_be_bytes, fr_to_decimal, scope};
+use jejak_zk_circuits::{context_from_label, fr_to_be_bytes, fr_to_decimal, platform_consumer, scope};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -31,6 +31,7 @@ pub(crate) fn routes() -> axum::Router<AppState> {
         .route("/v1/verify/proof", post(verify_proof))
         .route("/v1/verify/credential", post(verify_credential))
         .route("/v1/verify/receipt", post(verify_receipt))
+        .route("/v1/proofs/consumed/{nullifier}", axum::routing::get(proof_consumed))
 }
 
 fn check(name: &'static str, outcome: Outcome, detail: impl Into<String>) -> Check {
@@ -65,7 +66,9 @@ pub(crate) struct VerifyProofRequest {
     #[schema(value_type = Object)]
     proof: Value,
     /// The verifier's context label; the proof must be bound to
-    /// `scope(chain_id, JejakReputationRoots, keccak256(context))`.
+    /// `scope(chain_id, JejakReputationRoots, platform_consumer(platform), keccak256(context))`, the
+    /// platform being the caller's (an admin key's: none), so two platforms that use one label
+    /// get different scopes and nullifiers, and only the platform a proof was made for can use it.
     context: String,
     /// The challenge the verifier gave the worker (decimal field element), if any.
     #[serde(default)]
@@ -96,6 +99,10 @@ pub(crate) struct VerifyProofAnswer {
     statement: Value,
     /// Whether this request recorded the nullifier.
     nullifier_consumed: bool,
+    /// The key the proof was checked with: `sha256`, `origin` (`insecure-dev-setup` or
+    /// `ceremony-zkey`), `zkey_sha256`, `insecure`.
+    #[schema(value_type = Object)]
+    verifying_key: Value,
 }
 
 /// Verifies a zero-knowledge reputation proof.
@@ -134,16 +141,32 @@ pub(crate) async fn verify_proof(State(st): State<AppState>, who: Principal, bod
     checks.push(pass_fail(
         "verifying_key",
         bundle.verifying_key_sha256 == verifier.key_sha256,
-        "made for this node's verifying key",
+        if verifier.origin.is_insecure() {
+            "made for this node's verifying key: an INSECURE development key, anyone can forge proofs for it".to_owned()
+        } else {
+            format!("made for this node's verifying key, from a ceremony ({})", verifier.origin)
+        },
         format!("made for verifying key {}, this node verifies {}", bundle.verifying_key_sha256, verifier.key_sha256),
     ));
     let reputation_roots: [u8; 20] = st.services.settings.reputation_roots.into();
-    let expected_scope = scope(st.chain_id, reputation_roots, context_from_label(&req.context));
+    let platform = match who.role {
+        Role::Platform => who.platform_id.and_then(|id| u64::try_from(id).ok()),
+        _ => None,
+    };
+    let consumer = platform_consumer(platform);
+    let expected_scope = scope(st.chain_id, reputation_roots, consumer, context_from_label(&req.context));
+    let verifier_name = platform.map_or_else(|| "the node operator".to_owned(), |id| format!("platform {id}"));
+    let scope_ok = statement.scope == expected_scope;
     checks.push(pass_fail(
         "scope",
-        statement.scope == expected_scope,
-        format!("bound to context `{}`", req.context),
-        format!("bound to another scope than context `{}` on chain {}", req.context, st.chain_id),
+        scope_ok,
+        format!("bound to context `{}` for {verifier_name}", req.context),
+        format!(
+            "bound to another scope than context `{}` for {verifier_name} (consumer 0x{}) on chain {}",
+            req.context,
+            hex::encode(consumer),
+            st.chain_id
+        ),
     ));
 
     let chain_id = st.chain_id as i64;
@@ -153,7 +176,8 @@ pub(crate) async fn verify_proof(State(st): State<AppState>, who: Principal, bod
         let mut c = st.store.conn().await?;
         let state = proofs::root_state(&mut c, chain_id, statement.epoch as i64).await?;
         let finalized = jejak_store::chain::cursor(&mut c, chain_id).await?.map_or(-1, |cur| cur.finalized_number);
-        let consumed = proofs::consumed_at(&mut c, &scope_bytes, &nullifier_bytes).await?;
+        // Whether a proof bound to someone else's scope was used is that verifier's business.
+        let consumed = if scope_ok { proofs::consumed_at(&mut c, &scope_bytes, &nullifier_bytes).await? } else { None };
         (state, finalized, consumed)
     };
     let root_bytes = fr_to_be_bytes(&statement.root);
@@ -216,12 +240,16 @@ pub(crate) async fn verify_proof(State(st): State<AppState>, who: Principal, bod
         ));
     }
     let replayed = consumed_at.is_some();
-    checks.push(pass_fail(
-        "nullifier_unused",
-        !replayed,
-        "nullifier not used in this scope",
-        format!("nullifier already used in this scope at {}", consumed_at.unwrap_or_default()),
-    ));
+    checks.push(if scope_ok {
+        pass_fail(
+            "nullifier_unused",
+            !replayed,
+            "nullifier not used in this scope",
+            format!("nullifier already used in this scope at {}", consumed_at.unwrap_or_default()),
+        )
+    } else {
+        check("nullifier_unused", Outcome::NotChecked, "not looked up: the proof is bound to another scope")
+    });
     // The pairing is the expensive check: skip it when the answer is already no.
     let cheap_ok = checks.iter().all(|c| c.outcome == Outcome::Pass);
     let proof_ok = if cheap_ok || (replayed && checks.iter().filter(|c| c.outcome == Outcome::Fail).count() == 1) {
@@ -275,8 +303,90 @@ pub(crate) async fn verify_proof(State(st): State<AppState>, who: Principal, bod
         }
         tracing::info!(target: "jejak::api", key = %who.key_id, epoch = statement.epoch, nullifier = %fr_to_decimal(&statement.nullifier), "proof verified, nullifier consumed");
     }
-    Ok(Json(VerifyProofAnswer { valid, checks, statement: statement_json, nullifier_consumed: consumed })
-        .into_response())
+    Ok(Json(VerifyProofAnswer {
+        valid,
+        checks,
+        statement: statement_json,
+        nullifier_consumed: consumed,
+        verifying_key: verifier.key_json(),
+    })
+    .into_response())
+}
+
+/// A proof consumed on chain, as the indexer recorded `JejakProofVerifier.ProofConsumed`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ConsumedOnChain {
+    /// The verifier contract.
+    verifier: String,
+    /// Who consumed it (the caller of `verifyAndConsume`).
+    consumer: String,
+    /// The context, `0x` + 64 hex digits.
+    context: String,
+    /// Epoch of the root.
+    epoch: i64,
+    /// The root proven against, `0x` + 64 hex digits.
+    root: String,
+    /// Score proven as a minimum.
+    min_score: u64,
+    /// Completed gigs proven as a minimum.
+    min_gigs: u64,
+    /// Credit tier proven as a minimum.
+    min_tier: u64,
+    /// The challenge answered, decimal.
+    challenge: String,
+    /// Block of the consuming transaction.
+    block_number: i64,
+    /// The consuming transaction.
+    transaction_hash: String,
+    /// Whether that block is final.
+    finalized: bool,
+}
+
+/// Where a nullifier was consumed on chain.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ConsumedAnswer {
+    /// The nullifier, decimal.
+    nullifier: String,
+    /// Its consumptions (at most one per verifier contract), oldest first; empty when none is indexed.
+    consumed: Vec<ConsumedOnChain>,
+}
+
+/// Whether (and by whom, for what) a proof's nullifier was consumed on chain by a
+/// `JejakProofVerifier` the node follows (`[contracts] proof_verifier`).
+#[utoipa::path(get, path = "/v1/proofs/consumed/{nullifier}", tag = "verify", security(("api_key" = [])),
+    params(("nullifier" = String, Path, description = "The nullifier (decimal field element, as in proof bundles)")),
+    responses((status = 200, description = "The consumptions indexed", body = ConsumedAnswer),
+        (status = "4XX", body = ErrorBody)))]
+pub(crate) async fn proof_consumed(
+    State(st): State<AppState>,
+    _who: Principal,
+    axum::extract::Path(nullifier): axum::extract::Path<String>,
+) -> ApiResult<Json<ConsumedAnswer>> {
+    let n = jejak_zk_circuits::fr_from_decimal(&nullifier)
+        .map_err(|e| ApiError::unprocessable("invalid_request", format!("nullifier: {e}")))?;
+    let chain_id = st.chain_id as i64;
+    let mut c = st.store.conn().await?;
+    let rows = jejak_store::chain::proofs_consumed_by_nullifier(&mut c, chain_id, &fr_to_be_bytes(&n)).await?;
+    let finalized = jejak_store::chain::cursor(&mut c, chain_id).await?.map_or(-1, |cur| cur.finalized_number);
+    let consumed = rows
+        .into_iter()
+        .map(|r| ConsumedOnChain {
+            verifier: format!("0x{}", hex::encode(r.key.contract)),
+            consumer: format!("0x{}", hex::encode(r.proof.consumer)),
+            context: format!("0x{}", hex::encode(r.proof.context)),
+            epoch: r.proof.epoch,
+            root: format!("0x{}", hex::encode(r.proof.root)),
+            min_score: r.proof.min_score,
+            min_gigs: r.proof.min_gigs,
+            min_tier: r.proof.min_tier,
+            challenge: jejak_zk_circuits::fr_from_be_bytes(&r.proof.challenge)
+                .map_or_else(|_| format!("0x{}", hex::encode(r.proof.challenge)), |f| fr_to_decimal(&f)),
+            block_number: r.key.block_number,
+            transaction_hash: format!("0x{}", hex::encode(r.key.tx_hash)),
+            finalized: r.key.block_number <= finalized,
+        })
+        .collect();
+    Ok(Json(ConsumedAnswer { nullifier: fr_to_decimal(&n), consumed }))
 }
 
 /// A credential to verify.

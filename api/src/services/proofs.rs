@@ -28,6 +28,8 @@ pub struct ProofVerifier {
     tx: mpsc::Sender<Job>,
     /// SHA-256 of the verifying key payload (what proof bundles name).
     pub key_sha256: String,
+    /// Where the key came from (in its key file's hashed header).
+    pub origin: jejak_prover::KeyOrigin,
 }
 
 impl std::fmt::Debug for Job {
@@ -37,8 +39,29 @@ impl std::fmt::Debug for Job {
 }
 
 impl ProofVerifier {
+    /// The key as answers describe it: its hash, origin and whether it is the insecure
+    /// development key.
+    pub fn key_json(&self) -> serde_json::Value {
+        let zkey_sha256 = match &self.origin {
+            jejak_prover::KeyOrigin::Zkey { sha256 } => Some(sha256.as_str()),
+            jejak_prover::KeyOrigin::InsecureDevSetup { .. } => None,
+        };
+        serde_json::json!({
+            "sha256": self.key_sha256,
+            "origin": self.origin.kind(),
+            "zkey_sha256": zkey_sha256,
+            "insecure": self.origin.is_insecure(),
+        })
+    }
+
     /// Starts the verifying thread; it ends when every handle is dropped.
-    pub fn start(verifier: Verifier, key_sha256: String, max_batch: usize, metrics: Arc<Metrics>) -> Self {
+    pub fn start(
+        verifier: Verifier,
+        key_sha256: String,
+        origin: jejak_prover::KeyOrigin,
+        max_batch: usize,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         let (tx, mut rx) = mpsc::channel::<Job>(max_batch.max(1) * 8);
         let max_batch = max_batch.max(1);
         std::thread::Builder::new()
@@ -76,7 +99,7 @@ impl ProofVerifier {
                 }
             })
             .expect("spawning the proof verification thread");
-        Self { tx, key_sha256 }
+        Self { tx, key_sha256, origin }
     }
 
     /// Whether `proof` proves `public`; None when the verifying thread is gone.

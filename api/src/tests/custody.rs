@@ -204,7 +204,7 @@ fn code(b: &Value) -> &str {
 }
 
 fn ask(min_score: u64, min_gigs: u64, min_tier: u64) -> Value {
-    json!({"context": CONTEXT, "challenge": "42", "min_score": min_score, "min_gigs": min_gigs, "min_tier": min_tier})
+    json!({"context": CONTEXT, "platform_id": 7, "challenge": "42", "min_score": min_score, "min_gigs": min_gigs, "min_tier": min_tier})
 }
 
 /// Fillers so that the worker's leaf is not alone in the tree.
@@ -258,6 +258,9 @@ jejak_store::both_backends! {
         assert_eq!(b["nullifier_consumed"], true);
         let (s, _, b) = f.call("/v1/verify/proof", &platform, verify.to_string()).await;
         assert_eq!((s, code(&b)), (StatusCode::CONFLICT, "nullifier_used"), "{b}");
+        // Made for platform 7: the operator's admin key (another consumer) finds another scope.
+        let (s, _, b) = f.call("/v1/verify/proof", &f.admin, verify.to_string()).await;
+        assert_eq!((s, &b["valid"]), (StatusCode::OK, &json!(false)), "{b}");
 
         // An admin proves for the worker too; another context gives another nullifier.
         let mut other = ask(0, 0, 0);

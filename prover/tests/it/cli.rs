@@ -28,6 +28,7 @@ fn input(epoch: &Epoch, worker: usize, with_path: bool, min_score: u64) -> Prove
             min_tier: 2,
             chain_id: CHAIN_ID,
             verifier: format!("0x{}", "11".repeat(20)),
+            consumer: format!("0x{}", "55".repeat(20)),
             context: None,
             context_label: Some("acme-lending/loan-v1".into()),
             challenge: "123456789".into(),

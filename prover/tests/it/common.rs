@@ -20,6 +20,7 @@ pub(crate) const DEPTH: usize = 4;
 pub(crate) const CHAIN_ID: u64 = 31337;
 pub(crate) const VERIFIER: [u8; 20] = [0x11; 20];
 pub(crate) const CONTEXT: [u8; 32] = [0x22; 32];
+pub(crate) const CONSUMER: [u8; 20] = [0x55; 20];
 
 pub(crate) fn rng(seed: u64) -> ChaCha20Rng {
     ChaCha20Rng::seed_from_u64(seed)
@@ -75,7 +76,7 @@ pub(crate) fn requirement(challenge: u64) -> Requirement {
         min_score: 700,
         min_gigs: 50,
         min_tier: 2,
-        scope: scope(CHAIN_ID, VERIFIER, CONTEXT),
+        scope: scope(CHAIN_ID, VERIFIER, CONSUMER, CONTEXT),
         challenge: Fr::from(challenge),
     }
 }

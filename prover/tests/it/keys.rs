@@ -12,7 +12,7 @@ fn key_files_round_trip_and_carry_their_hash() {
     let p = prover(Reduction::Libsnark);
     let bytes = p.key_file().to_bytes().unwrap();
     let header = String::from_utf8_lossy(&bytes[..bytes.windows(2).position(|w| w == b"\n\n").unwrap()]).to_string();
-    assert!(header.starts_with("jejak-zk-key/v1\nkind: proving-key\n"), "{header}");
+    assert!(header.starts_with("jejak-zk-key/v2\nkind: proving-key\n"), "{header}");
     assert!(header.contains("origin: INSECURE development setup"), "the key file must say it is insecure");
     assert!(header.contains("payload-sha256: "));
     assert!(header.contains(&format!("depth: {DEPTH}\n")));
@@ -40,6 +40,36 @@ fn a_flipped_payload_byte_is_caught_by_the_hash() {
     let vk = prover(Reduction::Libsnark).verifying_key().to_bytes().unwrap();
     assert!(matches!(ProvingKeyFile::from_bytes(&vk), Err(Error::InvalidKeyFile(_))));
     assert!(matches!(VerifyingKeyFile::from_bytes(b"not a key"), Err(Error::InvalidKeyFile(_))));
+}
+
+#[test]
+fn an_edited_origin_is_caught_by_the_file_hash() {
+    let p = prover(Reduction::Libsnark);
+    for (bytes, verifying) in [(p.key_file().to_bytes().unwrap(), false), (p.verifying_key().to_bytes().unwrap(), true)]
+    {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let origin_line = text.lines().find(|l| l.starts_with("origin: ")).unwrap().to_owned();
+        let zkey_origin = format!("origin: snarkjs zkey sha256:{}", "ab".repeat(32));
+        // The INSECURE label swapped for a ceremony origin, or dropped, with nothing else changed.
+        for replacement in [zkey_origin.as_str(), "origin: INSECURE"] {
+            let edited = replace_once(&bytes, origin_line.as_bytes(), replacement.as_bytes());
+            let result = if verifying {
+                VerifyingKeyFile::from_bytes(&edited).map(|_| ())
+            } else {
+                ProvingKeyFile::from_bytes(&edited).map(|_| ())
+            };
+            assert!(matches!(result, Err(Error::KeyHashMismatch { .. })), "{replacement}: {result:?}");
+        }
+    }
+    // A version 1 file (no hash over its origin) is refused with a clear message.
+    let v1 = replace_once(&p.key_file().to_bytes().unwrap(), b"jejak-zk-key/v2", b"jejak-zk-key/v1");
+    let err = ProvingKeyFile::from_bytes(&v1).unwrap_err();
+    assert!(err.to_string().contains("version 1"), "{err}");
+}
+
+fn replace_once(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let at = bytes.windows(from.len()).position(|w| w == from).unwrap();
+    [&bytes[..at], to, &bytes[at + from.len()..]].concat()
 }
 
 #[test]

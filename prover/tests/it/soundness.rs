@@ -11,14 +11,14 @@ use jejak_prover::{
 use jejak_zk_circuits::{Error as CircuitError, Fr, Requirement, Statement, field::MODULUS_DECIMAL, scope};
 use num_bigint::BigUint;
 
-use crate::common::{CHAIN_ID, CONTEXT, Epoch, VERIFIER, prover, requirement, rng, valid_proof};
+use crate::common::{CHAIN_ID, CONSUMER, CONTEXT, Epoch, VERIFIER, prover, requirement, rng, valid_proof};
 
 fn verifier() -> Verifier {
     Verifier::new(&prover(Reduction::Libsnark).verifying_key().key).unwrap()
 }
 
 fn gate() -> ProofGate {
-    ProofGate::new(verifier(), scope(CHAIN_ID, VERIFIER, CONTEXT))
+    ProofGate::new(verifier(), scope(CHAIN_ID, VERIFIER, CONSUMER, CONTEXT))
 }
 
 /// The chain as the gate sees it: epoch 7's root is current, epoch 6's expired.
@@ -128,13 +128,13 @@ fn scope_of_another_verifier() {
     // A proof made for another verifier's scope: the gate refuses the scope, and the proof does
     // not verify for this gate's scope either.
     let epoch = Epoch::new(7);
-    let elsewhere = Requirement { scope: scope(CHAIN_ID, [0x33; 20], CONTEXT), ..requirement(42) };
+    let elsewhere = Requirement { scope: scope(CHAIN_ID, [0x33; 20], CONSUMER, CONTEXT), ..requirement(42) };
     let (statement, proof) =
         prover(Reduction::Libsnark).prove_record(&epoch.records[6], &epoch.path(6), &elsewhere, &mut rng(3)).unwrap();
     assert!(verifies(&statement, &proof));
     assert_eq!(gate().check(&proof, &statement, accepted), Err(Rejection::WrongScope));
     let mut here = statement;
-    here.scope = scope(CHAIN_ID, VERIFIER, CONTEXT);
+    here.scope = scope(CHAIN_ID, VERIFIER, CONSUMER, CONTEXT);
     assert!(!verifies(&here, &proof));
     // And the two scopes give the worker unlinkable nullifiers.
     let (home, _, _) = valid_proof(Reduction::Libsnark);

@@ -1,4 +1,4 @@
-use jejak_store::chain::{self, BlockRow, ChainEvent, Cursor, IndexedLog, LogKey, PlatformEventKind};
+use jejak_store::chain::{self, BlockRow, ChainEvent, Cursor, IndexedLog, LogKey, PlatformEventKind, ProofConsumed};
 use jejak_store::test_utils::TestDb;
 
 fn key(block: i64, log_index: i64) -> LogKey {
@@ -53,7 +53,43 @@ fn logs() -> Vec<IndexedLog> {
             key: key(5, 1),
             event: ChainEvent::Evidence { checkpoint: 1, root: [9; 32], size: 4, cid: "bafk-e".into() },
         },
+        IndexedLog { key: key(5, 2), event: ChainEvent::ProofConsumed(consumed([3; 32], u64::MAX)) },
     ]
+}
+
+fn consumed(nullifier: [u8; 32], min_gigs: u64) -> ProofConsumed {
+    ProofConsumed {
+        nullifier,
+        context: [4; 32],
+        consumer: [0xc0; 20],
+        epoch: 1,
+        root: [8; 32],
+        min_score: 700,
+        min_gigs,
+        min_tier: 2,
+        challenge: [1; 32],
+    }
+}
+
+jejak_store::both_backends! {
+    async fn proof_consumptions_read_back_whole_by_nullifier_and_newest_first(db: TestDb) {
+        let mut c = db.store.conn().await.unwrap();
+        chain::insert_logs(&mut c, &logs()).await.unwrap();
+        let later = IndexedLog { key: key(6, 0), event: ChainEvent::ProofConsumed(consumed([5; 32], 50)) };
+        chain::insert_logs(&mut c, std::slice::from_ref(&later)).await.unwrap();
+        let found = chain::proofs_consumed_by_nullifier(&mut c, 31337, &[3; 32]).await.unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].proof, consumed([3; 32], u64::MAX), "a uint64 minimum kept whole");
+        assert_eq!(found[0].key, key(5, 2));
+        assert!(chain::proofs_consumed_by_nullifier(&mut c, 31337, &[9; 32]).await.unwrap().is_empty());
+        let newest = chain::proofs_consumed_before(&mut c, 31337, (i64::MAX, i64::MAX), 10).await.unwrap();
+        assert_eq!(newest.iter().map(|r| r.key.block_number).collect::<Vec<_>>(), [6, 5]);
+        let page = chain::proofs_consumed_before(&mut c, 31337, (6, 0), 10).await.unwrap();
+        assert_eq!(page.iter().map(|r| r.proof.nullifier).collect::<Vec<_>>(), [[3; 32]]);
+        // A reorganisation below block 6 takes the later one away.
+        chain::rollback_after(&mut c, 31337, 5).await.unwrap();
+        assert_eq!(chain::proofs_consumed_before(&mut c, 31337, (i64::MAX, i64::MAX), 10).await.unwrap().len(), 1);
+    }
 }
 
 jejak_store::both_backends! {
@@ -64,7 +100,7 @@ jejak_store::both_backends! {
         chain::insert_logs(&mut c, &logs()).await.unwrap();
         assert_eq!(chain::counts(&mut c, 31337).await.unwrap(), before);
         let total: i64 = before.iter().map(|x| x.1).sum();
-        assert_eq!(total, 7);
+        assert_eq!(total, 8);
     }
 }
 
@@ -95,7 +131,7 @@ jejak_store::both_backends! {
         chain::insert_blocks(&mut tx, 31337, &blocks).await.unwrap();
         let removed = chain::rollback_after(&mut tx, 31337, 2).await.unwrap();
         tx.commit().await.unwrap();
-        assert_eq!(removed, 5);
+        assert_eq!(removed, 6);
         let mut c = db.store.conn().await.unwrap();
         let w = chain::window(&mut c, 31337, 100).await.unwrap();
         assert_eq!(w.iter().map(|b| b.number).collect::<Vec<_>>(), vec![2, 1]);

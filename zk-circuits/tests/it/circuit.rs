@@ -8,7 +8,7 @@ use jejak_zk_circuits::{
     scope,
 };
 
-use crate::common::{CONTEXT, Scenario, VERIFIER, satisfied, setup_constraints};
+use crate::common::{CONSUMER, CONTEXT, Scenario, VERIFIER, satisfied, setup_constraints};
 
 fn two253() -> Fr {
     Fr::from(1u128 << 64) * Fr::from(1u128 << 64) * Fr::from(1u128 << 64) * Fr::from(1u128 << 61)
@@ -114,7 +114,7 @@ fn score_wrapping_around_the_field() {
         salt,
     ]);
     let tree = PoseidonTree::from_leaves(depth, vec![leaf]).unwrap();
-    let scope = scope(1, VERIFIER, CONTEXT);
+    let scope = scope(1, VERIFIER, CONSUMER, CONTEXT);
     let public = PublicInputs {
         root: tree.root(),
         epoch_bounds: eb(700, 50, 2),
@@ -152,10 +152,14 @@ fn scope_of_another_verifier() {
     let s = Scenario::new(8);
     let mut p = s.public();
     // The proof's nullifier was made for this verifier; presented with another verifier's scope.
-    p.scope = scope(31337, [0x33; 20], CONTEXT);
+    p.scope = scope(31337, [0x33; 20], CONSUMER, CONTEXT);
     rejected(&s, "other verifier's scope", p, s.witness.clone());
-    p.scope = scope(1, VERIFIER, CONTEXT);
+    p.scope = scope(1, VERIFIER, CONSUMER, CONTEXT);
     rejected(&s, "other chain's scope", p, s.witness.clone());
+    // The same verifier and context for another consumer (a front-runner on chain, another
+    // platform off chain).
+    p.scope = scope(31337, VERIFIER, [0x44; 20], CONTEXT);
+    rejected(&s, "other consumer's scope", p, s.witness.clone());
 }
 
 #[test]
@@ -254,4 +258,20 @@ fn public_input_at_or_above_the_modulus_is_refused() {
     assert!(matches!(PublicInputs::from_decimal_strings(&strings), Err(Error::InvalidFieldElement { .. })));
     strings[4] = jejak_zk_circuits::field::MODULUS_DECIMAL.to_owned();
     assert!(PublicInputs::from_decimal_strings(&strings).is_err());
+}
+
+#[test]
+fn scope_and_platform_consumer_match_solidity_abi_encoding() {
+    // `cast keccak $(cast abi-encode "f(uint256,address,address,bytes32)" 31337 0x11.. 0x55.. 0x22..)`.
+    let unhex = |s: &str| -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    };
+    let expected = unhex("3af00855dd23e6f3ac5c3816943c4e393012d929774b93619160b3909253c4ed");
+    let expected = jejak_zk_circuits::field::fr_from_be_bytes_mod_order(&expected.try_into().unwrap());
+    assert_eq!(scope(31337, VERIFIER, CONSUMER, CONTEXT), expected);
+    // `cast keccak $(cast abi-encode "f(string,uint256)" jejak-api-platform 7)`, its last 20 bytes.
+    let seven = unhex("bfdd1c2dba28016c4da5a54bf4b788be11878bc0");
+    assert_eq!(jejak_zk_circuits::platform_consumer(Some(7)).as_slice(), seven.as_slice());
+    assert_eq!(jejak_zk_circuits::platform_consumer(None), [0; 20]);
+    assert_ne!(jejak_zk_circuits::platform_consumer(Some(8)), jejak_zk_circuits::platform_consumer(Some(7)));
 }

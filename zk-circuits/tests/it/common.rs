@@ -55,6 +55,7 @@ pub(crate) struct Scenario {
 }
 
 pub(crate) const VERIFIER: [u8; 20] = [0x11; 20];
+pub(crate) const CONSUMER: [u8; 20] = [0x55; 20];
 pub(crate) const CONTEXT: [u8; 32] = [0x22; 32];
 
 impl Scenario {
@@ -77,7 +78,7 @@ impl Scenario {
             min_score: 700,
             min_gigs: 50,
             min_tier: 2,
-            scope: scope(31337, VERIFIER, CONTEXT),
+            scope: scope(31337, VERIFIER, CONSUMER, CONTEXT),
             challenge: Fr::from(0xC0FFEEu64),
         };
         let path = tree.path(index).unwrap();
