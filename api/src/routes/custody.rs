@@ -340,8 +340,7 @@ pub(crate) struct LinkTokenAnswer {
     link_token: jejak_core::event::LinkToken,
 }
 
-/// Issues a link token for a worker whose identity the node holds: the worker's consent to one
-/// platform linking one account.
+/// Issues a link token for a node-held identity: the worker's consent to one account link.
 #[utoipa::path(post, path = "/v1/workers/{id}/link-tokens", tag = "identities", security(("api_key" = [])),
     params(("id" = String, Path, description = "Identity commitment (decimal)")),
     request_body = LinkTokenRequest,
