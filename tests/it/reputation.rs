@@ -79,7 +79,7 @@ async fn reputation_end_to_end(backend: Backend) {
     node.wait_for_platform(p1).await;
     node.wait_for_platform(p2).await;
     let (k1, k2) = (node.key(Role::Platform, Some(p1)).await, node.key(Role::Platform, Some(p2)).await);
-    let (ayu, budi, citra, eko) = (commitment(11), commitment(22), commitment(33), commitment(44));
+    let (ayu, budi, _citra, eko) = (commitment(11), commitment(22), commitment(33), commitment(44));
     let (e1, e2) = workload((p1, p2), 11, 22, 33, 44);
     // Platform 2 knows budi's commitment but not the secret: a token of its own making does not
     // link an account to it, so it never reads budi's record (below).

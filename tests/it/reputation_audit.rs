@@ -47,7 +47,7 @@ async fn replay_names_the_altered_attestation(backend: Backend) {
     let node = TestNode::start(&chain, backend).await;
     node.wait_for_platform(p).await;
     let key = node.key(Role::Platform, Some(p)).await;
-    let (ayu, budi, citra) = (commitment(1), commitment(2), commitment(3));
+    let (_ayu, budi, _citra) = (commitment(1), commitment(2), commitment(3));
     let mut first = vec![link(p, "ayu", 1, 90), link(p, "budi", 2, 90), link(p, "citra", 3, 90)];
     for (w, rating) in [("ayu", "4.9"), ("budi", "4.4"), ("citra", "4.7")] {
         for k in 0..8 {
