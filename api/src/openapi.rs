@@ -188,13 +188,13 @@ pub struct AttestationReceipt {
     /// Audit path.
     pub inclusion_proof: Option<Vec<String>>,
     /// The batch.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub batch: Option<serde_json::Value>,
     /// The on-chain anchor.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub anchor: Option<serde_json::Value>,
     /// The on-chain revocation.
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub revocation: Option<serde_json::Value>,
 }
 

@@ -521,6 +521,32 @@ jejak_store::both_backends! {
 }
 
 jejak_store::both_backends! {
+    async fn a_platform_no_worker_linked_to_hears_no_score_changes(db: TestDb) {
+        // Only a consented link puts a platform on a worker's score card (a link token is checked
+        // before anything is stored: `links.rs`); a platform that merely knows the commitments and
+        // subscribes to `score.changed` hears nothing of those workers.
+        const STRANGER: i64 = PLATFORM + 1;
+        let api = app(db, |_, _| {}).await;
+        register(&api, PLATFORM).await;
+        register(&api, STRANGER).await;
+        publish_scores(&api, 1, 3, 500).await;
+        webhooks::produce(&api.st).await.unwrap();
+        for platform in [PLATFORM, STRANGER] {
+            let sub = json!({"platform_id": platform, "url": "https://93.184.216.34/hook", "events": ["score.changed"]});
+            assert_eq!(api.send(post_json("/v1/webhooks/subscriptions", &api.admin, &sub)).await.0, StatusCode::CREATED);
+        }
+        publish_scores(&api, 2, 3, 600).await;
+        webhooks::produce(&api.st).await.unwrap();
+        let rows =
+            db::deliveries_page(&mut api.st.store.conn().await.unwrap(), None, db::DeliveryStatus::Pending, "", 1000)
+                .await
+                .unwrap();
+        let heard: Vec<i64> = rows.iter().filter(|d| d.event_type == "score.changed").map(|d| d.platform_id).collect();
+        assert_eq!(heard, vec![PLATFORM; 3], "only the linked platform hears of its workers");
+    }
+}
+
+jejak_store::both_backends! {
     async fn one_platforms_backlog_does_not_take_every_delivery_slot(db: TestDb) {
         let api = app(db, |_, _| {}).await;
         let mut c = api.st.store.conn().await.unwrap();
