@@ -9,12 +9,14 @@
 //! - [`proofs`]: batched Groth16 verification on a thread of its own;
 //! - [`proving`]: proving for node-held identities behind a bounded queue;
 //! - [`identities`]: sealing node-held identity secrets;
-//! - [`credentials`]: the node as a W3C credential issuer.
+//! - [`credentials`]: the node as a W3C credential issuer;
+//! - [`market`]: the marketplace's transitions, their work events, and its timer job.
 
 pub mod credentials;
 pub mod egress;
 pub mod evidence;
 pub mod identities;
+pub mod market;
 pub mod nullifiers;
 pub mod proofs;
 pub mod proving;

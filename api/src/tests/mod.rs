@@ -11,6 +11,7 @@
 
 mod custody;
 mod hardening;
+mod market;
 mod stack;
 
 use std::sync::Arc;
