@@ -31,7 +31,8 @@
 //! webhooks: `POST /v1/webhooks/events` (signed), `POST /v1/platforms/{id}/webhook-secret`,
 //! `POST|GET /v1/webhooks/subscriptions`, `DELETE /v1/webhooks/subscriptions/{id}`,
 //! `GET /v1/webhooks/deliveries`, `POST /v1/webhooks/deliveries/{id}/replay`; history:
-//! `GET /v1/attestations`; operations: `GET /readyz`, `GET /metrics`, `GET /openapi.json`.
+//! `GET /v1/attestations`; marketplace ([`services::market`]): `POST|GET /v1/market/gigs`,
+//! `GET /v1/market/gigs/{id}`, `GET /v1/market/gigs/{id}/history`, `POST /v1/market/gigs/{id}/actions`; operations: `GET /readyz`, `GET /metrics`, `GET /openapi.json`.
 
 pub mod auth;
 mod body;
@@ -130,6 +131,8 @@ pub struct ApiSettings {
     pub credential_cache_entries: usize,
     /// How long a reputation answer is reused for the same key (zero: not at all).
     pub reputation_cache: Duration,
+    /// The marketplace.
+    pub market: services::market::MarketSettings,
 }
 
 impl Default for ApiSettings {
@@ -148,6 +151,7 @@ impl Default for ApiSettings {
             webhooks: webhooks::WebhookSettings::default(),
             credential_cache_entries: 10_000,
             reputation_cache: Duration::from_secs(1),
+            market: services::market::MarketSettings::default(),
         }
     }
 }
@@ -179,6 +183,8 @@ pub struct Services {
     pub sealing_key: Option<identities::SealingKey>,
     /// Nullifiers of verified proofs, recorded in groups (the writer starts on first use).
     pub nullifiers: tokio::sync::OnceCell<nullifiers::NullifierWriter>,
+    /// Where the marketplace reads the time (the wall clock; tests move their own).
+    pub clock: Arc<dyn jejak_market::Clock>,
 }
 
 impl Services {
@@ -217,6 +223,7 @@ impl Services {
             prover: None,
             sealing_key: None,
             nullifiers: tokio::sync::OnceCell::new(),
+            clock: Arc::new(services::market::SystemClock),
             settings,
         })
     }
@@ -231,6 +238,12 @@ impl Services {
 
     /// Seals webhook secrets with `key` (without it, with a key that lives as long as the
     /// process: secrets made then do not open after a restart).
+    /// The marketplace reads the time from this clock.
+    pub fn with_clock(mut self, clock: Arc<dyn jejak_market::Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
     pub fn with_secrets_key(mut self, key: [u8; 32]) -> Self {
         self.secrets = secrets::SecretsKey::new(key);
         self
@@ -270,6 +283,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::credentials::routes())
         .merge(routes::webhooks::routes())
         .merge(routes::custody::routes())
+        .merge(routes::market::routes())
         .fallback(routes::status::not_found)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

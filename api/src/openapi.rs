@@ -14,8 +14,82 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::ERROR_CODES;
 use crate::routes::{
-    attestations, credentials, custody, events, evidence, gateway, keys, status, tasks, verify, webhooks, workers,
+    attestations, credentials, custody, events, evidence, gateway, keys, market, status, tasks, verify, webhooks,
+    workers,
 };
+
+/// A gig as posted. Amounts are integers in minor units of `currency`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GigSpecSchema {
+    /// 1 to 200 characters.
+    pub title: String,
+    /// Up to 10,000 characters.
+    pub description: Option<String>,
+    /// a-z, 0-9 and -, 1 to 64 characters.
+    pub category: String,
+    /// `{"kind": "remote"}` or `{"kind": "on_site", "lat", "lon", "radius_m"}` (physical work:
+    /// delivered with an evidence task).
+    #[schema(value_type = Object)]
+    pub location: serde_json::Value,
+    /// `{"kind": "fixed", "budget_minor"}` or `{"kind": "hourly", "rate_minor", "max_hours"}`.
+    #[schema(value_type = Object)]
+    pub pay: serde_json::Value,
+    /// ISO 4217 code with minor units (`IDR`).
+    pub currency: String,
+    /// Unix seconds: proposals close (ahead, by at most two years).
+    pub deadline: i64,
+    /// `{"min_score", "min_gigs", "min_tier"}`, each optional.
+    #[schema(value_type = Option<Object>)]
+    pub requirement: Option<serde_json::Value>,
+}
+
+/// One transition of a gig, by `type`: `propose` (`terms`, `message`, `expires_at`), `counter`
+/// (`proposal`, `terms`, `expires_at`), `withdraw`, `decline`, `accept` (`proposal`), `take`,
+/// `cancel_gig`, `fund`, `release`, `refund` (`milestone`; the operator), `deliver` (`milestone`,
+/// `note`, `evidence_task`), `request_changes` (`milestone`, `reason`), `accept_delivery`
+/// (`milestone`), `dispute` (`milestone`, `reason`), `resolve` (`milestone`, `outcome`:
+/// `worker_won`, `worker_lost`, `settled`; an arbiter or the operator), `cancel_contract`
+/// (`reason`), `review` (`rating` 1 to 5, `comment`). `terms` is `{"milestones": [{"title",
+/// "amount_minor"}]}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MarketActionSchema {
+    /// The action (its fields beside it).
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// A gig as the caller may see it: the posting and status for everyone; proposals, contract,
+/// accounts and reviews as the caller's part allows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GigView {
+    /// `gig_...`.
+    pub id: String,
+    /// `open`, `contracted`, `completed`, `cancelled`, `expired`.
+    pub status: String,
+    /// Title.
+    pub title: String,
+    /// Entries applied so far.
+    pub version: i64,
+}
+
+/// A page of open gigs.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GigPage {
+    /// The gigs, newest first.
+    pub data: Vec<GigView>,
+    /// The next page's cursor; null on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// A gig's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GigHistory {
+    /// The gig.
+    pub gig: String,
+    /// `{seq, at, actor: {role, id}, action}` in order.
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<serde_json::Value>,
+}
 
 /// The error answer: `{"error": {"code", "message", "details"?}}`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -485,6 +559,7 @@ impl Modify for Security {
         credentials::issue, credentials::list, credentials::revoke, credentials::status_list, credentials::issuer,
         webhooks::rotate_secret, webhooks::subscribe, webhooks::list_subscriptions, webhooks::unsubscribe,
         webhooks::list_deliveries, webhooks::replay,
+        market::post_gig, market::search_gigs, market::get_gig, market::get_history, market::act,
     ),
     tags(
         (name = "events", description = "Work events from platforms"),
@@ -495,6 +570,7 @@ impl Modify for Security {
         (name = "verify", description = "Verification of proofs, credentials and receipts"),
         (name = "credentials", description = "W3C Verifiable Credentials issued by the node"),
         (name = "webhooks", description = "Incoming secrets and outgoing subscriptions"),
+        (name = "market", description = "The marketplace: gigs, proposals, contracts, delivery, disputes, reviews"),
         (name = "keys", description = "API keys (admin)"),
         (name = "ipfs", description = "IPFS trustless gateway"),
         (name = "operations", description = "Health, readiness, metrics, the document itself"),

@@ -65,6 +65,8 @@ pub struct Config {
     pub identities: IdentitiesSection,
     /// Outgoing webhooks.
     pub webhooks: WebhooksSection,
+    /// The marketplace.
+    pub market: MarketSection,
 }
 
 /// Verifiable credentials.
@@ -131,6 +133,39 @@ impl std::fmt::Debug for IdentitiesSection {
         f.debug_struct("IdentitiesSection")
             .field("sealing_key", &self.sealing_key.as_ref().map(|_| "<redacted>"))
             .finish()
+    }
+}
+
+/// The marketplace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MarketSection {
+    /// Run the marketplace's timers (offers lapse, deliveries accepted, reviews published).
+    pub enabled: bool,
+    /// The marketplace's platform id on chain; its outcomes become that platform's work events
+    /// (none: nothing is sent into the pipeline).
+    pub platform_id: Option<i64>,
+    /// Delivered work is accepted automatically after this many seconds without an answer.
+    pub auto_accept_secs: i64,
+    /// Reviews are published this many seconds after a contract ends, whether or not both sides wrote one.
+    pub review_window_secs: i64,
+    /// API key ids that may resolve disputes (the arbiter role).
+    pub arbiter_keys: Vec<String>,
+    /// How often the timer job looks for due timers, milliseconds.
+    pub timer_interval_ms: u64,
+}
+
+impl Default for MarketSection {
+    fn default() -> Self {
+        let policy = jejak_market::Policy::default();
+        Self {
+            enabled: true,
+            platform_id: None,
+            auto_accept_secs: policy.auto_accept_secs,
+            review_window_secs: policy.review_window_secs,
+            arbiter_keys: Vec::new(),
+            timer_interval_ms: 5_000,
+        }
     }
 }
 
@@ -539,6 +574,7 @@ impl Config {
                 max_subscriptions: 16,
                 secrets_key: None,
             },
+            market: MarketSection::default(),
         }
     }
 
@@ -635,6 +671,15 @@ impl Config {
                 max_subscriptions: w.max_subscriptions,
                 ..Default::default()
             },
+            market: jejak_api::services::market::MarketSettings {
+                policy: jejak_market::Policy {
+                    auto_accept_secs: self.market.auto_accept_secs,
+                    review_window_secs: self.market.review_window_secs,
+                },
+                platform_id: self.market.platform_id,
+                arbiter_keys: self.market.arbiter_keys.clone(),
+                timer_interval: Duration::from_millis(self.market.timer_interval_ms.max(10)),
+            },
         }
     }
 
@@ -645,6 +690,15 @@ impl Config {
 
     /// Checks values that would otherwise fail later and obscurely.
     pub fn validate(&self) -> Result<(), String> {
+        jejak_market::Policy {
+            auto_accept_secs: self.market.auto_accept_secs,
+            review_window_secs: self.market.review_window_secs,
+        }
+        .validate()
+        .map_err(|e| format!("market.{e}"))?;
+        if self.market.platform_id.is_some_and(|p| p <= 0) {
+            return Err("market.platform_id: a positive platform id".into());
+        }
         if self.chain.rpc_urls.is_empty() {
             return Err("chain.rpc_urls: at least one endpoint is required".into());
         }

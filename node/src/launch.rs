@@ -287,6 +287,14 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
             }
         });
     }
+    if cfg.market.enabled {
+        let market = jejak_api::services::market::Market::new(
+            state.store.clone(),
+            state.services.clock.clone(),
+            state.services.settings.market.clone(),
+        );
+        tasks.job("market-timers", jejak_api::services::market::MarketTimers::new(market));
+    }
     if cfg.webhooks.enabled {
         tasks.job("webhooks", jejak_api::services::webhooks::WebhookWorker::new(state.clone())?);
     }

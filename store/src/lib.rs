@@ -13,7 +13,8 @@
 //! (reputation epochs, worker scores, the attestations an epoch counts), [`proofs`] (consumed
 //! nullifiers, root states), [`credentials`] (issued credentials, revocation), [`webhooks`]
 //! (incoming secrets, outgoing subscriptions and deliveries), [`identities`] (node-held identity
-//! secrets, sealed), [`links`] (link tokens used), [`sends`] (transactions the node signed, reconciled before any re-send).
+//! secrets, sealed), [`links`] (link tokens used), [`sends`] (transactions the node signed, reconciled before any re-send),
+//! [`market`] (the marketplace's gigs, their append-only history, search, idempotent answers).
 //! Query
 //! functions take a connection (`&mut AnyConnection`), so callers choose whether they run inside
 //! a transaction.
@@ -28,6 +29,7 @@ pub mod identities;
 pub mod ipfs;
 pub mod keys;
 pub mod links;
+pub mod market;
 pub mod proofs;
 pub mod scores;
 pub mod sends;

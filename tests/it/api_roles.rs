@@ -68,6 +68,11 @@ on_both_databases! {
         let att = b["accepted"][0]["id"].as_str().unwrap().to_owned();
         let (_, receipt) = node.get(&admin, &format!("/v1/attestations/{att}")).await;
         let now = time::OffsetDateTime::now_utc();
+        let gig_body = json!({"title": "Matrix", "category": "test", "location": {"kind": "remote"},
+            "pay": {"kind": "fixed", "budget_minor": 100}, "currency": "IDR", "deadline": now.unix_timestamp() + 86_400});
+        let (s, b) = node.call("POST", "/v1/market/gigs", Some(&platform), Some(&gig_body)).await;
+        assert_eq!(s, 201, "{b}");
+        let gig = b["id"].as_str().unwrap().to_owned();
         let rfc = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
         let task_body = json!({"platform_id": p1, "task_id": "matrix-1", "type": "delivery", "worker": worker_id,
             "worker_key": "11".repeat(32), "window": {"start": rfc(now - time::Duration::minutes(5)),
@@ -150,6 +155,12 @@ on_both_databases! {
             row("DELETE", "/v1/webhooks/subscriptions/{id}", format!("/v1/webhooks/subscriptions/{}", subs[0]), None, [401, ok, 404, 403, 403]),
             row("GET", "/v1/webhooks/deliveries", "/v1/webhooks/deliveries?status=dead", None, [401, ok, ok, 403, 403]),
             row("POST", "/v1/webhooks/deliveries/{id}/replay", "/v1/webhooks/deliveries/whd_none/replay", None, [401, 404, 404, 403, 403]),
+            // The marketplace: the platform key is the gig's client; admin and worker are neither its client nor its worker.
+            row("POST", "/v1/market/gigs", "/v1/market/gigs", Some(gig_body.clone()), [401, 201, 201, 201, 403]),
+            row("GET", "/v1/market/gigs", "/v1/market/gigs?q=matrix", None, [401, ok, ok, ok, ok]),
+            row("GET", "/v1/market/gigs/{id}", format!("/v1/market/gigs/{gig}"), None, [401, ok, ok, ok, ok]),
+            row("GET", "/v1/market/gigs/{id}/history", format!("/v1/market/gigs/{gig}/history"), None, [401, ok, ok, 404, ok]),
+            row("POST", "/v1/market/gigs/{id}/actions", format!("/v1/market/gigs/{gig}/actions"), Some(json!({"type": "cancel_gig"})), [401, 403, ok, 403, 403]),
         ];
 
         // The table covers exactly the document's operations.

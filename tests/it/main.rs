@@ -16,6 +16,7 @@ mod evidence;
 mod faults;
 mod first_flow;
 mod ipfs;
+mod market;
 mod relay;
 mod reorg;
 mod reputation;

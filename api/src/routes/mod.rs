@@ -7,6 +7,7 @@ pub(crate) mod events;
 pub(crate) mod evidence;
 pub(crate) mod gateway;
 pub(crate) mod keys;
+pub(crate) mod market;
 pub(crate) mod status;
 pub(crate) mod tasks;
 pub(crate) mod verify;

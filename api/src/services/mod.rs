@@ -10,13 +10,15 @@
 //! - [`proving`]: proving for node-held identities behind a bounded queue;
 //! - [`identities`]: sealing node-held identity secrets;
 //! - [`links`]: link tokens, a worker's consent to an account link (issue and check);
-//! - [`credentials`]: the node as a W3C credential issuer.
+//! - [`credentials`]: the node as a W3C credential issuer;
+//! - [`market`]: the marketplace's transitions, their work events, and its timer job.
 
 pub mod credentials;
 pub mod egress;
 pub mod evidence;
 pub mod identities;
 pub mod links;
+pub mod market;
 pub mod nullifiers;
 pub mod proofs;
 pub mod proving;

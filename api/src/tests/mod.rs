@@ -13,6 +13,7 @@
 mod custody;
 mod hardening;
 mod links;
+mod market;
 mod stack;
 
 use std::sync::Arc;

@@ -1,0 +1,4 @@
+//! Integration tests of the marketplace's state machine.
+
+mod machine;
+mod props;
