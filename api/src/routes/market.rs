@@ -53,7 +53,7 @@ fn market(st: &AppState) -> Market {
 }
 
 fn caller(st: &AppState, who: &Principal) -> ApiResult<Caller> {
-    let arbiter = st.services.settings.market.arbiter_keys.iter().any(|k| *k == who.key_id);
+    let arbiter = st.services.settings.market.arbiter_keys.contains(&who.key_id);
     let (account, worker, client, admin) = match who.role {
         Role::Worker => {
             let w = who.worker_id.clone().ok_or_else(|| ApiError::internal("worker key without worker"))?;
