@@ -42,13 +42,13 @@ async fn market_outcomes_are_anchored(backend: jejak_tests::Backend) {
     let v = act(worker.clone(), json!({"type": "review", "rating": 4})).await;
     assert!(v["contract"]["reviews"]["published_at"].is_i64(), "{v}");
 
-    // Link, completion and review, each batched, anchored and final.
+    // Completion and review, each batched, anchored and final.
     let (s, list) = node.get(&admin, "/v1/attestations").await;
     assert_eq!(s, 200, "{list}");
     let ours: Vec<Value> =
         list["data"].as_array().unwrap().iter().filter(|a| a["platform_id"] == platform).cloned().collect();
     let kinds: Vec<&str> = ours.iter().map(|a| a["event_type"].as_str().unwrap_or_default()).collect();
-    assert_eq!(kinds, ["account_linked", "task_completed", "review"], "{list}");
+    assert_eq!(kinds, ["task_completed", "review"], "{list}");
     for a in &ours {
         let id = a["id"].as_str().unwrap().to_owned();
         let receipt = TestNode::eventually(60, "a marketplace attestation to become final", || {

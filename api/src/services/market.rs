@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jejak_core::attestation::{self, Salt};
-use jejak_core::event::{RawEvent, WorkEvent, parse_field_element};
+use jejak_core::event::WorkEvent;
 use jejak_market::{Action, Actor, Clock, Entry, Gig, GigSpec, Outcome, Policy, Role, work_events};
 use jejak_runtime::{Classify, Job, Pace, Severity};
 use jejak_store::attestations::{self, NewAttestation};
@@ -334,22 +334,9 @@ impl Market {
         outcomes: &[Outcome],
     ) -> Result<(), MarketError> {
         let Some(platform_id) = self.settings.platform_id else { return Ok(()) };
-        let mut events = work_events(gig, entry.seq, entry.at, outcomes);
-        // A worker's first contract links the marketplace account to the worker's identity: the
-        // worker's own key names it, so the link is the worker's.
-        for o in outcomes {
-            if let Outcome::ContractStarted { worker } = o
-                && parse_field_element(worker).is_ok()
-            {
-                events.push(RawEvent {
-                    kind: "account_linked".into(),
-                    event_id: Some(format!("market:link:{worker}")),
-                    worker: worker.clone(),
-                    occurred_at: events_time(entry.at),
-                    data: json!({"identity_commitment": worker}),
-                });
-            }
-        }
+        // No `account_linked` here: a link needs the worker's consent (a link token), which the
+        // marketplace does not collect yet, so outcomes score once the worker links the account.
+        let events = work_events(gig, entry.seq, entry.at, outcomes);
         let now = time::OffsetDateTime::from_unix_timestamp(entry.at.saturating_add(60))
             .map_err(|e| MarketError::Corrupt(e.to_string()))?;
         for raw in events {
@@ -422,13 +409,6 @@ async fn insert_event(tx: &mut Tx, platform_id: i64, e: &WorkEvent, received_at:
     )
     .await?;
     Ok(())
-}
-
-fn events_time(at: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".into())
 }
 
 async fn replayed(tx: &mut Tx, caller: &Caller, idem: Option<&Idempotency>) -> Result<Option<Answer>, MarketError> {
