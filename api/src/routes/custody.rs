@@ -184,11 +184,7 @@ pub(crate) async fn prove(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<ProofAnswer>> {
-    let commitment = jejak_core::event::parse_field_element(&id)
-        .map_err(|e| {
-            ApiError::unprocessable("invalid_request", format!("worker id must be an identity commitment: {e}"))
-        })?
-        .to_be_bytes::<32>();
+    let commitment = commitment_of(&id)?;
     let not_found = || ApiError::not_found("worker_not_found", format!("no published reputation for worker `{id}`"));
     let allowed = match who.role {
         Role::Admin => true,
@@ -366,11 +362,7 @@ pub(crate) async fn link_token(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<(StatusCode, Json<LinkTokenAnswer>)> {
-    let commitment = jejak_core::event::parse_field_element(&id)
-        .map_err(|e| {
-            ApiError::unprocessable("invalid_request", format!("worker id must be an identity commitment: {e}"))
-        })?
-        .to_be_bytes::<32>();
+    let commitment = commitment_of(&id)?;
     // Consent is the worker's alone: not even an admin key issues one.
     if who.role != Role::Worker || who.worker_id.as_deref() != Some(id.as_str()) {
         return Err(ApiError::not_found("worker_not_found", format!("no worker `{id}` for this key")));
@@ -464,4 +456,12 @@ async fn leaf_tree(st: &AppState, prover: &ProvingService, epoch: &EpochRow) -> 
             Ok(tree)
         })
         .await
+}
+
+/// The worker id of a path: an identity commitment (decimal), as its 32 bytes.
+fn commitment_of(id: &str) -> ApiResult<[u8; 32]> {
+    let c = jejak_core::event::parse_field_element(id).map_err(|e| {
+        ApiError::unprocessable("invalid_request", format!("worker id must be an identity commitment: {e}"))
+    })?;
+    Ok(c.to_be_bytes::<32>())
 }
