@@ -5,7 +5,7 @@ FORGE := node_modules/.bin/forge
 CARGO ?= cargo
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help deps dev test test-contracts test-rust slither fmt lint gen check-gen bench bench-indexer bench-api pr
+.PHONY: help deps dev test test-contracts test-rust slither fmt lint gen check-gen check-deploy bench bench-indexer bench-api pr
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -19,7 +19,7 @@ deps: node_modules/.installed ## Install the pinned toolchain (Foundry, solc, Op
 dev: deps ## Run jejak locally: anvil, contracts, a demo platform, the node and a demo workload
 	$(CARGO) run -p jejak-node --bin jejak -- dev
 
-test: deps lint check-gen slither test-contracts test-rust ## Everything CI runs: lint, generated files, static analysis, forge tests, cargo tests (SQLite and PostgreSQL)
+test: deps lint check-gen check-deploy slither test-contracts test-rust ## Everything CI runs: lint, generated files, the operations kit, static analysis, forge tests, cargo tests (SQLite and PostgreSQL)
 
 test-contracts: deps ## Foundry tests and the gas snapshot check
 	$(FORGE) build
@@ -43,15 +43,21 @@ lint: deps ## cargo fmt --check, clippy -D warnings, forge fmt --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(FORGE) fmt --check
 
-gen: deps ## Regenerate committed files: contract ABIs for the bindings, the OpenAPI document, the Groth16 verifier
+gen: deps ## Regenerate committed files: contract ABIs for the bindings, the OpenAPI document, the Groth16 verifier, the configuration reference
 	$(CARGO) run -q -p jejak-prover --bin jejak-zk-gen
 	python3 scripts/gen-bindings.py
 	$(CARGO) run -q -p jejak-api --bin jejak-openapi -- --write
+	$(CARGO) run -q -p jejak-node --bin jejak -- config reference > docs/configuration.md
 
 check-gen: deps ## Fail when committed generated files differ from a fresh generation
 	python3 scripts/gen-bindings.py --check
 	$(CARGO) run -q -p jejak-api --bin jejak-openapi -- --check
 	$(CARGO) run -q -p jejak-prover --bin jejak-zk-gen -- --check
+	$(CARGO) run -q -p jejak-node --bin jejak -- config reference | diff -u docs/configuration.md - \
+	  || { echo "docs/configuration.md is stale: run make gen" >&2; exit 1; }
+
+check-deploy: ## The operations kit: promtool check and unit tests of the alert rules, systemd-analyze verify of the unit
+	scripts/check-deploy
 
 bench: deps ## Benchmarks (see BENCHMARKS.md)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -1,7 +1,7 @@
 //! Prometheus metrics: HTTP requests by route, method and status with latency histograms, proof
 //! verification times and batch sizes, proofs made for node-held identities and their proving
 //! times, and at scrape time the indexer (head, finality, lag,
-//! reorganisations), the IPFS queue and the webhook backlog.
+//! reorganisations and their depths), the database pool, the IPFS queue and the webhook backlog.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -216,6 +216,9 @@ pub(crate) async fn render(st: &AppState) -> String {
         u8::from(i.finality_lagging),
     );
     gauge(&mut out, "jejak_indexer_head_stalled", "1 when the head has not moved.", "gauge", u8::from(i.head_stalled));
+    render_reorg_depths(&st.indexer.reorg_depths(), &mut out);
+    // Read before the scrape takes a connection of its own.
+    render_pool(&st.store.pool_status(), &mut out);
     if let Ok(mut c) = st.store.conn().await {
         out.push_str("# HELP jejak_ipfs_queue IPFS documents by fetch status.\n# TYPE jejak_ipfs_queue gauge\n");
         for (s, n) in jejak_store::ipfs::counts(&mut c).await.unwrap_or_default() {
@@ -253,6 +256,25 @@ pub(crate) async fn render(st: &AppState) -> String {
     gauge(&mut out, "jejak_uptime_seconds", "Seconds since the API started.", "gauge", m.started.elapsed().as_secs());
     render_tasks(&m.tasks, &mut out);
     out
+}
+
+/// Reorganisations by depth: an alert on the deep ones needs each depth, not only the count.
+fn render_reorg_depths(d: &jejak_indexer::ReorgDepths, out: &mut String) {
+    let name = "jejak_indexer_reorg_depth_blocks";
+    let _ = writeln!(out, "# HELP {name} Recorded blocks each reorganisation handled since start orphaned.");
+    let _ = writeln!(out, "# TYPE {name} histogram");
+    for (bound, n) in &d.buckets {
+        let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {n}");
+    }
+    let _ = writeln!(out, "{name}_bucket{{le=\"+Inf\"}} {}\n{name}_sum {}\n{name}_count {}", d.count, d.sum, d.count);
+}
+
+/// The database pool: connections in use against the most it may open.
+fn render_pool(p: &jejak_store::PoolStatus, out: &mut String) {
+    out.push_str("# HELP jejak_db_pool_connections Open database connections by state.\n# TYPE jejak_db_pool_connections gauge\n");
+    let _ = writeln!(out, "jejak_db_pool_connections{{state=\"in_use\"}} {}", p.in_use);
+    let _ = writeln!(out, "jejak_db_pool_connections{{state=\"idle\"}} {}", p.idle);
+    gauge(out, "jejak_db_pool_max_connections", "Most connections the pool may open.", "gauge", p.max);
 }
 
 /// The supervised background tasks: transient failures (each retried with backoff) and whether

@@ -46,3 +46,14 @@ alloy::sol!(
     JejakProofVerifier,
     "abi/JejakProofVerifier.json"
 );
+
+/// The ABI and bytecode file of each contract the node speaks to, by name (the benchmark's event
+/// emitter aside): what `jejak --version` names by digest.
+pub const ARTIFACTS: [(&str, &[u8]); 6] = [
+    ("JejakRegistry", include_bytes!("../abi/JejakRegistry.json")),
+    ("JejakAttestations", include_bytes!("../abi/JejakAttestations.json")),
+    ("JejakReputationRoots", include_bytes!("../abi/JejakReputationRoots.json")),
+    ("JejakEvidenceLog", include_bytes!("../abi/JejakEvidenceLog.json")),
+    ("JejakProofVerifier", include_bytes!("../abi/JejakProofVerifier.json")),
+    ("JejakGroth16Verifier", include_bytes!("../abi/JejakGroth16Verifier.json")),
+];

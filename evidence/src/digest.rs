@@ -9,7 +9,7 @@ use sha2::{Digest as _, Sha256};
 use crate::{Digest, Error, EvidenceKind, MediaType, Result, sniff::SNIFF_LEN, sniff::sniff};
 
 /// Size limits per evidence kind, in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SizeLimits {
     /// Largest photo accepted (default 25 MiB).

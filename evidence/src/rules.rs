@@ -16,7 +16,7 @@ use crate::witness::{WitnessStatement, evidence_root, verify_witness};
 use crate::{Digest, Metadata, PerceptualHash, PhotoMetadata, ReasonCode, TrackMetadata};
 
 /// How bad a result is; ordered `Pass < Warn < Fail`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The rule holds.
@@ -29,7 +29,7 @@ pub enum Outcome {
 
 /// Thresholds of the rules for one task type. Every field has a default, so a configuration
 /// file names only what it changes.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RuleConfig {
     /// Tolerance around the task window for capture times and track overlap, in seconds.
@@ -133,7 +133,7 @@ impl Default for RuleConfig {
 }
 
 /// Rule configurations per task type, with a default for types not listed.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct RuleConfigs {
     /// Used for task types without their own entry.

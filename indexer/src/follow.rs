@@ -81,6 +81,8 @@ pub struct Indexer {
     addresses: Vec<Address>,
     range: u64,
     last_head: Option<(u64, Instant)>,
+    /// Recorded blocks the reorganisation being undone orphaned (counted once it is committed).
+    orphaned: u64,
     chain_checked: bool,
 }
 
@@ -105,7 +107,7 @@ impl Indexer {
     pub fn new(cfg: IndexerConfig, store: Store, rpc: RpcClient, status: Arc<IndexerStatus>) -> Self {
         let addresses = cfg.contracts.addresses();
         let range = cfg.initial_log_range.clamp(1, cfg.max_log_range.max(1));
-        Self { cfg, store, rpc, status, addresses, range, last_head: None, chain_checked: false }
+        Self { cfg, store, rpc, status, addresses, range, last_head: None, orphaned: 0, chain_checked: false }
     }
 
     /// Shared status (for the API and metrics).
@@ -281,6 +283,7 @@ impl Indexer {
             depth = at - ancestor.number as u64,
             "reorganisation detected"
         );
+        self.orphaned = at - ancestor.number as u64;
         let moved = Cursor { block_number: ancestor.number, block_hash: ancestor.hash, ..cursor };
         Ok((moved, Some(ancestor.number as u64)))
     }
@@ -495,6 +498,10 @@ impl Indexer {
         chain::save_cursor(&mut tx, &cursor).await?;
         jejak_store::commit(tx).await?;
         self.status.set_cursor(number, reorgs as u64);
+        if rollback.is_some() {
+            // Counted once committed: a step that fails is retried and would count it again.
+            self.status.record_reorg(self.orphaned);
+        }
         self.status.add_events(logs.len() as u64);
         if !logs.is_empty() {
             tracing::debug!(target: "jejak::indexer", block = number, events = logs.len(), "recorded");

@@ -23,4 +23,4 @@ pub use decode::Contracts;
 pub use documents::{DocumentConfig, DocumentFetcher};
 pub use error::{Error, Result};
 pub use follow::{Indexer, IndexerConfig, Step};
-pub use status::{IndexerStatus, StatusSnapshot};
+pub use status::{IndexerStatus, REORG_DEPTH_BOUNDS, ReorgDepths, StatusSnapshot};

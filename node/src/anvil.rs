@@ -1,5 +1,7 @@
-//! A local anvil chain, started from the pinned Foundry package in `node_modules`.
+//! A local anvil chain: the pinned Foundry package in a checkout's `node_modules`, `anvil` on
+//! `PATH`, or `$JEJAK_ANVIL`.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -90,35 +92,112 @@ impl Anvil {
     }
 }
 
-/// Finds the anvil binary: `$JEJAK_ANVIL`, or the platform binary the pinned `@foundry-rs/anvil`
-/// npm package ships (`node_modules/@foundry-rs/anvil-<platform>/bin/anvil`) in the current
-/// directory or one of its parents (install it with `npm ci`). The binary is started directly,
-/// not through npm's `.bin/anvil` launcher: killing the launcher would leave anvil running.
+/// Finds the anvil binary: `$JEJAK_ANVIL`; else, inside a jejak checkout, the platform binary
+/// the pinned `@foundry-rs/anvil` npm package ships (`node_modules/@foundry-rs/anvil-<platform>/
+/// bin/anvil` in the current directory or one of its parents, installed by `npm ci`); else
+/// `anvil` on `PATH` (Foundry's `foundryup` puts it there). The pinned binary is started
+/// directly, not through npm's `.bin/anvil` launcher: killing the launcher would leave anvil
+/// running.
 pub fn find_anvil() -> anyhow::Result<PathBuf> {
-    if let Ok(p) = std::env::var("JEJAK_ANVIL") {
-        return Ok(PathBuf::from(p));
+    locate_anvil(std::env::var_os("JEJAK_ANVIL"), &std::env::current_dir()?, std::env::var_os("PATH"))
+}
+
+/// [`find_anvil`] with its inputs given: `JEJAK_ANVIL`, the directory to start from and `PATH`.
+pub fn locate_anvil(explicit: Option<OsString>, start: &Path, path: Option<OsString>) -> anyhow::Result<PathBuf> {
+    if let Some(p) = explicit.filter(|p| !p.is_empty()) {
+        let p = PathBuf::from(p);
+        anyhow::ensure!(is_executable(&p), "JEJAK_ANVIL={}: not an executable file", p.display());
+        return Ok(p);
     }
-    let start = std::env::current_dir()?;
-    let mut dir: Option<&Path> = Some(&start);
+    let mut dir: Option<&Path> = Some(start);
     while let Some(d) = dir {
         let scope = d.join("node_modules/@foundry-rs");
         if let Ok(entries) = std::fs::read_dir(&scope) {
             for e in entries.flatten() {
                 let name = e.file_name();
                 let candidate = e.path().join("bin/anvil");
-                if name.to_string_lossy().starts_with("anvil-") && candidate.exists() {
+                if name.to_string_lossy().starts_with("anvil-") && is_executable(&candidate) {
                     return Ok(candidate);
                 }
             }
         }
         dir = d.parent();
     }
+    if let Some(found) = path.iter().flat_map(std::env::split_paths).map(|d| d.join("anvil")).find(|c| is_executable(c))
+    {
+        return Ok(found);
+    }
     anyhow::bail!(
-        "anvil not found: run `npm ci` in the jejak checkout (it installs the pinned Foundry), or set JEJAK_ANVIL"
+        "anvil not found: install Foundry (https://getfoundry.sh) so that `anvil` is on PATH, set JEJAK_ANVIL to \
+         its path, or run `npm ci` in a jejak checkout (it installs the pinned Foundry)"
     )
+}
+
+/// A regular file (or a link to one) someone may execute.
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
 fn free_port() -> anyhow::Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(l.local_addr()?.port())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    use super::*;
+
+    /// An executable file named `anvil` (or as given) under `dir`.
+    fn fake(dir: &Path, rel: &str, mode: u32) -> PathBuf {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode)).unwrap();
+        p
+    }
+
+    #[test]
+    fn outside_a_checkout_anvil_is_found_on_path() {
+        let t = tempfile::tempdir().unwrap();
+        let elsewhere = t.path().join("home/me");
+        std::fs::create_dir_all(&elsewhere).unwrap();
+        // A file named anvil that may not run is passed over for the next PATH entry.
+        fake(t.path(), "a/anvil", 0o644);
+        let good = fake(t.path(), "b/anvil", 0o755);
+        let path = std::env::join_paths([t.path().join("missing"), t.path().join("a"), t.path().join("b")]).unwrap();
+        assert_eq!(locate_anvil(None, &elsewhere, Some(path)).unwrap(), good);
+    }
+
+    #[test]
+    fn inside_a_checkout_the_pinned_anvil_wins_over_path() {
+        let t = tempfile::tempdir().unwrap();
+        let pinned = fake(t.path(), "checkout/node_modules/@foundry-rs/anvil-linux-x64/bin/anvil", 0o755);
+        fake(t.path(), "bin/anvil", 0o755);
+        let sub = t.path().join("checkout/node/src");
+        std::fs::create_dir_all(&sub).unwrap();
+        let path = std::env::join_paths([t.path().join("bin")]).unwrap();
+        assert_eq!(locate_anvil(None, &sub, Some(path)).unwrap(), pinned);
+    }
+
+    #[test]
+    fn jejak_anvil_wins_and_must_be_executable() {
+        let t = tempfile::tempdir().unwrap();
+        let chosen = fake(t.path(), "mine/anvil", 0o755);
+        let path = Some(std::env::join_paths([t.path().join("bin")]).unwrap());
+        fake(t.path(), "bin/anvil", 0o755);
+        assert_eq!(locate_anvil(Some(chosen.clone().into()), t.path(), path.clone()).unwrap(), chosen);
+        let missing = t.path().join("nope");
+        let err = locate_anvil(Some(missing.into()), t.path(), path).unwrap_err().to_string();
+        assert!(err.contains("JEJAK_ANVIL") && err.contains("not an executable"), "{err}");
+    }
+
+    #[test]
+    fn nowhere_says_how_to_get_anvil() {
+        let t = tempfile::tempdir().unwrap();
+        let err = locate_anvil(None, t.path(), None).unwrap_err().to_string();
+        assert!(err.contains("PATH") && err.contains("JEJAK_ANVIL"), "{err}");
+    }
 }

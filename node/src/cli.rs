@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use alloy::primitives::Address;
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 use jejak_api::auth::{self, Role};
 use jejak_store::{Store, keys, now_secs};
 use tokio_util::sync::CancellationToken;
@@ -39,8 +39,9 @@ pub enum Command {
     /// Inspect the indexer.
     #[command(subcommand)]
     Index(IndexCommand),
-    /// Print the resolved configuration (preset, file, environment), secrets redacted.
-    Config(ConfigArg),
+    /// Print the resolved configuration (preset, file, environment), secrets redacted; or, with
+    /// `reference`, every key with its default and meaning.
+    Config(ConfigArgs),
     /// Zero-knowledge reputation proofs: keys, proving, verification, snarkjs and circom interop.
     #[command(subcommand)]
     Zk(crate::zk::ZkCommand),
@@ -56,15 +57,37 @@ pub enum Command {
     /// Export or verify a worker's portable bundle.
     #[command(subcommand)]
     Bundle(crate::bundle::BundleCommand),
+    /// Print shell completions (e.g. `jejak completions bash > /etc/bash_completion.d/jejak`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; `jejak man | man -l -`), or write one per command.
+    Man {
+        /// Write `jejak.1` and a page per subcommand (`jejak-node.1`, ...) into this directory.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 impl Cli {
+    /// The command line, with `--version` naming the contracts and circuit this build speaks.
+    pub fn command_with_versions() -> clap::Command {
+        static LONG: std::sync::LazyLock<String> = std::sync::LazyLock::new(crate::version::long_version);
+        Self::command().long_version(LONG.as_str())
+    }
+
+    /// Parses the process's arguments (exits with usage on an error, as `Parser::parse` does).
+    pub fn parse_args() -> Self {
+        let matches = Self::command_with_versions().get_matches();
+        Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+
     /// The configuration file the command names, if any (its `[log]` section sets up logs).
     pub fn config_file(&self) -> Option<&std::path::Path> {
         let arg = match &self.command {
-            Command::Node(NodeArgs { config: a, .. })
-            | Command::Config(a)
-            | Command::Index(IndexCommand::Status(a)) => a,
+            Command::Node(NodeArgs { config: a, .. }) | Command::Index(IndexCommand::Status(a)) => a,
+            Command::Config(ConfigArgs { file, what: None }) => file,
             Command::Deploy(d) => &d.config,
             Command::Platform(PlatformCommand::Register { config, .. }) => config,
             Command::Keys(KeysCommand::Create { config, .. } | KeysCommand::Revoke { config, .. })
@@ -92,6 +115,24 @@ pub struct NodeArgs {
     /// proofs the node accepts (`[proofs] allow_insecure_dev_keys`).
     #[arg(long)]
     allow_insecure_dev_keys: bool,
+}
+
+/// `jejak config [reference]`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    file: ConfigArg,
+    #[command(subcommand)]
+    what: Option<ConfigCommand>,
+}
+
+/// `jejak config ...`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ConfigCommand {
+    /// Print every configuration key: type, default under each preset, environment variable and
+    /// meaning (Markdown, as in docs/configuration.md).
+    Reference,
 }
 
 /// `jejak deploy`.
@@ -289,6 +330,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Credential(cmd) => crate::credential::run(cmd),
         Command::Audit(cmd) => crate::audit::command(cmd).await,
         Command::Bundle(cmd) => crate::bundle::command(cmd).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(shell, &mut Cli::command_with_versions(), "jejak", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man { dir: None } => {
+            clap_mangen::Man::new(Cli::command_with_versions()).render(&mut std::io::stdout())?;
+            Ok(())
+        }
+        Command::Man { dir: Some(dir) } => {
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            clap_mangen::generate_to(Cli::command_with_versions(), &dir)?;
+            line(format!("manual pages written to {}", dir.display()));
+            Ok(())
+        }
         Command::Index(IndexCommand::Status(arg)) => {
             let cfg = load(&arg)?;
             let store = open_store(&cfg).await?;
@@ -315,7 +370,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             line(format!("ipfs queue   {}", q.join(", ")));
             Ok(())
         }
-        Command::Config(arg) => {
+        Command::Config(ConfigArgs { what: Some(ConfigCommand::Reference), .. }) => {
+            line(crate::reference::markdown().trim_end());
+            Ok(())
+        }
+        Command::Config(ConfigArgs { file: arg, what: None }) => {
             let mut cfg = load(&arg)?;
             for secret in
                 [&mut cfg.operator.private_key, &mut cfg.credentials.signing_key, &mut cfg.identities.sealing_key]

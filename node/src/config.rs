@@ -12,7 +12,7 @@ use figment::providers::{Env, Format as _, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 /// A chain preset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Preset {
     /// anvil on 127.0.0.1:8545 (chain 31337).
@@ -24,7 +24,7 @@ pub enum Preset {
 }
 
 /// The whole configuration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// The preset the defaults came from.
@@ -70,7 +70,7 @@ pub struct Config {
 }
 
 /// Verifiable credentials.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CredentialsSection {
     /// The issuer's ed25519 seed, 64 hex digits (prefer `JEJAK_CREDENTIALS__SIGNING_KEY`); without
@@ -94,7 +94,7 @@ impl std::fmt::Debug for CredentialsSection {
 }
 
 /// Proof verification, and proving for node-held identities.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProofsSection {
     /// The verifying key file (`jejak zk setup` output); without it (and without a proving key)
@@ -118,7 +118,7 @@ pub struct ProofsSection {
 
 /// Node-held (custodial) identities: secrets the node keeps, sealed, for workers who have no
 /// device or wallet of their own.
-#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentitiesSection {
     /// The key identity secrets are sealed with, 64 hex digits (prefer
@@ -170,7 +170,7 @@ impl Default for MarketSection {
 }
 
 /// Outgoing webhooks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhooksSection {
     /// Produce and deliver webhooks.
@@ -202,7 +202,7 @@ pub struct WebhooksSection {
 }
 
 /// A secret given in the configuration: `Debug` prints `<redacted>`.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(transparent)]
 pub struct SecretText(pub String);
 
@@ -213,7 +213,7 @@ impl std::fmt::Debug for SecretText {
 }
 
 /// Chain access.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChainConfig {
     /// EVM chain id the endpoints must serve.
@@ -225,19 +225,24 @@ pub struct ChainConfig {
 }
 
 /// Contract addresses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContractsConfig {
     /// `JejakRegistry`.
+    #[schemars(with = "String")]
     pub registry: Address,
     /// `JejakAttestations`.
+    #[schemars(with = "String")]
     pub attestations: Address,
     /// `JejakReputationRoots`.
+    #[schemars(with = "String")]
     pub reputation_roots: Address,
     /// `JejakEvidenceLog`.
+    #[schemars(with = "String")]
     pub evidence_log: Address,
     /// `JejakProofVerifier`: scopes of reputation proofs are bound to it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>")]
     pub proof_verifier: Option<Address>,
     /// Block the contracts were deployed in (indexing starts there).
     pub start_block: u64,
@@ -257,7 +262,7 @@ impl From<jejak_chain::Deployment> for ContractsConfig {
 }
 
 /// Database.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// `sqlite://PATH?mode=rwc` or `postgres://...`; default: `jejak.db` in the data directory.
@@ -269,7 +274,7 @@ pub struct DatabaseConfig {
 }
 
 /// HTTP API.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ApiConfig {
     /// Listen address.
@@ -311,7 +316,7 @@ pub struct ApiConfig {
 }
 
 /// IPFS.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IpfsConfig {
     /// Trustless gateways tried after the blockstore, in order.
@@ -332,7 +337,7 @@ pub struct IpfsConfig {
 }
 
 /// Chain following.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IndexerSection {
     /// First block to index; default: the deployment block.
@@ -358,7 +363,7 @@ pub struct IndexerSection {
 }
 
 /// Attestation batching.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatcherSection {
     /// Seconds between batching rounds.
@@ -369,7 +374,7 @@ pub struct BatcherSection {
 
 /// Reputation epochs. Epoch `e` is scored as of `genesis + e * length_secs` and published once
 /// it has ended (with the operator key).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EpochsSection {
     /// Compute and publish epochs (only with an operator key).
@@ -391,7 +396,7 @@ impl Default for EpochsSection {
 }
 
 /// Proof-of-reality evidence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EvidenceSection {
     /// Where evidence files are kept; default: `evidence` in the data directory. They are never
@@ -439,7 +444,7 @@ impl Default for EvidenceSection {
 }
 
 /// The node's transaction key and how its transactions are priced.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OperatorConfig {
     /// Hex private key; prefer the `JEJAK_OPERATOR__PRIVATE_KEY` environment variable. Without
@@ -480,7 +485,7 @@ impl std::fmt::Debug for OperatorConfig {
 }
 
 /// Logging.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LogConfig {
     /// `text` or `json`.

@@ -1,6 +1,7 @@
 //! `jejak dev`: everything on this machine, with a demo workload.
 //!
-//! Starts anvil from `node_modules` (one block a second, `finalized` two blocks behind), deploys
+//! Starts anvil ([`crate::anvil::find_anvil`]: `JEJAK_ANVIL`, a checkout's pinned one, or `PATH`;
+//! one block a second, `finalized` two blocks behind), deploys
 //! the contracts, registers a demo platform whose signer is the node's key, starts the node
 //! (SQLite, embedded blockstore, API), sends a small workload through the API like a platform
 //! would, and prints where to look. Ctrl-C stops everything.

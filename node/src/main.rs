@@ -1,10 +1,8 @@
 //! `jejak`: parses the command line, sets up logs and runs it.
 
-use clap::Parser as _;
-
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let cli = jejak_node::cli::Cli::parse();
+    let cli = jejak_node::cli::Cli::parse_args();
     if let Err(e) = jejak_node::logging::init(cli.config_file()) {
         tracing::error!(target: "jejak", "{e}");
         return std::process::ExitCode::FAILURE;

@@ -35,5 +35,5 @@ pub mod verifier;
 pub use error::{Error, Result};
 pub use keys::{KeyInfo, KeyOrigin, ProvingKeyFile, Reduction, VerifyingKeyFile};
 pub use prover::Prover;
-pub use shape::CircuitShape;
+pub use shape::{CircuitShape, DEFAULT_CIRCUIT_SHA256};
 pub use verifier::{ProofGate, Rejection, Verifier};

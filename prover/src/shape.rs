@@ -16,6 +16,10 @@ use sha2::{Digest, Sha256};
 
 use crate::{Error, Result};
 
+/// [`CircuitShape::digest`] of the circuit at [`jejak_zk_circuits::DEFAULT_DEPTH`], hex: keys
+/// made for another circuit say so (`jejak --version` names it; a test keeps it true).
+pub const DEFAULT_CIRCUIT_SHA256: &str = "934326bedd2bf5372f74eea8e7e671b3efd16670a8fe5762af0d486aa8b507b8";
+
 /// The R1CS of the reputation circuit at one depth.
 #[derive(Debug)]
 pub struct CircuitShape {
@@ -133,5 +137,16 @@ impl CircuitShape {
             && (0..self.num_constraints)
                 .into_par_iter()
                 .all(|i| eval(&self.matrices[0][i]) * eval(&self.matrices[1][i]) == eval(&self.matrices[2][i]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pinned_digest_is_the_circuit_at_the_default_depth() {
+        let shape = CircuitShape::compute(jejak_zk_circuits::DEFAULT_DEPTH).unwrap();
+        assert_eq!(shape.digest_hex(), DEFAULT_CIRCUIT_SHA256, "the circuit changed: update the pinned digest");
     }
 }

@@ -91,6 +91,17 @@ pub struct PoolSettings {
     pub acquire_timeout: Duration,
 }
 
+/// The pool's connections at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections lent out.
+    pub in_use: u32,
+    /// Connections open and free.
+    pub idle: u32,
+    /// Most connections the pool may open.
+    pub max: u32,
+}
+
 impl Default for PoolSettings {
     fn default() -> Self {
         Self { max_connections: None, acquire_timeout: Duration::from_secs(30) }
@@ -156,6 +167,12 @@ impl Store {
     /// The pool, for queries that need no transaction.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool's connections now.
+    pub fn pool_status(&self) -> PoolStatus {
+        let (open, idle) = (self.pool.size(), self.pool.num_idle() as u32);
+        PoolStatus { in_use: open.saturating_sub(idle), idle, max: self.pool.options().get_max_connections() }
     }
 
     /// Acquires a connection for a sequence of queries outside a transaction.

@@ -63,6 +63,8 @@ on_both_databases! {
         reorg(&chain, 1, vec![(register_tx(&chain, 0xee), 0)]).await;
         ix.sync_to_head().await.unwrap();
         assert_matches_chain(&chain, &db).await;
+        let depths = ix.status().reorg_depths();
+        assert_eq!((depths.count, depths.sum), (1, 1), "one reorganisation, one block deep, in the metrics");
         let after = stored_logs(&db.store, chain.deployment.chain_id).await;
         assert_eq!(after.len(), before.len());
         assert_ne!(after.last(), before.last(), "the last event was replaced");
@@ -105,6 +107,10 @@ on_both_databases! {
         let mut c = db.store.conn().await.unwrap();
         let cursor = jejak_store::chain::cursor(&mut c, chain.deployment.chain_id as i64).await.unwrap().unwrap();
         assert_eq!(cursor.reorgs, 1);
+        let depths = ix.status().reorg_depths();
+        assert_eq!((depths.count, depths.sum), (1, 60), "sixty recorded blocks orphaned");
+        let at_most = |bound| depths.buckets.iter().find(|(b, _)| *b == bound).unwrap().1;
+        assert_eq!((at_most(32), at_most(64)), (0, 1), "in the 33 to 64 bucket");
     }
 }
 

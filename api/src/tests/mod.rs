@@ -8,12 +8,15 @@
 //! - [`links`]: linking an account needs the worker's link token;
 //! - [`hardening`]: hostile callers: signed webhooks (bounds, rate before MAC, replays),
 //!   outgoing webhooks (internal addresses, DNS rebinding, answers kept short, fairness), failed
-//!   authentication per address, secrets at rest, redaction, metrics labels, the fan-out.
+//!   authentication per address, secrets at rest, redaction, metrics labels, the fan-out;
+//! - [`operations`]: the database pool in the metrics, and the alert rules and dashboard of
+//!   `deploy/` naming only metrics the node exports.
 
 mod custody;
 mod hardening;
 mod links;
 mod market;
+mod operations;
 mod stack;
 
 use std::sync::Arc;

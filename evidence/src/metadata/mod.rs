@@ -13,7 +13,7 @@ use crate::{Digest, Error, MediaType, ReasonCode, Result, digest::sha256};
 pub use self::exif::NONCE_PREFIX;
 
 /// Bounds on parsing, so a hostile file costs at most linear time and bounded memory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ParseLimits {
     /// Largest declared width or height of a photo.

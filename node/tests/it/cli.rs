@@ -39,6 +39,9 @@ fn every_command_has_help() {
         &["zk", "export"],
         &["zk", "verify"],
         &["zk", "export-solidity"],
+        &["config", "reference"],
+        &["completions"],
+        &["man"],
     ];
     for cmd in commands {
         let mut args = cmd.to_vec();
@@ -144,4 +147,158 @@ fn zk_setup_writes_labelled_insecure_keys_and_the_r1cs() {
     let vk = summary["verifying_key"].as_str().unwrap();
     let out = jejak(&["zk", "verify", "--verifying-key", vk, "--proof", "proof.json"], dir.path());
     assert!(!out.status.success(), "a malformed proof is an error");
+}
+
+#[test]
+fn version_names_the_contracts_and_circuit_it_speaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = jejak(&["--version"], dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    let v = String::from_utf8(out.stdout).unwrap();
+    assert!(v.starts_with(&format!("jejak {}\n", env!("CARGO_PKG_VERSION"))), "{v}");
+    let contracts = format!("artifacts sha256 {}", hex::encode(jejak_node::version::contracts_sha256()));
+    let constraints = format!("depth 20: {} constraints", jejak_zk_circuits::constraint_count(20));
+    let circuit = format!("R1CS sha256 {}", jejak_prover::DEFAULT_CIRCUIT_SHA256);
+    let parts: [&str; 6] = [
+        "JejakRegistry, JejakAttestations, JejakReputationRoots, JejakEvidenceLog, JejakProofVerifier",
+        &contracts,
+        "EIP-712 domain \"JejakAttestations\" version 1",
+        "public inputs root, epoch_bounds, scope, challenge, nullifier",
+        &constraints,
+        &circuit,
+    ];
+    for part in parts {
+        assert!(v.contains(part), "`{part}` missing from\n{v}");
+    }
+    let short = jejak(&["-V"], dir.path());
+    assert_eq!(String::from_utf8(short.stdout).unwrap(), format!("jejak {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn completions_and_manual_pages_come_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bash = jejak(&["completions", "bash"], dir.path());
+    assert!(bash.status.success(), "{}", text(&bash));
+    let bash = String::from_utf8(bash.stdout).unwrap();
+    assert!(bash.contains("complete -F _jejak") && bash.contains("reference") && bash.contains("--config"), "{bash}");
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = jejak(&["completions", shell], dir.path());
+        assert!(out.status.success() && out.stdout.len() > 1000, "{shell}: {}", text(&out));
+    }
+    assert!(!jejak(&["completions", "tcsh"], dir.path()).status.success(), "an unknown shell is refused");
+
+    let man = jejak(&["man"], dir.path());
+    let page = String::from_utf8(man.stdout).unwrap();
+    assert!(page.contains(".TH jejak 1") && page.contains("jejak\\-node(1)"), "{page}");
+    let out = jejak(&["man", "--dir", "pages"], dir.path());
+    assert!(out.status.success(), "{}", text(&out));
+    for name in ["jejak.1", "jejak-node.1", "jejak-config-reference.1", "jejak-keys-create.1"] {
+        let p = dir.path().join("pages").join(name);
+        assert!(std::fs::read_to_string(&p).is_ok_and(|t| t.contains(".TH")), "{} missing", p.display());
+    }
+}
+
+#[test]
+fn the_file_s_log_filter_takes_effect_in_a_log_file_without_colour() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |filter: &str| {
+        std::fs::write(
+            dir.path().join("jejak.toml"),
+            format!("data_dir = \"data\"\n[log]\nformat = \"text\"\nfilter = \"{filter}\"\n"),
+        )
+        .unwrap();
+        let log = dir.path().join("jejak.log");
+        let file = std::fs::File::create(&log).unwrap();
+        let status = Command::new(env!("CARGO_BIN_EXE_jejak"))
+            .args(["keys", "list", "--config", "jejak.toml"])
+            .current_dir(dir.path())
+            .env_remove("RUST_LOG")
+            .env_remove("NO_COLOR")
+            .env_remove("JEJAK_LOG__FILTER")
+            .env_remove("JEJAK_LOG__FORMAT")
+            .stderr(file)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        std::fs::read_to_string(&log).unwrap()
+    };
+    let verbose = run("warn,jejak::store=debug");
+    assert!(verbose.contains("store ready"), "the file's filter lets jejak::store debug lines through: {verbose}");
+    assert!(!verbose.contains('\u{1b}'), "colour escapes in a log file: {verbose:?}");
+    let quiet = run("warn");
+    assert!(quiet.is_empty(), "the file's filter keeps debug lines out: {quiet}");
+}
+
+/// The anvil binary of the pinned Foundry package of this checkout.
+fn pinned_anvil() -> std::path::PathBuf {
+    let scope = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../node_modules/@foundry-rs");
+    std::fs::read_dir(&scope)
+        .unwrap_or_else(|e| panic!("{}: {e} (run `make deps`)", scope.display()))
+        .flatten()
+        .map(|e| e.path().join("bin/anvil"))
+        .find(|p| p.exists())
+        .expect("the pinned anvil")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// As after `cargo install`: `jejak dev` run from a directory outside any checkout, with anvil
+/// only on `PATH`, finds it, starts its chain and node, and stops cleanly on SIGTERM.
+#[test]
+fn dev_outside_a_checkout_finds_anvil_on_path() {
+    use std::io::BufRead as _;
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::os::unix::fs::symlink(pinned_anvil(), bin.join("anvil")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jejak"))
+        .args(["dev", "--no-demo", "--data-dir", "dev"])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{}", free_port()))
+        .arg("--anvil-port")
+        .arg(free_port().to_string())
+        .current_dir(dir.path())
+        .env("PATH", &bin)
+        .env("RUST_LOG", "warn")
+        .env_remove("JEJAK_ANVIL")
+        .env_remove("JEJAK_CONFIG")
+        .env_remove("JEJAK_PRESET")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    let stderr = child.stderr.take().unwrap();
+    let errors = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut seen = Vec::new();
+    while !seen.iter().any(|l: &String| l.contains("jejak dev is running")) {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(l) => seen.push(l),
+            Err(_) => {
+                let _ = child.kill();
+                panic!("jejak dev did not start: {seen:?}\n{}", errors.join().unwrap());
+            }
+        }
+    }
+    let pid = child.id().to_string();
+    assert!(Command::new("kill").arg("-TERM").arg(&pid).status().unwrap().success());
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "jejak dev did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "exit {status}: {}", errors.join().unwrap());
 }
