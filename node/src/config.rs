@@ -137,7 +137,7 @@ impl std::fmt::Debug for IdentitiesSection {
 }
 
 /// The marketplace.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct MarketSection {
     /// Run the marketplace's timers (offers lapse, deliveries accepted, reviews published).

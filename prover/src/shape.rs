@@ -18,7 +18,7 @@ use crate::{Error, Result};
 
 /// [`CircuitShape::digest`] of the circuit at [`jejak_zk_circuits::DEFAULT_DEPTH`], hex: keys
 /// made for another circuit say so (`jejak --version` names it; a test keeps it true).
-pub const DEFAULT_CIRCUIT_SHA256: &str = "934326bedd2bf5372f74eea8e7e671b3efd16670a8fe5762af0d486aa8b507b8";
+pub const DEFAULT_CIRCUIT_SHA256: &str = "af90036f6c7486052af27980c9a852fc46c3471d6ceec7670fa5bf21029775b7";
 
 /// The R1CS of the reputation circuit at one depth.
 #[derive(Debug)]
