@@ -8,13 +8,15 @@
 //! - [`links`]: linking an account needs the worker's link token;
 //! - [`hardening`]: hostile callers: signed webhooks (bounds, rate before MAC, replays),
 //!   outgoing webhooks (internal addresses, DNS rebinding, answers kept short, fairness), failed
-//!   authentication per address, secrets at rest, redaction, metrics labels, the fan-out.
+//!   authentication per address, secrets at rest, redaction, metrics labels, the fan-out;
+//! - [`vcapi`]: the W3C VC-API endpoints, against credentials of independent implementations.
 
 mod custody;
 mod hardening;
 mod links;
 mod market;
 mod stack;
+mod vcapi;
 
 use std::sync::Arc;
 use std::time::Duration;
