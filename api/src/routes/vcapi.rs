@@ -97,6 +97,7 @@ pub(crate) struct CredentialResult {
     verified: bool,
     /// The checks made, in order (`proof`, `issuer`, `validFrom`, `validUntil`,
     /// `credentialStatus`).
+    #[schema(value_type = Vec<String>)]
     checks: Vec<&'static str>,
     /// Problems that do not make the credential fail.
     warnings: Vec<Problem>,
@@ -125,6 +126,7 @@ pub(crate) struct PresentationResult {
     /// True when the presentation and every credential it holds verified.
     verified: bool,
     /// The checks made on the presentation itself (`proof`, `holder`, `challenge`, `domain`).
+    #[schema(value_type = Vec<String>)]
     checks: Vec<&'static str>,
     /// Problems of the presentation that do not make it fail.
     warnings: Vec<Problem>,
@@ -159,16 +161,12 @@ impl IntoResponse for VcError {
             "unknown_option" => UNKNOWN_OPTION_PROVIDED,
             code => ("about:blank", code),
         };
-        let mut error = json!({"code": e.code, "message": e.message});
-        if let Some(d) = &e.details {
-            error["details"] = d.clone();
-        }
-        let body = json!({
-            "type": kind,
-            "title": title,
-            "detail": e.message,
-            "status": e.status.as_u16(),
-            "error": error,
+        let body = VerifyFailure::Request(ProblemError {
+            kind: kind.to_owned(),
+            title: title.to_owned(),
+            detail: e.message.clone(),
+            status: e.status.as_u16(),
+            error: ErrorMember { code: e.code.to_owned(), message: e.message, details: e.details },
         });
         let mut resp = (e.status, Json(body)).into_response();
         if let Some(secs) = e.retry_after {
@@ -222,8 +220,8 @@ fn read_body(body: &[u8], allowed: &[&str]) -> ApiResult<Map<String, Value>> {
 }
 
 /// `options` as an object (absent: empty) whose members are all in `allowed`.
-fn read_options(body: &mut Map<String, Value>, allowed: &[&str]) -> ApiResult<Map<String, Value>> {
-    let options = match body.remove("options") {
+fn options_of(options: Option<Value>, allowed: &[&str]) -> ApiResult<Map<String, Value>> {
+    let options = match options {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(o)) => o,
         Some(_) => return Err(invalid("options must be an object")),
@@ -522,6 +520,7 @@ pub(crate) struct IssueCredentialRequest {
     /// "JejakReputationCredential"]`, `credentialSubject.id` `urn:jejak:worker:<commitment>`,
     /// optionally `issuer` (this node's DID) and `credentialSubject.type`
     /// (`JejakReputationSummary`). The node fills every claim, `id`, validity and status.
+    #[serde(default)]
     #[schema(value_type = Object)]
     pub credential: Value,
     /// No option is known: any answers `unknown_option`.
@@ -552,12 +551,59 @@ pub(crate) struct ProblemError {
     detail: String,
     /// HTTP status.
     status: u16,
-    /// `{"code", "message", "details"?}`, as every error of the node.
-    #[schema(value_type = Object)]
-    error: Value,
+    /// The node's error, as in every error answer.
+    error: ErrorMember,
 }
 
-/// Why a credential template is not one this node issues; None when it is. The subject's worker.
+/// `{"code", "message", "details"?}`: the node's error member.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ErrorMember {
+    /// Stable code (`ERROR_CODES`).
+    code: String,
+    /// What went wrong.
+    message: String,
+    /// Structured details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    details: Option<Value>,
+}
+
+/// A 400 of the VC-API: a credential or presentation that did not verify, or a request error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub(crate) enum VerifyFailure {
+    /// The credential's result (`verified: false`) with `error.code` `credential_not_verified`.
+    Credential(FailedCredential),
+    /// The presentation's result with `error.code` `presentation_not_verified`.
+    Presentation(FailedPresentation),
+    /// A request error.
+    Request(ProblemError),
+}
+
+/// A credential that did not verify: its result and the node's error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct FailedCredential {
+    #[serde(flatten)]
+    result: CredentialResult,
+    /// `credential_not_verified`.
+    error: ErrorMember,
+}
+
+/// A presentation that did not verify: its result and the node's error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct FailedPresentation {
+    #[serde(flatten)]
+    result: PresentationResult,
+    /// `presentation_not_verified`.
+    error: ErrorMember,
+}
+
+fn not_verified(code: &str, what: &str) -> ErrorMember {
+    ErrorMember { code: code.to_owned(), message: format!("the {what} did not verify: see errors"), details: None }
+}
+
+/// The worker a credential template names, if it is one this node issues; else every reason
+/// it is not.
 fn issuable(vc: &Value, node_did: &str) -> Result<String, Vec<String>> {
     let mut why = Vec::new();
     let Value::Object(m) = vc else {
@@ -600,7 +646,7 @@ fn issuable(vc: &Value, node_did: &str) -> Result<String, Vec<String>> {
                 }
             }
             if let Some(t) = s.get("type")
-                && t != "JejakReputationSummary"
+                && t.as_str() != Some("JejakReputationSummary")
             {
                 why.push("credentialSubject.type must be JejakReputationSummary".into());
             }
@@ -637,10 +683,12 @@ pub(crate) async fn issue_credential(
 ) -> VcResult<(StatusCode, Json<IssueCredentialResponse>)> {
     let who = who?;
     require(&who, &[Role::Admin, Role::Worker], "issuing credentials")?;
-    let mut m = read_body(&body, &["credential", "options"])?;
-    read_options(&mut m, &[])?;
-    let req: IssueCredentialRequest =
-        serde_json::from_value(Value::Object(m)).map_err(|e| invalid(e.to_string()))?;
+    let m = read_body(&body, &["credential", "options"])?;
+    let req: IssueCredentialRequest = serde_json::from_value(Value::Object(m)).map_err(|e| invalid(e.to_string()))?;
+    options_of(req.options, &[])?;
+    if req.credential.is_null() {
+        return Err(invalid("credential is required").into());
+    }
     let worker = issuable(&req.credential, st.services.issuer.did()).map_err(|problems| {
         ApiError::bad_request("credential_not_issuable", problems.join("; "))
             .with_details(json!({"problems": problems}))
@@ -656,7 +704,7 @@ pub(crate) async fn issue_credential(
 pub(crate) struct VerifyCredentialRequest {
     /// A W3C VC 2.0 credential secured with an `eddsa-jcs-2022` Data Integrity proof by a
     /// `did:key`.
-    #[serde(rename = "verifiableCredential")]
+    #[serde(rename = "verifiableCredential", default)]
     #[schema(value_type = Object)]
     pub verifiable_credential: Value,
     /// `checks` (the checks to make, a subset of `proof`, `issuer`, `validFrom`, `validUntil`,
@@ -666,22 +714,6 @@ pub(crate) struct VerifyCredentialRequest {
     pub options: Option<Value>,
 }
 
-/// A failed verification: the result and the node's error.
-#[derive(Debug, Serialize)]
-struct Failed<T: Serialize> {
-    #[serde(flatten)]
-    result: T,
-    error: Value,
-}
-
-fn answer<T: Serialize>(verified: bool, result: T, code: &str, what: &str) -> Response {
-    if verified {
-        return (StatusCode::OK, Json(result)).into_response();
-    }
-    let error = json!({"code": code, "message": format!("the {what} did not verify: see errors")});
-    (StatusCode::BAD_REQUEST, Json(Failed { result, error })).into_response()
-}
-
 /// Verifies a credential (W3C VC-API).
 #[utoipa::path(post, path = "/credentials/verify", tag = "vc-api", security(("api_key" = [])),
     request_body = VerifyCredentialRequest,
@@ -689,7 +721,7 @@ fn answer<T: Serialize>(verified: bool, result: T, code: &str, what: &str) -> Re
         (status = 200, description = "Verified", body = CredentialResult),
         (status = 400, description = "Not verified: the result with `verified: false`, its `errors`, and \
             `error.code` `credential_not_verified`; or a request error (`vc_request_invalid`, `unknown_option`, \
-            `vc_document_too_complex`, `malformed_json`) as problem details", body = CredentialResult),
+            `vc_document_too_complex`, `malformed_json`) as problem details", body = VerifyFailure),
         (status = "4XX", body = ProblemError)))]
 pub(crate) async fn verify_credential(
     State(st): State<AppState>,
@@ -697,17 +729,20 @@ pub(crate) async fn verify_credential(
     body: Bytes,
 ) -> VcResult<Response> {
     who?;
-    let mut m = read_body(&body, &["verifiableCredential", "options"])?;
-    let opts =
-        credential_options(&read_options(&mut m, &["checks", "returnCredential", "returnProblemDetails", "returnResults"])?)?;
-    let Some(vc) = m.remove("verifiableCredential") else {
-        return Err(invalid("verifiableCredential is required").into());
-    };
+    let m = read_body(&body, &["verifiableCredential", "options"])?;
+    let req: VerifyCredentialRequest = serde_json::from_value(Value::Object(m)).map_err(|e| invalid(e.to_string()))?;
+    let options = options_of(req.options, &["checks", "returnCredential", "returnProblemDetails", "returnResults"])?;
+    let opts = credential_options(&options)?;
+    let vc = req.verifiable_credential;
     if !vc.is_object() {
-        return Err(invalid("verifiableCredential must be an object").into());
+        return Err(invalid("verifiableCredential is required, an object").into());
     }
     let r = verify_one(&st, &vc, &opts, OffsetDateTime::now_utc()).await?;
-    Ok(answer(r.verified, r.clone(), "credential_not_verified", "credential"))
+    if r.verified {
+        return Ok((StatusCode::OK, Json(r)).into_response());
+    }
+    let failed = FailedCredential { result: r, error: not_verified("credential_not_verified", "credential") };
+    Ok((StatusCode::BAD_REQUEST, Json(VerifyFailure::Credential(failed))).into_response())
 }
 
 /// A presentation to verify (VC-API `VerifyPresentationRequest`, or
@@ -736,7 +771,7 @@ pub(crate) struct VerifyPresentationRequest {
         (status = 200, description = "The presentation and every credential it holds verified", body = PresentationResult),
         (status = 400, description = "Not verified: the result with `verified: false` and \
             `error.code` `presentation_not_verified`; or a request error (`vc_request_invalid`, `unknown_option`, \
-            `vc_document_too_complex`, `malformed_json`) as problem details", body = PresentationResult),
+            `vc_document_too_complex`, `malformed_json`) as problem details", body = VerifyFailure),
         (status = "4XX", body = ProblemError)))]
 pub(crate) async fn verify_presentation(
     State(st): State<AppState>,
@@ -744,12 +779,14 @@ pub(crate) async fn verify_presentation(
     body: Bytes,
 ) -> VcResult<Response> {
     who?;
-    let mut m = read_body(&body, &["verifiablePresentation", "presentation", "options"])?;
-    let options = read_options(&mut m, &["challenge", "domain", "returnPresentation"])?;
+    let m = read_body(&body, &["verifiablePresentation", "presentation", "options"])?;
+    let req: VerifyPresentationRequest =
+        serde_json::from_value(Value::Object(m)).map_err(|e| invalid(e.to_string()))?;
+    let options = options_of(req.options, &["challenge", "domain", "returnPresentation"])?;
     let challenge = string_option(&options, "challenge")?;
     let domain = string_option(&options, "domain")?;
     let return_presentation = bool_option(&options, "returnPresentation")?;
-    let (vp, signed) = match (m.remove("verifiablePresentation"), m.remove("presentation")) {
+    let (vp, signed) = match (req.verifiable_presentation, req.presentation) {
         (Some(vp), None) => (vp, true),
         (None, Some(p)) => (p, false),
         _ => return Err(invalid("give one of verifiablePresentation and presentation").into()),
@@ -808,7 +845,11 @@ pub(crate) async fn verify_presentation(
         r.credential_results.push(verify_one(&st, vc, &opts, now).await?);
     }
     r.verified = r.errors.is_empty() && r.credential_results.iter().all(|c| c.verified);
-    Ok(answer(r.verified, r.clone(), "presentation_not_verified", "presentation"))
+    if r.verified {
+        return Ok((StatusCode::OK, Json(r)).into_response());
+    }
+    let failed = FailedPresentation { result: r, error: not_verified("presentation_not_verified", "presentation") };
+    Ok((StatusCode::BAD_REQUEST, Json(VerifyFailure::Presentation(failed))).into_response())
 }
 
 /// The presentation's own proof: signature, purpose, holder, challenge, domain.
