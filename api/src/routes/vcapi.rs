@@ -32,6 +32,7 @@ use time::OffsetDateTime;
 
 use crate::auth::{Principal, Role};
 use crate::body::require;
+use crate::openapi::ErrorBody;
 use crate::{ApiError, ApiResult, AppState};
 
 pub(crate) fn routes() -> axum::Router<AppState> {
@@ -675,7 +676,7 @@ fn issuable(vc: &Value, node_did: &str) -> Result<String, Vec<String>> {
             `vc_request_invalid`, `vc_document_too_complex`, `malformed_json`", body = ProblemError),
         (status = 403, description = "`forbidden`: the key's role may not issue", body = ProblemError),
         (status = 404, description = "`worker_not_found`: no published reputation for the worker (or not yours)", body = ProblemError),
-        (status = "4XX", body = ProblemError)))]
+        (status = "4XX", description = "Problem details carrying `error` (401, 403, 404); the stack's own answers (413, 429) carry `error` alone", body = ErrorBody)))]
 pub(crate) async fn issue_credential(
     State(st): State<AppState>,
     who: Result<Principal, ApiError>,
@@ -722,7 +723,7 @@ pub(crate) struct VerifyCredentialRequest {
         (status = 400, description = "Not verified: the result with `verified: false`, its `errors`, and \
             `error.code` `credential_not_verified`; or a request error (`vc_request_invalid`, `unknown_option`, \
             `vc_document_too_complex`, `malformed_json`) as problem details", body = VerifyFailure),
-        (status = "4XX", body = ProblemError)))]
+        (status = "4XX", description = "Problem details carrying `error` (401, 403, 404); the stack's own answers (413, 429) carry `error` alone", body = ErrorBody)))]
 pub(crate) async fn verify_credential(
     State(st): State<AppState>,
     who: Result<Principal, ApiError>,
@@ -772,7 +773,7 @@ pub(crate) struct VerifyPresentationRequest {
         (status = 400, description = "Not verified: the result with `verified: false` and \
             `error.code` `presentation_not_verified`; or a request error (`vc_request_invalid`, `unknown_option`, \
             `vc_document_too_complex`, `malformed_json`) as problem details", body = VerifyFailure),
-        (status = "4XX", body = ProblemError)))]
+        (status = "4XX", description = "Problem details carrying `error` (401, 403, 404); the stack's own answers (413, 429) carry `error` alone", body = ErrorBody)))]
 pub(crate) async fn verify_presentation(
     State(st): State<AppState>,
     who: Result<Principal, ApiError>,
