@@ -145,7 +145,7 @@ pub(crate) struct PresentationResult {
 }
 
 /// A VC-API request error: RFC 9457 problem details around the node's error.
-struct VcError(ApiError);
+pub(crate) struct VcError(ApiError);
 
 impl From<ApiError> for VcError {
     fn from(e: ApiError) -> Self {
@@ -177,7 +177,7 @@ impl IntoResponse for VcError {
     }
 }
 
-type VcResult<T> = Result<T, VcError>;
+pub(crate) type VcResult<T> = Result<T, VcError>;
 
 fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::bad_request("vc_request_invalid", message)
