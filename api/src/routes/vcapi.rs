@@ -155,6 +155,13 @@ impl From<ApiError> for VcError {
 
 impl IntoResponse for VcError {
     fn into_response(self) -> Response {
+        self.respond(|p| p)
+    }
+}
+
+impl VcError {
+    /// The problem details, in the answer `wrap` makes of them.
+    fn respond<T: Serialize>(self, wrap: impl FnOnce(ProblemError) -> T) -> Response {
         let e = self.0;
         let (kind, title) = match e.code {
             "malformed_json" => PARSING_ERROR,
@@ -162,7 +169,7 @@ impl IntoResponse for VcError {
             "unknown_option" => UNKNOWN_OPTION_PROVIDED,
             code => ("about:blank", code),
         };
-        let body = VerifyFailure::Request(ProblemError {
+        let body = wrap(ProblemError {
             kind: kind.to_owned(),
             title: title.to_owned(),
             detail: e.message.clone(),
@@ -569,14 +576,22 @@ pub(crate) struct ErrorMember {
     details: Option<Value>,
 }
 
-/// A 400 of the VC-API: a credential or presentation that did not verify, or a request error.
+/// A 400 of `POST /credentials/verify`: a credential that did not verify, or a request error.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
-pub(crate) enum VerifyFailure {
+pub(crate) enum CredentialFailure {
     /// The credential's result (`verified: false`) with `error.code` `credential_not_verified`.
-    Credential(FailedCredential),
+    NotVerified(FailedCredential),
+    /// A request error.
+    Request(ProblemError),
+}
+
+/// A 400 of `POST /presentations/verify`: a presentation that did not verify, or a request error.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub(crate) enum PresentationFailure {
     /// The presentation's result with `error.code` `presentation_not_verified`.
-    Presentation(FailedPresentation),
+    NotVerified(FailedPresentation),
     /// A request error.
     Request(ProblemError),
 }
@@ -722,15 +737,19 @@ pub(crate) struct VerifyCredentialRequest {
         (status = 200, description = "Verified", body = CredentialResult),
         (status = 400, description = "Not verified: the result with `verified: false`, its `errors`, and \
             `error.code` `credential_not_verified`; or a request error (`vc_request_invalid`, `unknown_option`, \
-            `vc_document_too_complex`, `malformed_json`) as problem details", body = VerifyFailure),
+            `vc_document_too_complex`, `malformed_json`) as problem details", body = CredentialFailure),
         (status = "4XX", description = "Problem details carrying `error` (401, 403, 404); the stack's own answers (413, 429) carry `error` alone", body = ErrorBody)))]
 pub(crate) async fn verify_credential(
     State(st): State<AppState>,
     who: Result<Principal, ApiError>,
     body: Bytes,
-) -> VcResult<Response> {
+) -> Response {
+    verify_credential_answer(&st, who, &body).await.unwrap_or_else(|e| e.respond(CredentialFailure::Request))
+}
+
+async fn verify_credential_answer(st: &AppState, who: Result<Principal, ApiError>, body: &[u8]) -> VcResult<Response> {
     who?;
-    let m = read_body(&body, &["verifiableCredential", "options"])?;
+    let m = read_body(body, &["verifiableCredential", "options"])?;
     let req: VerifyCredentialRequest = serde_json::from_value(Value::Object(m)).map_err(|e| invalid(e.to_string()))?;
     let options = options_of(req.options, &["checks", "returnCredential", "returnProblemDetails", "returnResults"])?;
     let opts = credential_options(&options)?;
@@ -738,12 +757,12 @@ pub(crate) async fn verify_credential(
     if !vc.is_object() {
         return Err(invalid("verifiableCredential is required, an object").into());
     }
-    let r = verify_one(&st, &vc, &opts, OffsetDateTime::now_utc()).await?;
+    let r = verify_one(st, &vc, &opts, OffsetDateTime::now_utc()).await?;
     if r.verified {
         return Ok((StatusCode::OK, Json(r)).into_response());
     }
     let failed = FailedCredential { result: r, error: not_verified("credential_not_verified", "credential") };
-    Ok((StatusCode::BAD_REQUEST, Json(VerifyFailure::Credential(failed))).into_response())
+    Ok((StatusCode::BAD_REQUEST, Json(CredentialFailure::NotVerified(failed))).into_response())
 }
 
 /// A presentation to verify (VC-API `VerifyPresentationRequest`, or
@@ -772,15 +791,19 @@ pub(crate) struct VerifyPresentationRequest {
         (status = 200, description = "The presentation and every credential it holds verified", body = PresentationResult),
         (status = 400, description = "Not verified: the result with `verified: false` and \
             `error.code` `presentation_not_verified`; or a request error (`vc_request_invalid`, `unknown_option`, \
-            `vc_document_too_complex`, `malformed_json`) as problem details", body = VerifyFailure),
+            `vc_document_too_complex`, `malformed_json`) as problem details", body = PresentationFailure),
         (status = "4XX", description = "Problem details carrying `error` (401, 403, 404); the stack's own answers (413, 429) carry `error` alone", body = ErrorBody)))]
 pub(crate) async fn verify_presentation(
     State(st): State<AppState>,
     who: Result<Principal, ApiError>,
     body: Bytes,
-) -> VcResult<Response> {
+) -> Response {
+    verify_presentation_answer(&st, who, &body).await.unwrap_or_else(|e| e.respond(PresentationFailure::Request))
+}
+
+async fn verify_presentation_answer(st: &AppState, who: Result<Principal, ApiError>, body: &[u8]) -> VcResult<Response> {
     who?;
-    let m = read_body(&body, &["verifiablePresentation", "presentation", "options"])?;
+    let m = read_body(body, &["verifiablePresentation", "presentation", "options"])?;
     let req: VerifyPresentationRequest =
         serde_json::from_value(Value::Object(m)).map_err(|e| invalid(e.to_string()))?;
     let options = options_of(req.options, &["challenge", "domain", "returnPresentation"])?;
@@ -843,14 +866,14 @@ pub(crate) async fn verify_presentation(
     let now = OffsetDateTime::now_utc();
     let opts = CredentialOptions::default();
     for vc in &held {
-        r.credential_results.push(verify_one(&st, vc, &opts, now).await?);
+        r.credential_results.push(verify_one(st, vc, &opts, now).await?);
     }
     r.verified = r.errors.is_empty() && r.credential_results.iter().all(|c| c.verified);
     if r.verified {
         return Ok((StatusCode::OK, Json(r)).into_response());
     }
     let failed = FailedPresentation { result: r, error: not_verified("presentation_not_verified", "presentation") };
-    Ok((StatusCode::BAD_REQUEST, Json(VerifyFailure::Presentation(failed))).into_response())
+    Ok((StatusCode::BAD_REQUEST, Json(PresentationFailure::NotVerified(failed))).into_response())
 }
 
 /// The presentation's own proof: signature, purpose, holder, challenge, domain.
