@@ -101,8 +101,7 @@ pub(crate) async fn issue_reputation(
     let now = OffsetDateTime::now_utc();
     let valid_until = now + issuer.validity;
     let id = format!("urn:uuid:{}", uuid::Uuid::now_v7().hyphenated());
-    let seq =
-        db::insert(&mut c, &id, worker, row.epoch, now.unix_timestamp(), valid_until.unix_timestamp()).await?;
+    let seq = db::insert(&mut c, &id, worker, row.epoch, now.unix_timestamp(), valid_until.unix_timestamp()).await?;
     let (list, index) = Issuer::position(seq);
     let summary = ReputationSummary {
         worker: worker.to_owned(),

@@ -337,7 +337,12 @@ fn credential_options(options: &Map<String, Value>) -> ApiResult<CredentialOptio
 }
 
 /// Verifies one credential at `now`: its shape, then the checks `opts` names.
-async fn verify_one(st: &AppState, vc: &Value, opts: &CredentialOptions, now: OffsetDateTime) -> ApiResult<CredentialResult> {
+async fn verify_one(
+    st: &AppState,
+    vc: &Value,
+    opts: &CredentialOptions,
+    now: OffsetDateTime,
+) -> ApiResult<CredentialResult> {
     let mut r = CredentialResult {
         verified: false,
         checks: Vec::new(),
@@ -509,7 +514,11 @@ async fn verify_one(st: &AppState, vc: &Value, opts: &CredentialOptions, now: Of
     Ok(finish_credential(r, results, opts))
 }
 
-fn finish_credential(mut r: CredentialResult, results: Map<String, Value>, opts: &CredentialOptions) -> CredentialResult {
+fn finish_credential(
+    mut r: CredentialResult,
+    results: Map<String, Value>,
+    opts: &CredentialOptions,
+) -> CredentialResult {
     r.verified = r.errors.is_empty();
     if opts.return_problem_details {
         r.problem_details = Some(r.errors.iter().chain(&r.warnings).cloned().collect());
@@ -640,13 +649,16 @@ fn issuable(vc: &Value, node_did: &str) -> Result<String, Vec<String>> {
     if !context_only_v2 {
         why.push(format!("@context must be [\"{VC_CONTEXT_V2}\"]"));
     }
-    let types: Option<Vec<&str>> = m.get("type").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect());
+    let types: Option<Vec<&str>> =
+        m.get("type").and_then(Value::as_array).map(|a| a.iter().filter_map(Value::as_str).collect());
     let type_ok = types.as_ref().is_some_and(|t| {
         let n = m.get("type").and_then(Value::as_array).map_or(0, Vec::len);
         n == 2 && t.len() == 2 && t.contains(&"VerifiableCredential") && t.contains(&REPUTATION_TYPE)
     });
     if !type_ok {
-        why.push(format!("type must be [\"VerifiableCredential\", \"{REPUTATION_TYPE}\"]: the one credential this node issues"));
+        why.push(format!(
+            "type must be [\"VerifiableCredential\", \"{REPUTATION_TYPE}\"]: the one credential this node issues"
+        ));
     }
     if let Some(i) = m.get("issuer")
         && id_of(Some(i)) != Some(node_did)
@@ -801,7 +813,11 @@ pub(crate) async fn verify_presentation(
     verify_presentation_answer(&st, who, &body).await.unwrap_or_else(|e| e.respond(PresentationFailure::Request))
 }
 
-async fn verify_presentation_answer(st: &AppState, who: Result<Principal, ApiError>, body: &[u8]) -> VcResult<Response> {
+async fn verify_presentation_answer(
+    st: &AppState,
+    who: Result<Principal, ApiError>,
+    body: &[u8],
+) -> VcResult<Response> {
     who?;
     let m = read_body(body, &["verifiablePresentation", "presentation", "options"])?;
     let req: VerifyPresentationRequest =
@@ -845,7 +861,11 @@ async fn verify_presentation_answer(st: &AppState, who: Result<Principal, ApiErr
              VerifiablePresentation",
         ));
     } else if vp.get("holder").is_some() && r.holder.is_none() {
-        r.errors.push(problem(MALFORMED_VALUE_ERROR, "malformed_presentation", "holder must be a URL or an object with a URL id"));
+        r.errors.push(problem(
+            MALFORMED_VALUE_ERROR,
+            "malformed_presentation",
+            "holder must be a URL or an object with a URL id",
+        ));
     } else if signed {
         presentation_proof(&vp, &mut r, challenge.as_deref(), domain.as_deref());
     } else {
@@ -859,7 +879,11 @@ async fn verify_presentation_answer(st: &AppState, who: Result<Principal, ApiErr
         {
             if given.is_some() {
                 let code = if name == "challenge" { "challenge_mismatch" } else { "domain_mismatch" };
-                r.errors.push(problem(t, code, format!("options.{name} given, but an unsigned presentation carries none")));
+                r.errors.push(problem(
+                    t,
+                    code,
+                    format!("options.{name} given, but an unsigned presentation carries none"),
+                ));
             }
         }
     }
@@ -890,7 +914,11 @@ fn presentation_proof(vp: &Value, r: &mut PresentationResult, challenge: Option<
         }
         Ok(p) => Some(p),
         Err(ProofError::Missing) => {
-            r.errors.push(problem(PROOF_VERIFICATION_ERROR, "proof_missing", "the presentation has no single proof object"));
+            r.errors.push(problem(
+                PROOF_VERIFICATION_ERROR,
+                "proof_missing",
+                "the presentation has no single proof object",
+            ));
             None
         }
         Err(e) => {

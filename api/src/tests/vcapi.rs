@@ -37,7 +37,12 @@ async fn post_json(api: &TestApi, path: &str, token: &str, body: &Value) -> (Sta
 
 /// The stable codes of an answer's errors.
 fn codes(v: &Value) -> Vec<&str> {
-    v["errors"].as_array().unwrap_or_else(|| panic!("no errors in {v}")).iter().map(|e| e["code"].as_str().unwrap()).collect()
+    v["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no errors in {v}"))
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect()
 }
 
 /// A VC-API request error: problem details with the node's code.
