@@ -410,6 +410,13 @@ async fn verify_one(
     }
 
     // The issuer: the proof's key is the issuer's, and jejak's own type is only this node's.
+    if opts.checks.contains(&"issuer") && !opts.checks.contains(&"proof") {
+        r.errors.push(problem(
+            CRYPTOGRAPHIC_SECURITY_ERROR,
+            "issuer_mismatch",
+            "the issuer is bound to a key only behind a verified proof: add proof to options.checks",
+        ));
+    }
     if opts.checks.contains(&"issuer") && proof_ok {
         r.checks.push("issuer");
         if controller.as_deref() != Some(issuer.as_str()) {

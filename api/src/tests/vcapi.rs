@@ -276,6 +276,17 @@ jejak_store::both_backends! {
         let (s, b) = verify(w3c.clone(), json!({})).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
         assert_eq!(codes(&b), ["issuer_mismatch"]);
+        // Checks that need the proof are not skipped silently when the proof is not asked for.
+        for only in ["issuer", "credentialStatus"] {
+            let vc = if only == "issuer" { w3c.clone() } else { testdata("vc-jcs-digitalbazaar.json")["credential"].clone() };
+            let mut vc = vc;
+            if only == "credentialStatus" {
+                vc["credentialStatus"] = json!({"type": "BitstringStatusListEntry", "statusPurpose": "revocation",
+                    "statusListIndex": "1", "statusListCredential": "https://elsewhere.example/status/1"});
+            }
+            let (s, b) = verify(vc, json!({"checks": [only]})).await;
+            assert_eq!(s, StatusCode::BAD_REQUEST, "{only}: {b}");
+        }
         let mut paths = Vec::new();
         leaves(&w3c, String::new(), &mut paths);
         for path in &paths {
