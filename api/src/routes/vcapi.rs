@@ -66,6 +66,8 @@ const INVALID_CHALLENGE_ERROR: (&str, &str) =
 const INVALID_DOMAIN_ERROR: (&str, &str) = ("https://w3id.org/security#INVALID_DOMAIN_ERROR", "INVALID_DOMAIN_ERROR");
 const STATUS_RETRIEVAL_ERROR: (&str, &str) =
     ("https://www.w3.org/ns/credentials/status-list#STATUS_RETRIEVAL_ERROR", "STATUS_RETRIEVAL_ERROR");
+/// No specification names a problem for a credential whose status bit says revoked: jejak's own.
+const REVOKED: (&str, &str) = ("urn:jejak:problem:revoked", "CREDENTIAL_REVOKED");
 const UNKNOWN_OPTION_PROVIDED: (&str, &str) =
     ("https://www.w3.org/TR/vcalm#UNKNOWN_OPTION_PROVIDED", "UNKNOWN_OPTION_PROVIDED");
 
@@ -282,7 +284,7 @@ fn context_ok(v: &Value) -> bool {
     }
 }
 
-/// The proof of `doc`'s members, as given (for `results`).
+/// `doc`'s proof as given: the `input` of its entry in `results`.
 fn proof_input(doc: &Value) -> Value {
     doc.get("proof").cloned().unwrap_or(Value::Null)
 }
@@ -485,7 +487,7 @@ async fn verify_one(
                     StatusAnswer::Active => true,
                     StatusAnswer::Revoked => {
                         r.errors.push(problem(
-                            STATUS_RETRIEVAL_ERROR,
+                            REVOKED,
                             "revoked",
                             format!("revoked ({}#{})", entry.list_url, entry.index),
                         ));

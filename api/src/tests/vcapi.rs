@@ -250,6 +250,7 @@ jejak_store::both_backends! {
         let (s, b) = post_json(&api, "/credentials/verify", &platform, &json!({"verifiableCredential": vc})).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
         assert_eq!(codes(&b), ["revoked"]);
+        assert_eq!(b["errors"][0]["type"], "urn:jejak:problem:revoked");
         let (s, b) = post_json(&api, "/presentations/verify", &platform, &json!({"presentation": vp})).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
         assert_eq!(codes(&b["credentialResults"][0]), ["revoked"]);
