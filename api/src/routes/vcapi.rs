@@ -538,6 +538,29 @@ fn finish_credential(
     r
 }
 
+/// The credential and presentation Digital Bazaar's libraries made (`testdata/`), the examples
+/// of the document.
+fn independent_vector() -> Value {
+    serde_json::from_str(include_str!("../../../testdata/vc-jcs-digitalbazaar.json")).unwrap_or(Value::Null)
+}
+
+fn issue_example() -> Value {
+    json!({"credential": {
+        "@context": [VC_CONTEXT_V2],
+        "type": ["VerifiableCredential", REPUTATION_TYPE],
+        "credentialSubject": {"id": "urn:jejak:worker:12345"},
+    }})
+}
+
+fn verify_credential_example() -> Value {
+    json!({"verifiableCredential": independent_vector()["credential"], "options": {"returnResults": true}})
+}
+
+fn verify_presentation_example() -> Value {
+    let v = independent_vector();
+    json!({"verifiablePresentation": v["presentation"], "options": {"challenge": v["challenge"], "domain": v["domain"]}})
+}
+
 /// A credential to issue (VC-API `IssueCredentialRequest`).
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub(crate) struct IssueCredentialRequest {
@@ -705,7 +728,7 @@ fn issuable(vc: &Value, node_did: &str) -> Result<String, Vec<String>> {
 
 /// Issues a jejak reputation credential (W3C VC-API).
 #[utoipa::path(post, path = "/credentials/issue", tag = "vc-api", security(("api_key" = [])),
-    request_body = IssueCredentialRequest,
+    request_body(content = IssueCredentialRequest, example = issue_example),
     responses(
         (status = 201, description = "Issued", body = IssueCredentialResponse),
         (status = 400, description = "`credential_not_issuable` (details.problems), `unknown_option`, \
@@ -753,7 +776,7 @@ pub(crate) struct VerifyCredentialRequest {
 
 /// Verifies a credential (W3C VC-API).
 #[utoipa::path(post, path = "/credentials/verify", tag = "vc-api", security(("api_key" = [])),
-    request_body = VerifyCredentialRequest,
+    request_body(content = VerifyCredentialRequest, example = verify_credential_example),
     responses(
         (status = 200, description = "Verified", body = CredentialResult),
         (status = 400, description = "Not verified: the result with `verified: false`, its `errors`, and \
@@ -807,7 +830,7 @@ pub(crate) struct VerifyPresentationRequest {
 
 /// Verifies a presentation and every credential it holds (W3C VC-API).
 #[utoipa::path(post, path = "/presentations/verify", tag = "vc-api", security(("api_key" = [])),
-    request_body = VerifyPresentationRequest,
+    request_body(content = VerifyPresentationRequest, example = verify_presentation_example),
     responses(
         (status = 200, description = "The presentation and every credential it holds verified", body = PresentationResult),
         (status = 400, description = "Not verified: the result with `verified: false` and \
