@@ -5,7 +5,7 @@ FORGE := node_modules/.bin/forge
 CARGO ?= cargo
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help deps dev test test-contracts test-rust slither fmt lint gen check-gen check-deploy bench bench-indexer bench-api pr
+.PHONY: help deps dev vc-vectors test test-contracts test-rust slither fmt lint gen check-gen check-deploy bench bench-indexer bench-api pr
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ check-gen: deps ## Fail when committed generated files differ from a fresh gener
 
 check-deploy: ## The operations kit: promtool check and unit tests of the alert rules, systemd-analyze verify of the unit
 	scripts/check-deploy
+
+vc-vectors: deps ## Remake testdata/vc-jcs-digitalbazaar.json with Digital Bazaar's JavaScript VC libraries (same bytes: fixed keys and times)
+	node scripts/vc-jcs-vectors.mjs
 
 bench: deps ## Benchmarks (see BENCHMARKS.md)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -27,7 +27,8 @@
 //! Verification: `POST /v1/verify/proof`, `POST /v1/verify/credential`,
 //! `POST /v1/verify/receipt`; credentials: `POST /v1/credentials`, `GET /v1/credentials`,
 //! `POST /v1/credentials/{id}/revoke`, `GET /v1/credentials/status/{list}`,
-//! `GET /v1/credentials/issuer`; keys: `POST|GET /v1/keys`, `POST /v1/keys/{id}/revoke`;
+//! `GET /v1/credentials/issuer`; the W3C VC-API: `POST /credentials/issue`,
+//! `POST /credentials/verify`, `POST /presentations/verify`; keys: `POST|GET /v1/keys`, `POST /v1/keys/{id}/revoke`;
 //! webhooks: `POST /v1/webhooks/events` (signed), `POST /v1/platforms/{id}/webhook-secret`,
 //! `POST|GET /v1/webhooks/subscriptions`, `DELETE /v1/webhooks/subscriptions/{id}`,
 //! `GET /v1/webhooks/deliveries`, `POST /v1/webhooks/deliveries/{id}/replay`; history:
@@ -281,6 +282,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::keys::routes())
         .merge(routes::verify::routes())
         .merge(routes::credentials::routes())
+        .merge(routes::vcapi::routes())
         .merge(routes::webhooks::routes())
         .merge(routes::custody::routes())
         .merge(routes::market::routes())

@@ -14,8 +14,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::ERROR_CODES;
 use crate::routes::{
-    attestations, credentials, custody, events, evidence, gateway, keys, market, status, tasks, verify, webhooks,
-    workers,
+    attestations, credentials, custody, events, evidence, gateway, keys, market, status, tasks, vcapi, verify,
+    webhooks, workers,
 };
 
 /// A gig as posted. Amounts are integers in minor units of `currency`.
@@ -557,6 +557,7 @@ impl Modify for Security {
         keys::create_key, keys::list_keys, keys::revoke_key,
         verify::proof_consumed, verify::verify_proof, verify::verify_credential, verify::verify_receipt,
         credentials::issue, credentials::list, credentials::revoke, credentials::status_list, credentials::issuer,
+        vcapi::issue_credential, vcapi::verify_credential, vcapi::verify_presentation,
         webhooks::rotate_secret, webhooks::subscribe, webhooks::list_subscriptions, webhooks::unsubscribe,
         webhooks::list_deliveries, webhooks::replay,
         market::post_gig, market::search_gigs, market::get_gig, market::get_history, market::act,
@@ -569,6 +570,7 @@ impl Modify for Security {
         (name = "evidence", description = "Proof of reality"),
         (name = "verify", description = "Verification of proofs, credentials and receipts"),
         (name = "credentials", description = "W3C Verifiable Credentials issued by the node"),
+        (name = "vc-api", description = "The W3C VC-API issuer and verifier endpoints (eddsa-jcs-2022, did:key)"),
         (name = "webhooks", description = "Incoming secrets and outgoing subscriptions"),
         (name = "market", description = "The marketplace: gigs, proposals, contracts, delivery, disputes, reviews"),
         (name = "keys", description = "API keys (admin)"),

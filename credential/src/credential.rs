@@ -226,6 +226,12 @@ fn parse_time(v: &Value) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(v.as_str()?, &Rfc3339).ok().map(in_utc)
 }
 
+/// A date-time member (`validFrom`, `validUntil`) as a time in UTC; None when it is not an
+/// RFC 3339 date-time. Times past the calendar in UTC are clamped as [`datetime`] explains.
+pub fn read_datetime(v: &Value) -> Option<OffsetDateTime> {
+    parse_time(v)
+}
+
 /// The `credentialStatus` member as found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum StatusField {

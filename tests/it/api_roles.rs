@@ -84,6 +84,12 @@ on_both_databases! {
         let (s, b) = node.call("POST", "/v1/credentials", Some(&admin), Some(&json!({"worker": worker_id}))).await;
         assert_eq!(s, 201, "{b}");
         let credential = b["id"].as_str().unwrap().to_owned();
+        let vc = b["credential"].clone();
+        let vc_template = json!({"@context": ["https://www.w3.org/ns/credentials/v2"],
+            "type": ["VerifiableCredential", "JejakReputationCredential"],
+            "credentialSubject": {"id": format!("urn:jejak:worker:{worker_id}")}});
+        let unsigned_vp = json!({"@context": ["https://www.w3.org/ns/credentials/v2"], "type": "VerifiablePresentation",
+            "verifiableCredential": [vc.clone()]});
         let cid = node.node.blockstore.put(b"a public document").await.unwrap().to_string();
         let (s, b) = node.call("POST", "/v1/keys", Some(&admin), Some(&json!({"role": "auditor", "label": "doomed"}))).await;
         assert_eq!(s, 201, "{b}");
@@ -135,6 +141,10 @@ on_both_databases! {
             row("POST", "/v1/verify/credential", "/v1/verify/credential", Some(json!({"credential": {}})), [401, ok, ok, ok, ok]),
             row("POST", "/v1/verify/receipt", "/v1/verify/receipt", Some(json!({"receipt": receipt})), [401, ok, ok, ok, ok]),
             row("GET", "/v1/proofs/consumed/{nullifier}", "/v1/proofs/consumed/1", None, [401, ok, ok, ok, ok]),
+            // The W3C VC-API: issuing as POST /v1/credentials, verifying for every key.
+            row("POST", "/credentials/issue", "/credentials/issue", Some(json!({"credential": vc_template})), [401, 201, 403, 201, 403]),
+            row("POST", "/credentials/verify", "/credentials/verify", Some(json!({"verifiableCredential": vc})), [401, ok, ok, ok, ok]),
+            row("POST", "/presentations/verify", "/presentations/verify", Some(json!({"presentation": unsigned_vp})), [401, ok, ok, ok, ok]),
             // Node-held identities (this node has no proving key: the worker and admins get 503,
             // everyone else the answer a missing worker gets).
             row("POST", "/v1/identities", "/v1/identities", Some(json!({"label": "matrix"})), [401, 201, 201, 403, 403]),

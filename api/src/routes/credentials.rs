@@ -71,9 +71,23 @@ pub(crate) async fn issue(
     let req: IssueRequest = parse(&body)?;
     let commitment = jejak_core::event::parse_field_element(&req.worker)
         .map_err(|e| ApiError::unprocessable("invalid_request", format!("worker: an identity commitment: {e}")))?;
+    let (id, credential) = issue_reputation(&st, &who, &req.worker, commitment).await?;
+    Ok((StatusCode::CREATED, Json(IssuedCredential { id, credential })))
+}
+
+/// Issues the reputation credential of `worker` (its identity commitment, parsed) in its latest
+/// published epoch, for a caller already allowed to issue: an admin, or the worker's own key
+/// (another worker's answers `worker_not_found`, as a worker without a published epoch does).
+/// The one issuing path of `POST /v1/credentials` and `POST /credentials/issue`.
+pub(crate) async fn issue_reputation(
+    st: &AppState,
+    who: &Principal,
+    worker: &str,
+    commitment: alloy_primitives::U256,
+) -> ApiResult<(String, Value)> {
     let not_found =
-        || ApiError::not_found("worker_not_found", format!("no published reputation for worker `{}`", req.worker));
-    if who.role == Role::Worker && who.worker_id.as_deref() != Some(req.worker.as_str()) {
+        || ApiError::not_found("worker_not_found", format!("no published reputation for worker `{worker}`"));
+    if who.role == Role::Worker && who.worker_id.as_deref() != Some(worker) {
         return Err(not_found());
     }
     let chain_id = st.chain_id as i64;
@@ -87,11 +101,10 @@ pub(crate) async fn issue(
     let now = OffsetDateTime::now_utc();
     let valid_until = now + issuer.validity;
     let id = format!("urn:uuid:{}", uuid::Uuid::now_v7().hyphenated());
-    let seq =
-        db::insert(&mut c, &id, &req.worker, row.epoch, now.unix_timestamp(), valid_until.unix_timestamp()).await?;
+    let seq = db::insert(&mut c, &id, worker, row.epoch, now.unix_timestamp(), valid_until.unix_timestamp()).await?;
     let (list, index) = Issuer::position(seq);
     let summary = ReputationSummary {
-        worker: req.worker.clone(),
+        worker: worker.to_owned(),
         chain_id: st.chain_id,
         epoch: row.epoch,
         as_of: epoch.as_of,
@@ -110,7 +123,7 @@ pub(crate) async fn issue(
     };
     let credential = reputation_credential(&summary, &issuance, issuer.key()).map_err(ApiError::internal)?;
     tracing::info!(target: "jejak::api", by = %who.key_id, credential = %id, epoch = row.epoch, "credential issued");
-    Ok((StatusCode::CREATED, Json(IssuedCredential { id, credential })))
+    Ok((id, credential))
 }
 
 /// An issued credential as listed.

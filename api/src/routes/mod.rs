@@ -10,6 +10,7 @@ pub(crate) mod keys;
 pub(crate) mod market;
 pub(crate) mod status;
 pub(crate) mod tasks;
+pub(crate) mod vcapi;
 pub(crate) mod verify;
 pub(crate) mod webhooks;
 pub(crate) mod workers;

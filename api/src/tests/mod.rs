@@ -10,7 +10,8 @@
 //!   outgoing webhooks (internal addresses, DNS rebinding, answers kept short, fairness), failed
 //!   authentication per address, secrets at rest, redaction, metrics labels, the fan-out;
 //! - [`operations`]: the database pool in the metrics, and the alert rules and dashboard of
-//!   `deploy/` naming only metrics the node exports.
+//!   `deploy/` naming only metrics the node exports;
+//! - [`vcapi`]: the W3C VC-API endpoints, against credentials of independent implementations.
 
 mod custody;
 mod hardening;
@@ -18,6 +19,7 @@ mod links;
 mod market;
 mod operations;
 mod stack;
+mod vcapi;
 
 use std::sync::Arc;
 use std::time::Duration;
