@@ -11,6 +11,7 @@
 //!   authentication per address, secrets at rest, redaction, metrics labels, the fan-out.
 
 mod custody;
+mod explorer;
 mod hardening;
 mod links;
 mod market;

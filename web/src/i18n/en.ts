@@ -111,6 +111,7 @@ export const en = {
   'check.outcome.passed': 'Passed',
   'check.outcome.failed': 'Failed',
   'check.outcome.skipped': 'Not checked',
+  'check.anchor_note': 'The anchor check trusts this node’s index of the chain. To check against the chain itself, use jejak evidence verify or a block explorer.',
   'check.computed': 'Computed',
   'check.claimed': 'In the receipt',
   'check.id.event_digest': 'Event digest (SHA-256 of the canonical event)',

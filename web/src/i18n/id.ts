@@ -112,6 +112,7 @@ export const id: Record<Key, string> = {
   'check.outcome.passed': 'Lolos',
   'check.outcome.failed': 'Gagal',
   'check.outcome.skipped': 'Tidak diperiksa',
+  'check.anchor_note': 'Pemeriksaan jangkar memercayai indeks rantai milik node ini. Untuk memeriksa langsung ke rantai, gunakan jejak evidence verify atau penjelajah blok.',
   'check.computed': 'Dihitung',
   'check.claimed': 'Di tanda terima',
   'check.id.event_digest': 'Digest peristiwa (SHA-256 dari peristiwa kanonis)',

@@ -172,6 +172,7 @@ export function CheckPage() {
                 </li>
               ))}
             </ul>
+            <p class="hint">{t('check.anchor_note')}</p>
           </>
         )}
       </section>
