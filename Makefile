@@ -5,7 +5,7 @@ FORGE := node_modules/.bin/forge
 CARGO ?= cargo
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: help deps dev vc-vectors test test-contracts test-rust slither fmt lint gen check-gen check-deploy bench bench-indexer bench-api pr
+.PHONY: help deps dev vc-vectors test test-contracts test-rust test-web slither fmt lint gen check-gen check-deploy bench bench-indexer bench-api pr
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -14,12 +14,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-deps: node_modules/.installed ## Install the pinned toolchain (Foundry, solc, OpenZeppelin, snarkjs) from npm
+deps: node_modules/.installed ## Install the pinned toolchain (Foundry, solc, OpenZeppelin, snarkjs; Vite, TypeScript, Preact, playwright-core, axe-core) from npm
 
 dev: deps ## Run jejak locally: anvil, contracts, a demo platform, the node and a demo workload
 	$(CARGO) run -p jejak-node --bin jejak -- dev
 
-test: deps lint check-gen check-deploy slither test-contracts test-rust ## Everything CI runs: lint, generated files, the operations kit, static analysis, forge tests, cargo tests (SQLite and PostgreSQL)
+test: deps lint check-gen check-deploy slither test-contracts test-web test-rust ## Everything CI runs: lint, generated files, the operations kit, static analysis, forge tests, the web app's unit tests, cargo tests (SQLite and PostgreSQL, the browser tests in Chromium)
 
 test-contracts: deps ## Foundry tests and the gas snapshot check
 	$(FORGE) build
@@ -29,8 +29,13 @@ test-contracts: deps ## Foundry tests and the gas snapshot check
 slither: deps ## Static analysis of the contracts (slither from PyPI, in .venv-slither); fails on any untriaged finding
 	scripts/slither
 
-test-rust: deps ## Every Rust test, on SQLite and on PostgreSQL at DATABASE_URL
+test-web: deps ## The web app's unit tests (receipt checker against testdata/, both languages complete) under node --test
+	node_modules/.bin/tsc -p web/tsconfig.test.json
+	node --test web/test/checker.test.js web/test/i18n.test.js
+
+test-rust: deps ## Every Rust test, on SQLite and on PostgreSQL at DATABASE_URL (the browser tests install Debian's chromium if missing)
 	scripts/ensure-postgres
+	scripts/ensure-chromium
 	$(CARGO) nextest run --workspace --no-fail-fast
 	$(CARGO) test --workspace --doc
 
@@ -43,7 +48,8 @@ lint: deps ## cargo fmt --check, clippy -D warnings, forge fmt --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(FORGE) fmt --check
 
-gen: deps ## Regenerate committed files: contract ABIs for the bindings, the OpenAPI document, the Groth16 verifier, the configuration reference
+gen: deps ## Regenerate committed files: contract ABIs for the bindings, the OpenAPI document, the Groth16 verifier, the configuration reference, the built web app
+	scripts/web-build
 	$(CARGO) run -q -p jejak-prover --bin jejak-zk-gen
 	python3 scripts/gen-bindings.py
 	$(CARGO) run -q -p jejak-api --bin jejak-openapi -- --write
@@ -51,6 +57,7 @@ gen: deps ## Regenerate committed files: contract ABIs for the bindings, the Ope
 
 check-gen: deps ## Fail when committed generated files differ from a fresh generation
 	python3 scripts/gen-bindings.py --check
+	scripts/web-build --check
 	$(CARGO) run -q -p jejak-api --bin jejak-openapi -- --check
 	$(CARGO) run -q -p jejak-prover --bin jejak-zk-gen -- --check
 	$(CARGO) run -q -p jejak-node --bin jejak -- config reference | diff -u docs/configuration.md - \

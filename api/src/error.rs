@@ -167,6 +167,9 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("subscription_not_found", 404, "no such webhook subscription (or not yours)"),
     ("delivery_not_found", 404, "no such webhook delivery (or not yours)"),
     ("gig_not_found", 404, "no such marketplace gig (or not yours to see)"),
+    ("platform_not_found", 404, "no such platform on this chain"),
+    ("batch_not_found", 404, "no such anchored batch on this chain"),
+    ("epoch_not_found", 404, "no root published for this epoch"),
     ("method_not_allowed", 405, "the route does not take this method"),
     ("request_timeout", 408, "the request took longer than the API's timeout"),
     ("event_id_conflict", 409, "an event_id was already used for a different event"),
@@ -187,6 +190,7 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("evidence_too_large", 413, "an evidence file is over its limit"),
     ("unsupported_media_type", 415, "the body's Content-Type is not accepted"),
     ("invalid_request", 422, "the body or parameters do not have the documented shape"),
+    ("invalid_search", 422, "the search is not a transaction hash, root, id or CID"),
     ("invalid_event", 422, "an event failed validation; nothing was stored"),
     (
         "link_token_invalid",

@@ -47,6 +47,7 @@ mod routes;
 pub mod services;
 #[cfg(test)]
 mod tests;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -286,7 +287,8 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::webhooks::routes())
         .merge(routes::custody::routes())
         .merge(routes::market::routes())
-        .fallback(routes::status::not_found)
+        .merge(routes::explorer::routes())
+        .fallback(web::serve)
         .layer(tower_http::limit::RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

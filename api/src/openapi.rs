@@ -14,8 +14,8 @@ use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::ERROR_CODES;
 use crate::routes::{
-    attestations, credentials, custody, events, evidence, gateway, keys, market, status, tasks, vcapi, verify,
-    webhooks, workers,
+    attestations, credentials, custody, events, evidence, explorer, gateway, keys, market, status, tasks, vcapi,
+    verify, webhooks, workers,
 };
 
 /// A gig as posted. Amounts are integers in minor units of `currency`.
@@ -561,6 +561,8 @@ impl Modify for Security {
         webhooks::rotate_secret, webhooks::subscribe, webhooks::list_subscriptions, webhooks::unsubscribe,
         webhooks::list_deliveries, webhooks::replay,
         market::post_gig, market::search_gigs, market::get_gig, market::get_history, market::act,
+        explorer::summary, explorer::platforms, explorer::platform, explorer::batches, explorer::batch,
+        explorer::epochs, explorer::epoch, explorer::evidence, explorer::search, explorer::session,
     ),
     tags(
         (name = "events", description = "Work events from platforms"),
@@ -574,6 +576,7 @@ impl Modify for Security {
         (name = "webhooks", description = "Incoming secrets and outgoing subscriptions"),
         (name = "market", description = "The marketplace: gigs, proposals, contracts, delivery, disputes, reviews"),
         (name = "keys", description = "API keys (admin)"),
+        (name = "explorer", description = "Public chain facts for the explorer: platforms, batches, epochs, evidence anchors, search"),
         (name = "ipfs", description = "IPFS trustless gateway"),
         (name = "operations", description = "Health, readiness, metrics, the document itself"),
     )

@@ -72,6 +72,9 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
     cfg.operator.private_key = Some(key.to_string());
     cfg.indexer.confirmation_depth = 2;
     cfg.batcher.interval_secs = 2;
+    // One-minute epochs: the explorer shows a published epoch within a minute or two of start.
+    cfg.epochs.length_secs = 60;
+    cfg.epochs.interval_secs = 5;
     // A development node's webhook receivers run on this machine.
     cfg.webhooks.allow_http = true;
     cfg.webhooks.allow_loopback = true;
@@ -100,6 +103,8 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
 
     line("");
     line("jejak dev is running");
+    line(format!("  explorer       {api}/   (the web app: platforms, batches, epochs, evidence, receipt checker)"));
+    line(format!("  sign in        {api}/signin   (with a key below)"));
     line(format!("  API            {api}   (health: {api}/healthz)"));
     line(format!("  index status   {api}/v1/index/status"));
     line(format!("  chain          {rpc}   (anvil, chain id 31337, a block a second)"));
@@ -121,7 +126,7 @@ pub async fn run(args: DevArgs) -> anyhow::Result<()> {
         let stop = shutdown.clone();
         let exit_after = args.exit_after_demo;
         Some(tokio::spawn(async move {
-            let result = demo_workload(&api, &token, stop.clone()).await;
+            let result = demo_workload(&api, &token, platform_id, stop.clone()).await;
             if let Err(e) = &result {
                 tracing::error!(target: "jejak::dev", error = %format!("{e:#}"), "demo workload failed");
             }
@@ -179,7 +184,7 @@ fn redacted(cfg: &Config) -> Config {
 
 /// Sends a small workload like a platform would, then waits until a receipt is final and
 /// prints it.
-async fn demo_workload(api: &str, key: &str, stop: CancellationToken) -> anyhow::Result<()> {
+async fn demo_workload(api: &str, key: &str, platform_id: u64, stop: CancellationToken) -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let now = time::OffsetDateTime::now_utc();
     let at = |days_ago: i64| {
@@ -187,6 +192,15 @@ async fn demo_workload(api: &str, key: &str, stop: CancellationToken) -> anyhow:
     };
     let mut events = Vec::new();
     for (w, worker) in ["driver-ayu", "driver-budi", "courier-citra"].iter().enumerate() {
+        // Each demo worker's account is linked to an identity (demo secrets 1001, 1002, 1003), so
+        // the epochs score them.
+        // The worker consents with a link token signed by the identity's link key.
+        let secret = jejak_zk_circuits::Fr::from(1001 + w as u64);
+        let commitment = jejak_zk_circuits::fr_to_decimal(&jejak_zk_circuits::identity_commitment(secret));
+        let token = jejak_api::services::links::issue(&secret, 31337, platform_id, worker, now_secs() as u64, 3600)
+            .context("demo link token")?;
+        events.push(json!({"type": "account_linked", "event_id": format!("link-{w}"), "worker": worker,
+            "occurred_at": at(60), "data": {"identity_commitment": commitment, "link_token": token}}));
         for t in 0..4 {
             let task = format!("task-{w}-{t}");
             events.push(json!({"type": "task_completed", "event_id": format!("{task}-done"), "worker": worker,

@@ -12,7 +12,8 @@
 //! (proof-of-reality tasks, files, the append-only evidence log, verdicts, checkpoints), [`scores`]
 //! (reputation epochs, worker scores, the attestations an epoch counts), [`proofs`] (consumed
 //! nullifiers, root states), [`credentials`] (issued credentials, revocation), [`webhooks`]
-//! (incoming secrets, outgoing subscriptions and deliveries), [`identities`] (node-held identity
+//! (incoming secrets, outgoing subscriptions and deliveries), [`explorer`] (public chain facts
+//! counted and paged for the explorer), [`identities`] (node-held identity
 //! secrets, sealed), [`links`] (link tokens used), [`sends`] (transactions the node signed, reconciled before any re-send),
 //! [`market`] (the marketplace's gigs, their append-only history, search, idempotent answers).
 //! Query
@@ -25,6 +26,7 @@ pub mod chain;
 pub mod credentials;
 mod error;
 pub mod evidence;
+pub mod explorer;
 pub mod identities;
 pub mod ipfs;
 pub mod keys;

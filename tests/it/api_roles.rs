@@ -116,6 +116,17 @@ on_both_databases! {
             row("GET", "/v1/evidence/consistency", "/v1/evidence/consistency?from=0&to=0", None, [422; 5]),
             row("GET", "/v1/credentials/issuer", "/v1/credentials/issuer", None, [ok; 5]),
             row("GET", "/v1/credentials/status/{list}", "/v1/credentials/status/1", None, [ok; 5]),
+            // The explorer: public chain facts.
+            row("GET", "/v1/explorer/summary", "/v1/explorer/summary", None, [ok; 5]),
+            row("GET", "/v1/explorer/platforms", "/v1/explorer/platforms", None, [ok; 5]),
+            row("GET", "/v1/explorer/platforms/{id}", format!("/v1/explorer/platforms/{p1}"), None, [ok; 5]),
+            row("GET", "/v1/explorer/batches", "/v1/explorer/batches", None, [ok; 5]),
+            row("GET", "/v1/explorer/batches/{id}", "/v1/explorer/batches/999", None, [404; 5]),
+            row("GET", "/v1/explorer/epochs", "/v1/explorer/epochs", None, [ok; 5]),
+            row("GET", "/v1/explorer/epochs/{epoch}", "/v1/explorer/epochs/999", None, [404; 5]),
+            row("GET", "/v1/explorer/evidence", "/v1/explorer/evidence", None, [ok; 5]),
+            row("GET", "/v1/explorer/search", "/v1/explorer/search?q=1", None, [ok; 5]),
+            row("GET", "/v1/session", "/v1/session", None, [401, ok, ok, ok, ok]),
             // Signed, not keyed: a key is no signature.
             row("POST", "/v1/webhooks/events", "/v1/webhooks/events", Some(json!({"events": [event.clone()]})), [401; 5]),
             // Events and history.

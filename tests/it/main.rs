@@ -24,3 +24,4 @@ mod reputation_audit;
 mod reputation_crash;
 mod shutdown;
 mod supervision;
+mod web;

@@ -5,6 +5,7 @@ pub(crate) mod credentials;
 pub(crate) mod custody;
 pub(crate) mod events;
 pub(crate) mod evidence;
+pub(crate) mod explorer;
 pub(crate) mod gateway;
 pub(crate) mod keys;
 pub(crate) mod market;

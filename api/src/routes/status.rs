@@ -6,7 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::{ApiError, ApiResult, AppState};
+use crate::{ApiResult, AppState};
 
 /// `GET /healthz`: the process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
@@ -74,11 +74,6 @@ pub(crate) async fn metrics(State(st): State<AppState>) -> Response {
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)))]
 pub(crate) async fn openapi_json() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], crate::openapi::document_json()).into_response()
-}
-
-/// Any route that does not exist.
-pub(crate) async fn not_found() -> ApiError {
-    ApiError::not_found("not_found", "no such route")
 }
 
 /// `GET /v1/index/status`: head, finalized, cursor, lag, reorgs, alarms, IPFS queue by status.

@@ -14,6 +14,7 @@
 //! - [`vcapi`]: the W3C VC-API endpoints, against credentials of independent implementations.
 
 mod custody;
+mod explorer;
 mod hardening;
 mod links;
 mod market;

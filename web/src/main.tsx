@@ -1,0 +1,123 @@
+// The web app served by the node at `/`: the layout (header, language switch, sign-in), the
+// routes, and the pages. Routes not listed here are the node's own (`/v1`, `/ipfs`, ...).
+import { render } from 'preact';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+
+import { api, type Session } from './api.js';
+import { i18n, initialLang, LANGS, type Lang, storeLang } from './i18n/index.js';
+import { CheckPage } from './pages/check.js';
+import { BatchPage, EpochPage, EvidencePage, Home, PlatformPage, SearchPage } from './pages/explorer.js';
+import { SignInPage } from './pages/signin.js';
+import { interceptLinks, match, useLocation } from './router.js';
+import { currentKey, signOut } from './session.js';
+import { I18nContext, useI18n } from './ui.js';
+import './style.css';
+
+function Page({ path, query, onSession }: { path: string; query: URLSearchParams; onSession: (s: Session | null) => void }) {
+  const { t } = useI18n();
+  let m: Record<string, string> | null;
+  if (path === '/') return <Home />;
+  if ((m = match('/platforms/:id', path))) return <PlatformPage id={m.id} />;
+  if ((m = match('/batches/:id', path))) return <BatchPage id={m.id} />;
+  if ((m = match('/epochs/:epoch', path))) return <EpochPage epoch={m.epoch} />;
+  if (path === '/evidence') return <EvidencePage />;
+  if (path === '/check') return <CheckPage />;
+  if (path === '/search') return <SearchPage q={query.get('q') ?? ''} />;
+  if (path === '/signin') return <SignInPage onChange={onSession} />;
+  return (
+    <>
+      <h1>{t('notfound.title')}</h1>
+      <p>{t('error.not_found')}</p>
+    </>
+  );
+}
+
+function App() {
+  const [lang, setLang] = useState<Lang>(initialLang);
+  const loc = useLocation();
+  const [session, setSession] = useState<Session | null>(null);
+  const tr = useMemo(() => i18n(lang), [lang]);
+  useEffect(() => {
+    document.documentElement.lang = lang;
+  }, [lang]);
+  useEffect(() => {
+    if (currentKey()) api<Session>('/v1/session').then(setSession, () => setSession(null));
+  }, []);
+  useEffect(() => {
+    const h1 = document.querySelector('h1');
+    document.title = h1?.textContent ? `${h1.textContent} · jejak` : 'jejak';
+  });
+  const { t } = tr;
+  const nav: [string, string][] = [
+    ['/', t('nav.explorer')],
+    ['/evidence', t('nav.evidence')],
+    ['/check', t('nav.check')],
+  ];
+  return (
+    <I18nContext.Provider value={tr}>
+      <a class="skip" href="#main">
+        {t('nav.skip')}
+      </a>
+      <header class="top">
+        <div class="top-inner">
+          <a class="brand" href="/">
+            <span class="brand-name">{t('app.name')}</span>
+            <span class="brand-tag">{t('app.tagline')}</span>
+          </a>
+          <div class="top-tools">
+            <div class="lang" role="group" aria-label={t('nav.language')}>
+              {LANGS.map((l) => (
+                <button type="button" key={l} lang={l} aria-pressed={l === lang} class="lang-button"
+                  onClick={() => {
+                    storeLang(l);
+                    setLang(l);
+                  }}>
+                  {l === 'en' ? 'English' : 'Bahasa Indonesia'}
+                </button>
+              ))}
+            </div>
+            {session ? (
+              <button type="button" class="button button-secondary"
+                onClick={() => {
+                  signOut();
+                  setSession(null);
+                }}>
+                {t('nav.signout')}
+              </button>
+            ) : (
+              <a class="button button-secondary" href="/signin">
+                {t('nav.signin')}
+              </a>
+            )}
+          </div>
+        </div>
+        <nav aria-label={t('nav.main')}>
+          <ul class="nav">
+            {nav.map(([href, label]) => {
+              const here = href === '/' ? loc.path === '/' : loc.path.startsWith(href);
+              return (
+                <li key={href}>
+                  <a href={href} aria-current={here ? 'page' : undefined}>
+                    {label}
+                  </a>
+                </li>
+              );
+            })}
+          </ul>
+        </nav>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Page path={loc.path} query={loc.query} onSession={setSession} />
+      </main>
+      <footer class="foot">
+        <p>{t('footer.source')}</p>
+        <p>
+          <a href="/openapi.json">{t('footer.api')}</a>
+        </p>
+      </footer>
+    </I18nContext.Provider>
+  );
+}
+
+interceptLinks();
+render(<App />, document.getElementById('app')!);
