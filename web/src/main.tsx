@@ -7,13 +7,17 @@ import { api, type Session } from './api.js';
 import { i18n, initialLang, LANGS, type Lang, storeLang } from './i18n/index.js';
 import { CheckPage } from './pages/check.js';
 import { BatchPage, EpochPage, EvidencePage, Home, PlatformPage, SearchPage } from './pages/explorer.js';
+import { ConsolePage } from './pages/console.js';
+import { ProvePage } from './pages/prove.js';
 import { SignInPage } from './pages/signin.js';
+import { VerifyPage } from './pages/verify.js';
+import { WalletPage } from './pages/wallet.js';
 import { interceptLinks, match, useLocation } from './router.js';
 import { currentKey, signOut } from './session.js';
 import { I18nContext, useI18n } from './ui.js';
 import './style.css';
 
-function Page({ path, query, onSession }: { path: string; query: URLSearchParams; onSession: (s: Session | null) => void }) {
+function Page({ path, query, session, onSession }: { path: string; query: URLSearchParams; session: Session | null | undefined; onSession: (s: Session | null) => void }) {
   const { t } = useI18n();
   let m: Record<string, string> | null;
   if (path === '/') return <Home />;
@@ -23,7 +27,20 @@ function Page({ path, query, onSession }: { path: string; query: URLSearchParams
   if (path === '/evidence') return <EvidencePage />;
   if (path === '/check') return <CheckPage />;
   if (path === '/search') return <SearchPage q={query.get('q') ?? ''} />;
-  if (path === '/signin') return <SignInPage onChange={onSession} />;
+  if (path === '/signin') return <SignInPage onChange={onSession} next={query.get('next')} />;
+  if (path === '/wallet' || path === '/prove' || path === '/console' || path === '/console/verify') {
+    // The session is asked of the node once; until it answers, the page waits.
+    if (session === undefined)
+      return (
+        <p class="muted" role="status">
+          {t('common.loading')}
+        </p>
+      );
+    if (path === '/wallet') return <WalletPage session={session} />;
+    if (path === '/prove') return <ProvePage query={query} session={session} />;
+    if (path === '/console') return <ConsolePage session={session} />;
+    return <VerifyPage session={session} />;
+  }
   return (
     <>
       <h1>{t('notfound.title')}</h1>
@@ -35,7 +52,8 @@ function Page({ path, query, onSession }: { path: string; query: URLSearchParams
 function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
   const loc = useLocation();
-  const [session, setSession] = useState<Session | null>(null);
+  // undefined: not known yet; null: not signed in.
+  const [session, setSession] = useState<Session | null | undefined>(currentKey() ? undefined : null);
   const tr = useMemo(() => i18n(lang), [lang]);
   useEffect(() => {
     document.documentElement.lang = lang;
@@ -53,6 +71,9 @@ function App() {
     ['/evidence', t('nav.evidence')],
     ['/check', t('nav.check')],
   ];
+  if (session?.role === 'worker') nav.push(['/wallet', t('nav.wallet')]);
+  if (session?.role === 'platform' || session?.role === 'admin') nav.push(['/console', t('nav.console')]);
+  if (session) nav.push(['/console/verify', t('nav.verify')]);
   return (
     <I18nContext.Provider value={tr}>
       <a class="skip" href="#main">
@@ -94,7 +115,7 @@ function App() {
         <nav aria-label={t('nav.main')}>
           <ul class="nav">
             {nav.map(([href, label]) => {
-              const here = href === '/' ? loc.path === '/' : loc.path.startsWith(href);
+              const here = href === '/' || href === '/console' ? loc.path === href : loc.path.startsWith(href);
               return (
                 <li key={href}>
                   <a href={href} aria-current={here ? 'page' : undefined}>
@@ -107,7 +128,7 @@ function App() {
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
-        <Page path={loc.path} query={loc.query} onSession={setSession} />
+        <Page path={loc.path} query={loc.query} session={session} onSession={setSession} />
       </main>
       <footer class="foot">
         <p>{t('footer.source')}</p>
