@@ -3,18 +3,14 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 
-import { api, type Session } from './api.js';
+import { api, ApiError, type Session } from './api.js';
 import { i18n, initialLang, LANGS, type Lang, storeLang } from './i18n/index.js';
 import { CheckPage } from './pages/check.js';
 import { BatchPage, EpochPage, EvidencePage, Home, PlatformPage, SearchPage } from './pages/explorer.js';
-import { ConsolePage } from './pages/console.js';
-import { ProvePage } from './pages/prove.js';
 import { SignInPage } from './pages/signin.js';
-import { VerifyPage } from './pages/verify.js';
-import { WalletPage } from './pages/wallet.js';
 import { interceptLinks, match, useLocation } from './router.js';
 import { currentKey, signOut } from './session.js';
-import { I18nContext, useI18n } from './ui.js';
+import { ErrorMessage, I18nContext, useI18n } from './ui.js';
 import './style.css';
 
 function Page({ path, query, session, onSession }: { path: string; query: URLSearchParams; session: Session | null | undefined; onSession: (s: Session | null) => void }) {
@@ -36,10 +32,7 @@ function Page({ path, query, session, onSession }: { path: string; query: URLSea
           {t('common.loading')}
         </p>
       );
-    if (path === '/wallet') return <WalletPage session={session} />;
-    if (path === '/prove') return <ProvePage query={query} session={session} />;
-    if (path === '/console') return <ConsolePage session={session} />;
-    return <VerifyPage session={session} />;
+    return <SignedPage path={path} query={query} session={session} />;
   }
   return (
     <>
@@ -47,6 +40,29 @@ function Page({ path, query, session, onSession }: { path: string; query: URLSea
       <p>{t('error.not_found')}</p>
     </>
   );
+}
+
+type Signed = typeof import('./signed.js');
+
+/** A page behind a key, from its own chunk. */
+function SignedPage({ path, query, session }: { path: string; query: URLSearchParams; session: Session | null }) {
+  const { t } = useI18n();
+  const [mod, setMod] = useState<Signed | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    import('./signed.js').then(setMod, () => setFailed(true));
+  }, []);
+  if (failed) return <ErrorMessage error={new ApiError(0, 'network', 'network')} />;
+  if (!mod)
+    return (
+      <p class="muted" role="status">
+        {t('common.loading')}
+      </p>
+    );
+  if (path === '/wallet') return <mod.WalletPage session={session} />;
+  if (path === '/prove') return <mod.ProvePage query={query} session={session} />;
+  if (path === '/console') return <mod.ConsolePage session={session} />;
+  return <mod.VerifyPage session={session} />;
 }
 
 function App() {
