@@ -49,7 +49,7 @@ function Keys({ session }: { session: Session }) {
       <Facts
         rows={[
           [t('console.key_id'), <Mono value={session.key_id} />],
-          [t('console.role'), session.role],
+          [t('console.role'), t(`role.${session.role}` as Key)],
           [t('console.platform'), session.platform_id === null ? '—' : <a href={`/platforms/${session.platform_id}`}>{num(session.platform_id)}</a>],
         ]}
       />
@@ -70,7 +70,7 @@ function Keys({ session }: { session: Session }) {
                   {p.data.map((k) => (
                     <tr key={k.id}>
                       <td class="mono">{k.id}</td>
-                      <td>{k.role}</td>
+                      <td>{t(`role.${k.role}` as Key)}</td>
                       <td>{k.label}</td>
                       <td>{k.revoked_at ? t('console.revoked') : t('common.active')}</td>
                     </tr>

@@ -14,7 +14,7 @@ export function NeedsKey({ session, role }: { session: Session | null; role: 'wo
   const { t } = useI18n();
   return (
     <div class="alert alert-info" role="status" data-testid="needs-key">
-      <p>{session ? t('auth.wrong_role', { role: session.role }) : t(role === 'worker' ? 'auth.need_worker' : 'auth.need_platform')}</p>
+      <p>{session ? t('auth.wrong_role', { role: t(`role.${session.role}` as Key) }) : t(role === 'worker' ? 'auth.need_worker' : 'auth.need_platform')}</p>
       <p>
         <a href={`/signin?next=${encodeURIComponent(window.location.pathname + window.location.search)}`}>{t('nav.signin')}</a>
       </p>
