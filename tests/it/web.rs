@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use jejak_anchor::epoch::{EpochConfig, EpochJob, Salts};
 use jejak_api::auth::Role;
 use jejak_prover::keys::Reduction;
+use jejak_store::test_utils::TestDb;
 use jejak_tests::api::free_port;
 use jejak_tests::reputation::{commitment, completed, link, review};
 use jejak_tests::{Backend, TestChain, TestNode, init_logs};
-use jejak_store::test_utils::TestDb;
 use serde_json::json;
 
 /// Depth of the epoch's tree and of the dev proving key (16 workers at most; setup stays fast).
@@ -67,7 +67,8 @@ async fn explorer_wallet_and_console_in_chromium() {
         let (node, worker_key, held) = (&node, &worker_key, &held);
         async move {
             let body = json!({"platform_id": platform, "account": account});
-            let (s, t) = node.call("POST", &format!("/v1/workers/{held}/link-tokens"), Some(worker_key), Some(&body)).await;
+            let (s, t) =
+                node.call("POST", &format!("/v1/workers/{held}/link-tokens"), Some(worker_key), Some(&body)).await;
             assert_eq!(s, 201, "{t}");
             t["link_token"].clone()
         }
@@ -108,9 +109,16 @@ async fn explorer_wallet_and_console_in_chromium() {
     cfg.depth = DEPTH;
     cfg.receipt_timeout = std::time::Duration::from_secs(20);
     let sender = node.node.sender.clone().expect("the test node has the operator key");
-    let job = EpochJob::new(cfg, node.db.store.clone(), node.node.blockstore.clone(), None, sender, jejak_scoring::Params::v1())
-        .unwrap()
-        .with_salts(Salts::Random);
+    let job = EpochJob::new(
+        cfg,
+        node.db.store.clone(),
+        node.node.blockstore.clone(),
+        None,
+        sender,
+        jejak_scoring::Params::v1(),
+    )
+    .unwrap()
+    .with_salts(Salts::Random);
     let epoch = jejak_store::now_secs() as u64;
     job.run_epoch(epoch).await.unwrap();
     node.wait_root_indexed(&chain, epoch).await;
