@@ -6,12 +6,13 @@
 //! in `target/web-e2e/`.
 
 use std::path::PathBuf;
+use std::sync::atomic::Ordering;
 
 use jejak_anchor::epoch::{EpochConfig, EpochJob, Salts};
 use jejak_api::auth::Role;
 use jejak_prover::keys::Reduction;
 use jejak_store::test_utils::TestDb;
-use jejak_tests::api::free_port;
+use jejak_tests::api::Receiver;
 use jejak_tests::reputation::{commitment, completed, link, review};
 use jejak_tests::{Backend, TestChain, TestNode, init_logs};
 use serde_json::json;
@@ -53,8 +54,10 @@ async fn explorer_wallet_and_console_in_chromium() {
     node.wait_for_platform(p2).await;
     let (k1, k2) = (node.key(Role::Platform, Some(p1)).await, node.key(Role::Platform, Some(p2)).await);
 
-    // Platform 1 subscribes a receiver that is not listening: its batch.finalized goes dead.
-    let hook = json!({"url": format!("http://127.0.0.1:{}/hook", free_port()), "events": ["batch.finalized"]});
+    // Platform 1's webhook receiver is down: its batch.finalized goes dead after one attempt.
+    let receiver = Receiver::start(0).await;
+    receiver.down.store(1, Ordering::SeqCst);
+    let hook = json!({"url": receiver.url, "events": ["batch.finalized"]});
     let (s, sub) = node.call("POST", "/v1/webhooks/subscriptions", Some(&k1), Some(&hook)).await;
     assert_eq!(s, 201, "{sub}");
 
@@ -132,6 +135,8 @@ async fn explorer_wallet_and_console_in_chromium() {
         }
     })
     .await;
+    // The receiver is back: a replay from the console now reaches it.
+    receiver.down.store(0, Ordering::SeqCst);
 
     let (s, receipt) = node.get(&k1, &format!("/v1/attestations/{}", ids[1])).await;
     assert_eq!(s, 200, "{receipt}");
@@ -168,4 +173,6 @@ async fn explorer_wallet_and_console_in_chromium() {
         .await
         .expect("node runs");
     assert!(status.success(), "the browser checks failed (their output is above)");
+    let delivered = receiver.received().await.into_iter().filter(|r| r.answered == 200).count();
+    assert_eq!(delivered, 1, "the delivery replayed from the console reached the receiver once");
 }
