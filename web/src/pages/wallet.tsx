@@ -51,7 +51,7 @@ export function WalletPage({ session }: { session: Session | null }) {
             <h2 id="bundle">{t('wallet.bundle')}</h2>
             <p>{t('wallet.bundle_intro')}</p>
             <p>
-              <code class="mono">jejak bundle export --worker {worker} --out bundle.json</code>
+              <code class="mono">jejak bundle export --config jejak.toml --worker {worker} --out bundle.json</code>
             </p>
           </section>
           <section aria-labelledby="tasks">
