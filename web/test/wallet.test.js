@@ -122,3 +122,16 @@ test('every outcome the API answers has a word in both languages', () => {
     assert.ok(en[`console.status.${s}`] && id[`console.status.${s}`], s);
   }
 });
+
+test('after sign-in, only a page of this app behind a key is followed', async () => {
+  const { nextPath } = await import('../.build-test/session.js');
+  assert.equal(nextPath('/prove?context=loan&min=700', 'worker'), '/prove?context=loan&min=700');
+  assert.equal(nextPath('/console/verify', 'platform'), '/console/verify');
+  assert.equal(nextPath(null, 'worker'), '/wallet');
+  assert.equal(nextPath(null, 'platform'), '/console');
+  assert.equal(nextPath(null, 'admin'), '/console');
+  assert.equal(nextPath(null, 'auditor'), '/');
+  for (const hostile of ['//evil.example/wallet', 'https://evil.example/wallet', '/\\\\evil.example', '/wallet/../../x', '/walletx', '/check', 'javascript:alert(1)', '/wallet#x', '/prove?x#y']) {
+    assert.equal(nextPath(hostile, 'worker'), '/wallet', hostile);
+  }
+});

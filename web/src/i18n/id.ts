@@ -142,7 +142,7 @@ export const id: Record<Key, string> = {
   'auth.need_worker': 'Halaman ini untuk pekerja. Masuk dengan kunci pekerja Anda untuk melihatnya.',
   'auth.need_platform': 'Halaman ini untuk platform. Masuk dengan kunci platform Anda untuk melihatnya.',
   'auth.wrong_role': 'Anda masuk dengan kunci {role}, yang tidak bisa membuka halaman ini. Masuk dengan kunci lain.',
-  'role.admin': 'operator (admin)',
+  'role.admin': 'pengelola node (admin)',
   'role.platform': 'platform',
   'role.worker': 'pekerja',
   'role.auditor': 'auditor',

@@ -3,14 +3,8 @@ import { useState } from 'preact/hooks';
 
 import { api, ApiError, type Session } from '../api.js';
 import { navigate } from '../router.js';
-import { signIn, signOut } from '../session.js';
+import { nextPath, signIn, signOut } from '../session.js';
 import { useI18n } from '../ui.js';
-
-/** Where to go after signing in: `?next=` when it is a path of this app, else by role. */
-export function nextPath(next: string | null, s: Session): string {
-  if (next && /^\/(wallet|prove|console)([/?]|$)/.test(next)) return next;
-  return s.role === 'worker' ? '/wallet' : s.role === 'auditor' ? '/' : '/console';
-}
 
 export function SignInPage({ onChange, next }: { onChange: (s: Session | null) => void; next: string | null }) {
   const { t } = useI18n();
@@ -30,7 +24,7 @@ export function SignInPage({ onChange, next }: { onChange: (s: Session | null) =
       setError(null);
       setDone(s);
       onChange(s);
-      navigate(nextPath(next, s));
+      navigate(nextPath(next, s.role));
     } catch (err) {
       signOut();
       const a = err instanceof ApiError ? err : new ApiError(0, 'network', String(err));
