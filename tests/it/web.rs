@@ -10,6 +10,8 @@ use std::sync::atomic::Ordering;
 
 use jejak_anchor::epoch::{EpochConfig, EpochJob, Salts};
 use jejak_api::auth::Role;
+use jejak_evidence::testkit::PhotoSpec;
+use jejak_evidence::{GeoPoint, public_key};
 use jejak_prover::keys::Reduction;
 use jejak_store::test_utils::TestDb;
 use jejak_tests::api::Receiver;
@@ -138,6 +140,44 @@ async fn explorer_wallet_and_console_in_chromium() {
     // The receiver is back: a replay from the console now reaches it.
     receiver.down.store(0, Ordering::SeqCst);
 
+    // An evidence task of the held worker with one honest photo and no witness: the verdict,
+    // rule by rule, that the wallet and the console show.
+    let place = GeoPoint { lat: -6.2001, lon: 106.8167 };
+    let start = time::OffsetDateTime::now_utc().replace_nanosecond(0).unwrap() - time::Duration::minutes(30);
+    let rfc = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let task = json!({
+        "task_id": "delivery-web-1", "type": "delivery", "worker": held,
+        "worker_key": hex::encode(public_key(&[7; 32])),
+        "window": {"start": rfc(start), "end": rfc(start + time::Duration::hours(1))},
+        "location": {"lat": place.lat, "lon": place.lon},
+    });
+    let (s, t) = node.call("POST", "/v1/tasks", Some(&k1), Some(&task)).await;
+    assert_eq!(s, 201, "{t}");
+    let task_id = t["id"].as_str().unwrap().to_owned();
+    let (s, n) = node.call("POST", &format!("/v1/tasks/{task_id}/nonce"), Some(&worker_key), Some(&json!({}))).await;
+    assert_eq!(s, 201, "{n}");
+    let photo = PhotoSpec::honest(1, start + time::Duration::minutes(10), place, n["nonce"].as_str()).jpeg();
+    let boundary = "jejak-web-e2e";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"photo.jpg\"\r\n\
+         Content-Type: image/jpeg\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&photo);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let up = node
+        .http
+        .post(format!("{}/v1/tasks/{task_id}/evidence", node.api))
+        .bearer_auth(&worker_key)
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = (up.status().as_u16(), up.json::<serde_json::Value>().await.unwrap_or_default());
+    assert_eq!(s, 201, "{v}");
+    assert!(v["verdict"]["results"].as_array().is_some_and(|r| r.len() >= 2), "{v}");
+
     let (s, receipt) = node.get(&k1, &format!("/v1/attestations/{}", ids[1])).await;
     assert_eq!(s, 200, "{receipt}");
     assert_eq!(receipt["status"], "final", "{receipt}");
@@ -169,6 +209,7 @@ async fn explorer_wallet_and_console_in_chromium() {
         .env("JEJAK_WORKER_KEY", &worker_key)
         .env("JEJAK_PLATFORM_KEY", &k1)
         .env("JEJAK_PLATFORM_ID", p1.to_string())
+        .env("JEJAK_TASK", &task_id)
         .status()
         .await
         .expect("node runs");

@@ -15,6 +15,7 @@
 //   JEJAK_OUT       where screenshots and metrics.json go
 //   JEJAK_WORKER_KEY    a worker key of an identity the node holds, with a published score
 //   JEJAK_PLATFORM_KEY  a key of platform JEJAK_PLATFORM_ID, which has a dead-lettered delivery
+//   JEJAK_TASK          an evidence task of that worker on that platform, with a verdict
 import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -27,7 +28,8 @@ const out = process.env.JEJAK_OUT;
 const workerKey = process.env.JEJAK_WORKER_KEY;
 const platformKey = process.env.JEJAK_PLATFORM_KEY;
 const platformId = process.env.JEJAK_PLATFORM_ID;
-for (const [name, v] of Object.entries({ JEJAK_WORKER_KEY: workerKey, JEJAK_PLATFORM_KEY: platformKey, JEJAK_PLATFORM_ID: platformId })) {
+const taskId = process.env.JEJAK_TASK;
+for (const [name, v] of Object.entries({ JEJAK_WORKER_KEY: workerKey, JEJAK_PLATFORM_KEY: platformKey, JEJAK_PLATFORM_ID: platformId, JEJAK_TASK: taskId })) {
   if (!v) throw new Error(`${name} is not set`);
 }
 const CONTEXT = 'web-e2e/loan-v1';
@@ -158,6 +160,29 @@ async function apiCall(method, path, key, body) {
   return { status: res.status, body: await res.json().catch(() => null) };
 }
 
+/** Looks the evidence task up on the current page and checks its verdict is shown rule by rule
+ * (against the API's own answer); an unknown id shows the API's code. */
+async function taskVerdict(page, who, key) {
+  const api = await apiCall('GET', `/v1/tasks/${taskId}`, key);
+  const lookup = async (id) => {
+    await page.locator('#task-id').fill(id);
+    await page.getByRole('button', { name: 'Show', exact: true }).click();
+  };
+  await lookup(taskId);
+  await page.getByTestId('task').waitFor();
+  const rules = page.locator('[data-testid="task"] [data-rule]');
+  const shown = [];
+  for (let i = 0; i < (await rules.count()); i++) {
+    shown.push(`${await rules.nth(i).getAttribute('data-rule')}:${await rules.nth(i).getAttribute('data-outcome')}`);
+  }
+  const expected = api.body.verdict.results.map((r) => `${r.code}:${r.outcome}`);
+  expect(shown.length > 1 && JSON.stringify(shown) === JSON.stringify(expected), `${who}: the task's verdict rule by rule (${shown.join(', ')})`);
+  expect((await page.getByTestId('task-outcome').textContent()).length > 0, `${who}: the task's outcome`);
+  await lookup('tsk_not_a_task');
+  await page.locator('[role="alert"]').first().waitFor();
+  expect((await page.locator('[role="alert"]').first().textContent()).includes('task_not_found'), `${who}: an unknown task shows the API code`);
+}
+
 /** Signs in through the sign-in form; the app then opens the role's home page. */
 async function signInWith(page, key, landing) {
   await page.goto('/signin');
@@ -197,6 +222,7 @@ let credential = null;
   expect(Array.isArray(credential.type) && credential.type.includes('VerifiableCredential') && !!credential.proof, 'the downloaded credential is a signed VC');
   await page.getByTestId('credential-list').waitFor();
   expect((await page.getByTestId('credential-list').locator('li').count()) >= 1, 'the issued credential is listed');
+  await taskVerdict(page, 'worker', workerKey);
 
   // A proof request: what is asked is shown, nothing is sent before approval.
   await page.goto(proveUrl);
@@ -251,6 +277,7 @@ let credential = null;
     .then(() => true, () => false);
   expect(listed, 'the console lists the replayed delivery as delivered');
 
+  await taskVerdict(page, 'platform', platformKey);
   await page.getByRole('link', { name: 'Verify a proof, credential or receipt' }).click();
   await settled(page);
   const verify = async (kind, text, fields = {}) => {
