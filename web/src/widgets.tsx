@@ -100,6 +100,12 @@ export function VerifyResult({ answer }: { answer: VerifyAnswer }) {
   );
 }
 
+/** What an evidence rule checks, in words; a rule this app does not know by its code. */
+function ruleName(code: string, t: (k: Key) => string): string {
+  const s = t(`rule.${code}` as Key);
+  return s.startsWith('⟦') ? code : s;
+}
+
 /** An evidence task and its latest verdict, rule by rule. */
 export function TaskView({ task }: { task: Task }) {
   const { t, date } = useI18n();
@@ -143,8 +149,9 @@ export function TaskView({ task }: { task: Task }) {
                   {MARK[r.outcome]}
                 </span>
                 <span>
-                  <strong>{r.code}</strong>: {t(`outcome.${r.outcome}` as Key)}
+                  <strong>{ruleName(r.code, t)}</strong>: {t(`outcome.${r.outcome}` as Key)}
                   <span class="check-detail">
+                    <code class="mono">{r.code}</code>{' '}
                     {r.message}
                     {r.subject ? ` (${r.subject})` : ''}
                   </span>

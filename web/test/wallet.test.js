@@ -135,3 +135,14 @@ test('after sign-in, only a page of this app behind a key is followed', async ()
     assert.equal(nextPath(hostile, 'worker'), '/wallet', hostile);
   }
 });
+
+test('every evidence rule has a name in both languages', () => {
+  const rs = readFileSync(new URL('../../evidence/src/reason.rs', import.meta.url), 'utf8');
+  const codes = [...rs.matchAll(/= "(POR_[A-Z_]+)"/g)].map((m) => m[1]);
+  assert.ok(codes.length >= 20, `found ${codes.length} rules`);
+  for (const c of codes) {
+    assert.ok(en[`rule.${c}`] && id[`rule.${c}`], `rule.${c} has no name in both languages`);
+  }
+  const extra = Object.keys(en).filter((k) => k.startsWith('rule.') && !codes.includes(k.slice(5)));
+  assert.deepEqual(extra, [], 'names of rules the evidence crate does not have');
+});
