@@ -150,6 +150,16 @@ function slug(path) {
   await ctx.close();
 }
 
+/** axe-core on the page as it is now: no serious or critical violation. */
+async function axeClean(page, name) {
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
+  const axe = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
+  });
+  expect(axe.length === 0, `${name}: no serious or critical axe violations ${axe.join(', ')}`);
+}
+
 /** A call to the node's API with `key`, outside the browser. */
 async function apiCall(method, path, key, body) {
   const res = await fetch(new URL(path, base), {
@@ -178,6 +188,7 @@ async function taskVerdict(page, who, key) {
   const expected = api.body.verdict.results.map((r) => `${r.code}:${r.outcome}`);
   expect(shown.length > 1 && JSON.stringify(shown) === JSON.stringify(expected), `${who}: the task's verdict rule by rule (${shown.join(', ')})`);
   expect((await page.getByTestId('task-outcome').textContent()).length > 0, `${who}: the task's outcome`);
+  await axeClean(page, `${who}: the task's verdict`);
   await lookup('tsk_not_a_task');
   await page.locator('[role="alert"]').first().waitFor();
   expect((await page.locator('[role="alert"]').first().textContent()).includes('task_not_found'), `${who}: an unknown task shows the API code`);
@@ -217,6 +228,7 @@ let credential = null;
   await page.getByRole('button', { name: 'Issue a credential' }).click();
   await page.getByTestId('credential-issued').waitFor({ timeout: 20_000 });
   expect((await page.locator('[data-testid="credential-issued"] .qr svg path').count()) === 1, 'the credential has a QR code');
+  await axeClean(page, 'the issued credential');
   const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download the credential' }).click()]);
   credential = JSON.parse(readFileSync(await download.path(), 'utf8'));
   expect(Array.isArray(credential.type) && credential.type.includes('VerifiableCredential') && !!credential.proof, 'the downloaded credential is a signed VC');
@@ -231,6 +243,7 @@ let credential = null;
   await page.getByRole('button', { name: 'Approve and make the proof' }).click();
   await page.getByTestId('proof-made').waitFor({ timeout: 120_000 });
   proof = JSON.parse(await page.locator('#proof-json').inputValue());
+  await axeClean(page, 'the proof made');
   await page.screenshot({ path: join(out, 'prove-done-360.png'), fullPage: true });
   const checked = await apiCall('POST', '/v1/verify/proof', platformKey, { proof, context: CONTEXT, challenge: CHALLENGE, consume: false });
   expect(checked.status === 200 && checked.body.valid === true, `the proof verifies through POST /v1/verify/proof (${JSON.stringify(checked.body)})`);
@@ -261,7 +274,11 @@ let credential = null;
   await page.getByRole('button', { name: `Send again: delivery ${id}` }).click();
   await page.getByTestId('replayed').waitFor();
   expect((await page.getByTestId('replayed').textContent()).includes(id), `the replay of ${id} is confirmed`);
-  expect((await page.locator(`[data-delivery="${id}"]`).count()) === 0, 'the console no longer lists it as dead');
+  const gone = await page
+    .locator(`[data-testid="deliveries-dead"] [data-delivery="${id}"]`)
+    .waitFor({ state: 'detached', timeout: 10_000 })
+    .then(() => true, () => false);
+  expect(gone, 'the console no longer lists it as dead');
   // The receiver is back up: the replayed delivery arrives, and the console lists it as delivered.
   let delivered = false;
   for (let i = 0; i < 100 && !delivered; i++) {
@@ -293,6 +310,7 @@ let credential = null;
   await verify('Proof', JSON.stringify(proof), { '#context': CONTEXT, '#challenge': CHALLENGE });
   expect((await summary()).includes('Valid: every check passed'), `the proof verifies on the verify page (${await summary()})`);
   await page.screenshot({ path: join(out, 'verify-proof-1280.png'), fullPage: true });
+  await axeClean(page, 'a verified proof');
   await verify('Proof', JSON.stringify(proof), { '#context': CONTEXT, '#challenge': CHALLENGE });
   expect((await summary()).includes('nullifier_used'), `a replayed proof shows nullifier_used (${await summary()})`);
   await verify('Credential', JSON.stringify(credential));
@@ -334,12 +352,7 @@ for (const [lang, locale] of [
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         expect(overflow <= 0, `${name}: no horizontal scrolling at 360 px (${overflow} px)`);
       }
-      await page.evaluate(axeSource);
-      const axe = await page.evaluate(async () => {
-        const r = await window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] });
-        return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id} (${v.nodes.length})`);
-      });
-      expect(axe.length === 0, `${name}: no serious or critical axe violations ${axe.join(', ')}`);
+      await axeClean(page, name);
       await page.screenshot({ path: join(out, `${name}.png`), fullPage: true });
     }
     expect(problems.length === 0, `${lang} ${width}: no page errors or CSP violations (${problems.join('; ')})`);
