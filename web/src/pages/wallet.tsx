@@ -72,7 +72,7 @@ function Scores({ r }: { r: Reputation }) {
     <>
       <section aria-labelledby="scores">
         <h2 id="scores">{t('wallet.scores')}</h2>
-        <ul class="stats">
+        <ul class="stats stats-4">
           <li class="stat" data-testid="reputation-score">
             <span class="stat-value">{num(r.reputation.score)}</span>
             <span class="stat-label">{t('wallet.reputation')}</span>
