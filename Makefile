@@ -29,9 +29,9 @@ test-contracts: deps ## Foundry tests and the gas snapshot check
 slither: deps ## Static analysis of the contracts (slither from PyPI, in .venv-slither); fails on any untriaged finding
 	scripts/slither
 
-test-web: deps ## The web app's unit tests (receipt checker against testdata/, both languages complete) under node --test
+test-web: deps ## The web app's unit tests (receipt checker against testdata/, both languages complete, proof requests, chart, QR, reason sentences) under node --test
 	node_modules/.bin/tsc -p web/tsconfig.test.json
-	node --test web/test/checker.test.js web/test/i18n.test.js
+	node --test web/test/checker.test.js web/test/i18n.test.js web/test/wallet.test.js
 
 test-rust: deps ## Every Rust test, on SQLite and on PostgreSQL at DATABASE_URL (the browser tests install Debian's chromium if missing)
 	scripts/ensure-postgres

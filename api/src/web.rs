@@ -53,7 +53,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 
 /// First path segments the app routes in the browser; `/` too.
 const APP_ROUTES: &[&str] =
-    &["platforms", "batches", "epochs", "evidence", "check", "search", "signin", "wallet", "console"];
+    &["platforms", "batches", "epochs", "evidence", "check", "search", "signin", "wallet", "console", "prove"];
 
 /// Whether `path` is one of the app's pages (answered with `index.html`).
 pub fn is_app_route(path: &str) -> bool {

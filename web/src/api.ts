@@ -123,3 +123,155 @@ export interface Session {
   platform_id: number | null;
   worker_id: string | null;
 }
+
+/** POSTs `body` as JSON. */
+export function post<T>(path: string, body?: unknown): Promise<T> {
+  return api<T>(path, {
+    method: 'POST',
+    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/** A reason that lowered a score, and by how many points. */
+export interface Reason {
+  code: string;
+  points: number;
+}
+
+export interface PlatformBreakdown {
+  platform_id: number;
+  worker_ref: string;
+  gigs: number;
+  reviews: number;
+  cancellations: number;
+  lost_disputes: number;
+  rating_quality_bp: number;
+  completion_bp: number;
+  penalties_bp: number;
+  platform_score_bp: number;
+  weight_bp: number;
+}
+
+export interface HistoryPoint {
+  epoch: number;
+  status: string;
+  reputation: number;
+  credit: number;
+  tier: string;
+  gigs: number;
+}
+
+/** `GET /v1/workers/{id}/reputation`. */
+export interface Reputation {
+  worker: string;
+  epoch: number;
+  status: string;
+  as_of: number;
+  params_version: number;
+  reputation: { score: number; gigs: number; active_months: number; reasons: Reason[] };
+  credit: {
+    score: number;
+    tier: string;
+    limit: { amount_minor: number; currency: string } | null;
+    tenure_months: number;
+    reasons: Reason[];
+  };
+  platforms: PlatformBreakdown[];
+  snapshot: { root: string; snapshot_cid: string; leaf_index: number; transaction_hash: string | null };
+  history: HistoryPoint[];
+}
+
+export interface CredentialInfo {
+  id: string;
+  worker: string;
+  epoch: number;
+  issued_at: string;
+  valid_until: string;
+  revoked_at: string | null;
+  reason: string | null;
+}
+
+export interface IssuedCredential {
+  id: string;
+  credential: Record<string, unknown>;
+}
+
+/** `POST /v1/workers/{id}/proofs`. */
+export interface ProofAnswer {
+  proof: Record<string, unknown>;
+  statement: Record<string, unknown>;
+  epoch: number;
+}
+
+/** One check of a verification (`/v1/verify/...`). */
+export interface VerifyCheck {
+  check: string;
+  outcome: 'pass' | 'fail' | 'not_checked';
+  detail: string;
+}
+
+export interface VerifyAnswer {
+  valid: boolean;
+  checks: VerifyCheck[];
+}
+
+export interface HistoryItem {
+  id: string;
+  platform_id: number;
+  event_type: string;
+  event_id: string | null;
+  occurred_at: string;
+  received_at: string;
+  batched: boolean;
+}
+
+export interface KeyInfo {
+  id: string;
+  role: string;
+  platform_id: number | null;
+  worker_id: string | null;
+  label: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface Subscription {
+  id: string;
+  platform_id: number;
+  url: string;
+  events: string[];
+  created_at: string;
+  secret?: string | null;
+}
+
+export interface Delivery {
+  id: string;
+  subscription_id: string;
+  event_id: string;
+  event_type: string;
+  status: string;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+}
+
+export interface RuleResult {
+  code: string;
+  outcome: 'pass' | 'warn' | 'fail';
+  message: string;
+  subject?: string;
+}
+
+/** `GET /v1/tasks/{id}`. */
+export interface Task {
+  id: string;
+  platform_id: number;
+  task_id: string;
+  type: string;
+  worker: string;
+  window: { start: string; end: string };
+  evidence: { sha256: string; media_type: string; size: number; submitted_at: string }[];
+  verdict: { outcome: 'pass' | 'warn' | 'fail'; results: RuleResult[]; evaluated_at: string } | null;
+}

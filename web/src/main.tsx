@@ -3,17 +3,17 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 
-import { api, type Session } from './api.js';
+import { api, ApiError, type Session } from './api.js';
 import { i18n, initialLang, LANGS, type Lang, storeLang } from './i18n/index.js';
 import { CheckPage } from './pages/check.js';
 import { BatchPage, EpochPage, EvidencePage, Home, PlatformPage, SearchPage } from './pages/explorer.js';
 import { SignInPage } from './pages/signin.js';
 import { interceptLinks, match, useLocation } from './router.js';
 import { currentKey, signOut } from './session.js';
-import { I18nContext, useI18n } from './ui.js';
+import { ErrorMessage, I18nContext, useI18n } from './ui.js';
 import './style.css';
 
-function Page({ path, query, onSession }: { path: string; query: URLSearchParams; onSession: (s: Session | null) => void }) {
+function Page({ path, query, session, onSession }: { path: string; query: URLSearchParams; session: Session | null | undefined; onSession: (s: Session | null) => void }) {
   const { t } = useI18n();
   let m: Record<string, string> | null;
   if (path === '/') return <Home />;
@@ -23,7 +23,17 @@ function Page({ path, query, onSession }: { path: string; query: URLSearchParams
   if (path === '/evidence') return <EvidencePage />;
   if (path === '/check') return <CheckPage />;
   if (path === '/search') return <SearchPage q={query.get('q') ?? ''} />;
-  if (path === '/signin') return <SignInPage onChange={onSession} />;
+  if (path === '/signin') return <SignInPage onChange={onSession} next={query.get('next')} />;
+  if (path === '/wallet' || path === '/prove' || path === '/console' || path === '/console/verify') {
+    // The session is asked of the node once; until it answers, the page waits.
+    if (session === undefined)
+      return (
+        <p class="muted" role="status">
+          {t('common.loading')}
+        </p>
+      );
+    return <SignedPage path={path} query={query} session={session} />;
+  }
   return (
     <>
       <h1>{t('notfound.title')}</h1>
@@ -32,10 +42,34 @@ function Page({ path, query, onSession }: { path: string; query: URLSearchParams
   );
 }
 
+type Signed = typeof import('./signed.js');
+
+/** A page behind a key, from its own chunk. */
+function SignedPage({ path, query, session }: { path: string; query: URLSearchParams; session: Session | null }) {
+  const { t } = useI18n();
+  const [mod, setMod] = useState<Signed | null>(null);
+  const [failed, setFailed] = useState(false);
+  useEffect(() => {
+    import('./signed.js').then(setMod, () => setFailed(true));
+  }, []);
+  if (failed) return <ErrorMessage error={new ApiError(0, 'network', 'network')} />;
+  if (!mod)
+    return (
+      <p class="muted" role="status">
+        {t('common.loading')}
+      </p>
+    );
+  if (path === '/wallet') return <mod.WalletPage session={session} />;
+  if (path === '/prove') return <mod.ProvePage query={query} session={session} />;
+  if (path === '/console') return <mod.ConsolePage session={session} />;
+  return <mod.VerifyPage session={session} />;
+}
+
 function App() {
   const [lang, setLang] = useState<Lang>(initialLang);
   const loc = useLocation();
-  const [session, setSession] = useState<Session | null>(null);
+  // undefined: not known yet; null: not signed in.
+  const [session, setSession] = useState<Session | null | undefined>(currentKey() ? undefined : null);
   const tr = useMemo(() => i18n(lang), [lang]);
   useEffect(() => {
     document.documentElement.lang = lang;
@@ -53,6 +87,9 @@ function App() {
     ['/evidence', t('nav.evidence')],
     ['/check', t('nav.check')],
   ];
+  if (session?.role === 'worker') nav.push(['/wallet', t('nav.wallet')]);
+  if (session?.role === 'platform' || session?.role === 'admin') nav.push(['/console', t('nav.console')]);
+  if (session) nav.push(['/console/verify', t('nav.verify')]);
   return (
     <I18nContext.Provider value={tr}>
       <a class="skip" href="#main">
@@ -94,7 +131,7 @@ function App() {
         <nav aria-label={t('nav.main')}>
           <ul class="nav">
             {nav.map(([href, label]) => {
-              const here = href === '/' ? loc.path === '/' : loc.path.startsWith(href);
+              const here = href === '/' || href === '/console' ? loc.path === href : loc.path.startsWith(href);
               return (
                 <li key={href}>
                   <a href={href} aria-current={here ? 'page' : undefined}>
@@ -107,7 +144,7 @@ function App() {
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
-        <Page path={loc.path} query={loc.query} onSession={setSession} />
+        <Page path={loc.path} query={loc.query} session={session} onSession={setSession} />
       </main>
       <footer class="foot">
         <p>{t('footer.source')}</p>

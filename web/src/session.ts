@@ -17,3 +17,10 @@ export function signIn(key: string): void {
 export function signOut(): void {
   window.sessionStorage.removeItem(STORAGE);
 }
+
+/** Where to go after signing in as `role`: `next` when it is one of the pages behind a key
+ * (a path of this app, never another origin), else the role's home page. */
+export function nextPath(next: string | null, role: string): string {
+  if (next && /^\/(wallet|prove|console)(\/[a-z]*)?(\?[^#\\]*)?$/.test(next)) return next;
+  return role === 'worker' ? '/wallet' : role === 'auditor' ? '/' : '/console';
+}

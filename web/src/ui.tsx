@@ -13,23 +13,22 @@ export function useI18n(): I18n {
 
 export type Loaded<T> = { state: 'loading' } | { state: 'ok'; data: T } | { state: 'error'; error: ApiError };
 
-/** GETs `path` (again whenever it changes). */
+/** GETs `path` (again whenever it changes; the answer for an earlier path is never shown). */
 export function useApi<T>(path: string | null): Loaded<T> {
-  const [s, set] = useState<Loaded<T>>({ state: 'loading' });
+  const [s, set] = useState<{ path: string | null; it: Loaded<T> }>({ path: null, it: { state: 'loading' } });
   useEffect(() => {
     if (path === null) return;
     let live = true;
-    set({ state: 'loading' });
     api<T>(path).then(
-      (data) => live && set({ state: 'ok', data }),
+      (data) => live && set({ path, it: { state: 'ok', data } }),
       (e: unknown) =>
-        live && set({ state: 'error', error: e instanceof ApiError ? e : new ApiError(0, 'network', String(e)) }),
+        live && set({ path, it: { state: 'error', error: e instanceof ApiError ? e : new ApiError(0, 'network', String(e)) } }),
     );
     return () => {
       live = false;
     };
   }, [path]);
-  return s;
+  return s.path === path ? s.it : { state: 'loading' };
 }
 
 /** An API error as a sentence with its code. */

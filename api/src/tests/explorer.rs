@@ -285,7 +285,7 @@ jejak_store::both_backends! {
 jejak_store::both_backends! {
     async fn the_web_app_beside_the_api(db: jejak_store::test_utils::TestDb) {
         let t = app(db, |_, _| {}).await;
-        for path in ["/", "/batches/3", "/platforms/1", "/epochs/8", "/evidence", "/check", "/search", "/signin", "/wallet/x"] {
+        for path in ["/", "/batches/3", "/platforms/1", "/epochs/8", "/evidence", "/check", "/search", "/signin", "/wallet/x", "/console/verify", "/prove?context=x&min=1"] {
             let (s, h, _) = t.send(get(path)).await;
             assert_eq!(s, StatusCode::OK, "{path}");
             assert_eq!(h[header::CONTENT_TYPE], "text/html; charset=utf-8", "{path}");

@@ -40,6 +40,8 @@ export interface I18n {
   t: (key: Key, params?: Record<string, string | number>) => string;
   num: (n: number | bigint) => string;
   date: (d: Date) => string;
+  /** An amount in minor units of an ISO 4217 currency. */
+  money: (minor: number, currency: string) => string;
 }
 
 export function i18n(lang: Lang): I18n {
@@ -55,6 +57,14 @@ export function i18n(lang: Lang): I18n {
       return params ? s.replace(/\{(\w+)\}/g, (m, p: string) => (p in params ? String(params[p]) : m)) : s;
     },
     num: (n) => nf.format(n),
-    date: (d) => df.format(d),
+    date: (d) => (Number.isNaN(d.getTime()) ? '—' : df.format(d)),
+    money: (minor, currency) => {
+      try {
+        const f = new Intl.NumberFormat(LOCALES[lang], { style: 'currency', currency });
+        return f.format(minor / 10 ** (f.resolvedOptions().maximumFractionDigits ?? 2));
+      } catch {
+        return `${nf.format(minor)} ${currency}`;
+      }
+    },
   };
 }

@@ -2,10 +2,11 @@
 import { useState } from 'preact/hooks';
 
 import { api, ApiError, type Session } from '../api.js';
-import { signIn, signOut } from '../session.js';
+import { navigate } from '../router.js';
+import { nextPath, signIn, signOut } from '../session.js';
 import { useI18n } from '../ui.js';
 
-export function SignInPage({ onChange }: { onChange: (s: Session | null) => void }) {
+export function SignInPage({ onChange, next }: { onChange: (s: Session | null) => void; next: string | null }) {
   const { t } = useI18n();
   const [key, setKey] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -23,6 +24,7 @@ export function SignInPage({ onChange }: { onChange: (s: Session | null) => void
       setError(null);
       setDone(s);
       onChange(s);
+      navigate(nextPath(next, s.role));
     } catch (err) {
       signOut();
       const a = err instanceof ApiError ? err : new ApiError(0, 'network', String(err));
