@@ -9,4 +9,4 @@ CREATE INDEX chain_roots_snapshot ON chain_roots (chain_id, snapshot_cid);
 CREATE INDEX chain_evidence_root ON chain_evidence (chain_id, root);
 CREATE INDEX chain_evidence_tx ON chain_evidence (chain_id, tx_hash);
 CREATE INDEX chain_evidence_cid ON chain_evidence (chain_id, cid);
-CREATE INDEX chain_evidence_checkpoint ON chain_evidence (chain_id, checkpoint);
+CREATE INDEX chain_evidence_by_checkpoint ON chain_evidence (chain_id, checkpoint);
