@@ -1,8 +1,11 @@
-//! One small phase-2 ceremony per test binary, run with snarkjs from `node_modules` the way the
+//! One small phase-2 ceremony shared by the tests, run with snarkjs from `node_modules` the way the
 //! README tells an operator to: a powers-of-tau file made here (power 11: the depth-1 circuit's
 //! QAP domain is 2,048), `snarkjs zkey new` on the exported `.r1cs`, one contribution, a random
-//! beacon, and `snarkjs zkey verify` against the r1cs and the ptau. About a minute; every test
-//! of the binary shares it.
+//! beacon, and `snarkjs zkey verify` against the r1cs and the ptau. About a minute of CPU: the
+//! first test process that needs it runs it under a file lock into
+//! `target/ceremony-cache/<sha256 of the r1cs>/`, and the other test processes (nextest runs each
+//! test in its own) read that directory. A changed circuit has another digest, hence its own
+//! ceremony; a ceremony that failed half-way leaves nothing the next run would take.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -16,13 +19,13 @@ pub const POWER: u32 = 11;
 /// The files of the ceremony, in one directory.
 #[derive(Debug)]
 pub struct Ceremony {
-    dir: tempfile::TempDir,
+    dir: PathBuf,
 }
 
 impl Ceremony {
     /// The directory.
     pub fn dir(&self) -> &Path {
-        self.dir.path()
+        &self.dir
     }
     /// `circuit.r1cs`: `jejak zk export-r1cs` at [`DEPTH`].
     pub fn r1cs(&self) -> PathBuf {
@@ -47,40 +50,63 @@ impl Ceremony {
     }
 }
 
-/// The ceremony, run on first use.
+/// The ceremony, run by the first test process that needs it (see the module's documentation).
 pub fn ceremony() -> &'static Ceremony {
     static CEREMONY: OnceLock<Ceremony> = OnceLock::new();
     CEREMONY.get_or_init(|| {
-        let c = Ceremony { dir: tempfile::tempdir().unwrap() };
-        jejak_prover::cli::export_r1cs(&jejak_prover::cli::ExportR1csArgs { depth: DEPTH, out: c.r1cs() }).unwrap();
-        let power = POWER.to_string();
-        let steps: [&[&str]; 8] = [
-            &["powersoftau", "new", "bn128", power.as_str(), "pot_0000.ptau"],
-            &["powersoftau", "contribute", "pot_0000.ptau", "pot_0001.ptau", "--name=tau", "-e=tau entropy"],
-            &["powersoftau", "prepare", "phase2", "pot_0001.ptau", "pot_final.ptau"],
-            &["zkey", "new", "circuit.r1cs", "pot_final.ptau", "circuit_0000.zkey"],
-            &["zkey", "contribute", "circuit_0000.zkey", "circuit_0001.zkey", "--name=alice", "-e=alice entropy"],
-            &[
-                "zkey",
-                "beacon",
-                "circuit_0001.zkey",
-                "circuit_final.zkey",
-                "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
-                "10",
-                "-n=Final Beacon",
-            ],
-            &["zkey", "verify", "circuit.r1cs", "pot_final.ptau", "circuit_final.zkey"],
-            &["zkey", "export", "verificationkey", "circuit_final.zkey", "verification_key.json"],
-        ];
-        for args in steps {
-            let (ok, out) = snarkjs(c.dir(), args);
-            assert!(ok, "snarkjs {args:?} failed:\n{out}");
-            if args[..2] == ["zkey", "verify"] {
-                assert!(out.contains("ZKey Ok!"), "snarkjs zkey verify:\n{out}");
-            }
+        use sha2::Digest as _;
+        let scratch = tempfile::tempdir().unwrap();
+        let r1cs = scratch.path().join("circuit.r1cs");
+        jejak_prover::cli::export_r1cs(&jejak_prover::cli::ExportR1csArgs { depth: DEPTH, out: r1cs.clone() }).unwrap();
+        let digest = hex::encode(sha2::Sha256::digest(std::fs::read(&r1cs).unwrap()));
+        let cache = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/ceremony-cache");
+        std::fs::create_dir_all(&cache).unwrap();
+        let dir = cache.join(format!("{digest}-p{POWER}"));
+        let lock = std::fs::File::create(cache.join(".lock")).unwrap();
+        lock.lock().unwrap();
+        if !dir.join("complete").exists() {
+            let work = cache.join(format!("{digest}-p{POWER}.partial"));
+            let _ = std::fs::remove_dir_all(&work);
+            std::fs::create_dir_all(&work).unwrap();
+            std::fs::copy(&r1cs, work.join("circuit.r1cs")).unwrap();
+            run_ceremony(&work);
+            std::fs::write(work.join("complete"), "").unwrap();
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::rename(&work, &dir).unwrap();
         }
-        c
+        lock.unlock().unwrap();
+        Ceremony { dir }
     })
+}
+
+/// The ceremony's snarkjs steps in `dir` (which holds `circuit.r1cs`).
+fn run_ceremony(dir: &Path) {
+    let power = POWER.to_string();
+    let steps: [&[&str]; 8] = [
+        &["powersoftau", "new", "bn128", power.as_str(), "pot_0000.ptau"],
+        &["powersoftau", "contribute", "pot_0000.ptau", "pot_0001.ptau", "--name=tau", "-e=tau entropy"],
+        &["powersoftau", "prepare", "phase2", "pot_0001.ptau", "pot_final.ptau"],
+        &["zkey", "new", "circuit.r1cs", "pot_final.ptau", "circuit_0000.zkey"],
+        &["zkey", "contribute", "circuit_0000.zkey", "circuit_0001.zkey", "--name=alice", "-e=alice entropy"],
+        &[
+            "zkey",
+            "beacon",
+            "circuit_0001.zkey",
+            "circuit_final.zkey",
+            "0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+            "10",
+            "-n=Final Beacon",
+        ],
+        &["zkey", "verify", "circuit.r1cs", "pot_final.ptau", "circuit_final.zkey"],
+        &["zkey", "export", "verificationkey", "circuit_final.zkey", "verification_key.json"],
+    ];
+    for args in steps {
+        let (ok, out) = snarkjs(dir, args);
+        assert!(ok, "snarkjs {args:?} failed:\n{out}");
+        if args[..2] == ["zkey", "verify"] {
+            assert!(out.contains("ZKey Ok!"), "snarkjs zkey verify:\n{out}");
+        }
+    }
 }
 
 /// The repository's `node_modules/.bin/NAME`; its absence fails the test (run `make deps`).
