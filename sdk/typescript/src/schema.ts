@@ -31,7 +31,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** Verifies a credential (W3C VC-API). */
-        post: operations["verify_credential"];
+        post: operations["vc_verify_credential"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2406,7 +2406,7 @@ export interface operations {
             };
         };
     };
-    verify_credential: {
+    vc_verify_credential: {
         parameters: {
             query?: never;
             header?: never;

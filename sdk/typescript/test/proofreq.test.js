@@ -61,3 +61,43 @@ test('random challenges are distinct field elements', () => {
   for (const c of [a, b]) assert.doesNotThrow(() => parseProofRequest(q(`context=x&min=0&challenge=${c}`)));
 });
 
+
+test('buildProofRequest builds what the wallet reads, with a fresh challenge by default', () => {
+  const r = buildProofRequest({ context: 'loan:acme/2026', minScore: 700, minGigs: 50, minTier: 3, platform: 2 });
+  assert.match(r.challenge, /^\d+$/);
+  assert.deepEqual(r, { context: 'loan:acme/2026', minScore: 700, minGigs: 50, minTier: 3, challenge: r.challenge, platform: 2 });
+  assert.deepEqual(parseProofRequest(new URL(proofRequestLink('https://node.example', r)).searchParams), r);
+  assert.notEqual(buildProofRequest({ context: 'x', minScore: 1 }).challenge, buildProofRequest({ context: 'x', minScore: 1 }).challenge);
+  // A given challenge (string or bigint) is kept, written without leading zeros; null asks none.
+  assert.equal(buildProofRequest({ context: 'x', minScore: 1, challenge: '007' }).challenge, '7');
+  assert.equal(buildProofRequest({ context: 'x', minScore: 1, challenge: 12345n }).challenge, '12345');
+  assert.deepEqual(buildProofRequest({ context: 'x', minScore: 0, challenge: null }), {
+    context: 'x', minScore: 0, minGigs: 0, minTier: 0, challenge: null, platform: null,
+  });
+});
+
+test('buildProofRequest refuses what the wallet would refuse, naming the field', () => {
+  const cases = [
+    [{ context: '', minScore: 1 }, 'context', 'missing'],
+    [{ context: 'é'.repeat(129), minScore: 1 }, 'context', 'too_long'],
+    [{ context: 'x' }, 'min', 'missing'],
+    [{ context: 'x', minScore: 1001 }, 'min', 'out_of_range'],
+    [{ context: 'x', minScore: -1 }, 'min', 'out_of_range'],
+    [{ context: 'x', minScore: 1.5 }, 'min', 'not_a_number'],
+    [{ context: 'x', minScore: Number.NaN }, 'min', 'not_a_number'],
+    [{ context: 'x', minScore: 1, minGigs: 1_000_001 }, 'gigs', 'out_of_range'],
+    [{ context: 'x', minScore: 1, minTier: 6 }, 'tier', 'out_of_range'],
+    [{ context: 'x', minScore: 1, challenge: -1n }, 'challenge', 'out_of_range'],
+    [{ context: 'x', minScore: 1, challenge: '0x12' }, 'challenge', 'not_a_number'],
+    [{ context: 'x', minScore: 1, challenge: 21888242871839275222246405745257275088548364400416034343698204186575808495617n }, 'challenge', 'out_of_range'],
+    [{ context: 'x', minScore: 1, platform: 0 }, 'platform', 'out_of_range'],
+    [{ context: 'x', minScore: 1, platform: 1.5 }, 'platform', 'not_a_number'],
+  ];
+  for (const [input, field, code] of cases) {
+    assert.throws(
+      () => buildProofRequest(input),
+      (e) => e instanceof ProofRequestError && e.field === field && e.code === code,
+      `${JSON.stringify(input, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))} → ${field} ${code}`,
+    );
+  }
+});
