@@ -708,8 +708,20 @@ mod tests {
                 t,
             ),
             ("empty body, key longer than a block", long_secret.clone(), String::new(), mac(&long_secret, t, ""), t),
-            ("edge of the window, late", "whsec_test".into(), "x".into(), mac("whsec_test", t, "x"), t + REPLAY_WINDOW_SECS),
-            ("edge of the window, early", "whsec_test".into(), "x".into(), mac("whsec_test", t, "x"), t - REPLAY_WINDOW_SECS),
+            (
+                "edge of the window, late",
+                "whsec_test".into(),
+                "x".into(),
+                mac("whsec_test", t, "x"),
+                t + REPLAY_WINDOW_SECS,
+            ),
+            (
+                "edge of the window, early",
+                "whsec_test".into(),
+                "x".into(),
+                mac("whsec_test", t, "x"),
+                t - REPLAY_WINDOW_SECS,
+            ),
             (
                 "rotation: the second v1 matches",
                 "whsec_test".into(),
@@ -772,8 +784,11 @@ mod tests {
             std::fs::write(path, &text).unwrap();
         }
         let committed = std::fs::read_to_string(path).unwrap_or_default();
-        assert_eq!(committed, text, "testdata/webhook-signatures.json is stale: run this test with JEJAK_WRITE_TESTDATA=1");
-        // Each kind of outcome is covered, and the accepted ones are the first seven.
+        assert_eq!(
+            committed, text,
+            "testdata/webhook-signatures.json is stale: run this test with JEJAK_WRITE_TESTDATA=1"
+        );
+        // Each kind of outcome is covered; seven headers are accepted.
         let outcomes: Vec<&str> = vectors.iter().map(|v| v["expect"].as_str().unwrap()).collect();
         assert_eq!(outcomes.iter().filter(|o| **o == "ok").count(), 7, "{outcomes:?}");
         for kind in ["malformed", "outside_window", "mismatch"] {
