@@ -36,8 +36,8 @@ test-web: deps ## The web app's unit tests (both languages complete, chart, QR, 
 sdk-build: deps ## Build the TypeScript SDK (sdk/typescript) into its dist/ with tsc
 	node_modules/.bin/tsc -p sdk/typescript/tsconfig.json
 
-test-sdk: sdk-build ## The TypeScript SDK's unit tests under node --test (webhook signatures against the node's testdata/ vectors, receipt checker against RFC 6962, proof requests)
-	cd sdk/typescript && node --test test/checker.test.js test/proofreq.test.js test/webhooks.test.js
+test-sdk: sdk-build ## The TypeScript SDK's unit tests under node --test (webhook signatures against the node's testdata/ vectors, receipt checker against RFC 6962, the client with a recorded fetch, proof requests)
+	cd sdk/typescript && node --test test/checker.test.js test/client.test.js test/proofreq.test.js test/webhooks.test.js
 
 test-rust: deps ## Every Rust test, on SQLite and on PostgreSQL at DATABASE_URL (the browser tests install Debian's chromium if missing)
 	scripts/ensure-postgres
