@@ -645,4 +645,22 @@ mod tests {
             assert!(doc["paths"].get(p).is_some(), "{p} missing");
         }
     }
+
+    /// Generated clients name a method after each operation id (the TypeScript SDK's types do
+    /// not compile with two of one name): every operation has one, unique in the document.
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc: serde_json::Value = serde_json::from_str(document_json()).unwrap();
+        let mut seen = std::collections::BTreeMap::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let Some(id) = op.get("operationId") else { continue };
+                let id = id.as_str().unwrap().to_owned();
+                if let Some(first) = seen.insert(id.clone(), format!("{method} {path}")) {
+                    panic!("operationId {id} names both {first} and {method} {path}");
+                }
+            }
+        }
+        assert!(seen.len() > 40, "{} operations", seen.len());
+    }
 }

@@ -22,6 +22,7 @@ mod reorg;
 mod reputation;
 mod reputation_audit;
 mod reputation_crash;
+mod sdk;
 mod shutdown;
 mod supervision;
 mod web;

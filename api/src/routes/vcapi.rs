@@ -775,7 +775,7 @@ pub(crate) struct VerifyCredentialRequest {
 }
 
 /// Verifies a credential (W3C VC-API).
-#[utoipa::path(post, path = "/credentials/verify", tag = "vc-api", security(("api_key" = [])),
+#[utoipa::path(post, path = "/credentials/verify", operation_id = "vc_verify_credential", tag = "vc-api", security(("api_key" = [])),
     request_body(content = VerifyCredentialRequest, example = verify_credential_example),
     responses(
         (status = 200, description = "Verified", body = CredentialResult),

@@ -684,6 +684,118 @@ mod tests {
         }
     }
 
+    /// `testdata/webhook-signatures.json`: what [`sign`] and [`verify`] give for accepted and
+    /// refused headers, read by the TypeScript SDK's tests (the SDK must agree with the node).
+    /// Checked here against the file; `JEJAK_WRITE_TESTDATA=1` writes it instead.
+    #[test]
+    fn shared_signature_vectors() {
+        let t = 1_800_000_000_i64;
+        let long_secret = "k".repeat(100);
+        let mac = |secret: &str, t: i64, body: &str| sign(secret.as_bytes(), t, body.as_bytes());
+        let v1 = |h: &str| h.split_once(",v1=").unwrap().1.to_owned();
+        let base = mac("whsec_test", t, r#"{"events":[]}"#);
+        let mut flipped = v1(&base);
+        flipped.replace_range(0..1, if flipped.starts_with('0') { "1" } else { "0" });
+        let wrong = "ab".repeat(32);
+        // (name, secret, body, header, now)
+        let cases: Vec<(&str, String, String, String, i64)> = vec![
+            ("plain", "whsec_test".into(), r#"{"events":[]}"#.into(), base.clone(), t),
+            (
+                "utf8 secret and body",
+                "rahasia-é-ü".into(),
+                "{\"note\":\"jalan é ✓\\n\"}\n".into(),
+                mac("rahasia-é-ü", t, "{\"note\":\"jalan é ✓\\n\"}\n"),
+                t,
+            ),
+            ("empty body, key longer than a block", long_secret.clone(), String::new(), mac(&long_secret, t, ""), t),
+            (
+                "edge of the window, late",
+                "whsec_test".into(),
+                "x".into(),
+                mac("whsec_test", t, "x"),
+                t + REPLAY_WINDOW_SECS,
+            ),
+            (
+                "edge of the window, early",
+                "whsec_test".into(),
+                "x".into(),
+                mac("whsec_test", t, "x"),
+                t - REPLAY_WINDOW_SECS,
+            ),
+            (
+                "rotation: the second v1 matches",
+                "whsec_test".into(),
+                r#"{"events":[]}"#.into(),
+                format!("t={t},v1={wrong},v1={}", v1(&base)),
+                t,
+            ),
+            (
+                "other schemes and spaces skipped",
+                "whsec_test".into(),
+                r#"{"events":[]}"#.into(),
+                format!(" t={t} , v0=old, v1={} ,", v1(&base)),
+                t,
+            ),
+            ("body altered", "whsec_test".into(), r#"{"events":[1]}"#.into(), base.clone(), t),
+            ("mac altered", "whsec_test".into(), r#"{"events":[]}"#.into(), format!("t={t},v1={flipped}"), t),
+            ("other secret", "whsec_other".into(), r#"{"events":[]}"#.into(), base.clone(), t),
+            (
+                "timestamp moved",
+                "whsec_test".into(),
+                r#"{"events":[]}"#.into(),
+                base.replace(&format!("t={t}"), &format!("t={}", t + 1)),
+                t,
+            ),
+            ("too late", "whsec_test".into(), "x".into(), mac("whsec_test", t, "x"), t + REPLAY_WINDOW_SECS + 1),
+            ("too early", "whsec_test".into(), "x".into(), mac("whsec_test", t, "x"), t - REPLAY_WINDOW_SECS - 1),
+            ("no timestamp", "whsec_test".into(), "x".into(), format!("v1={wrong}"), t),
+            ("no v1", "whsec_test".into(), "x".into(), format!("t={t}"), t),
+            ("two timestamps", "whsec_test".into(), "x".into(), format!("t={t},t={t},v1={wrong}"), t),
+            ("five v1", "whsec_test".into(), "x".into(), format!("t={t}{}", format!(",v1={wrong}").repeat(5)), t),
+            ("short mac", "whsec_test".into(), "x".into(), format!("t={t},v1={}", "ab".repeat(31)), t),
+            ("not hex", "whsec_test".into(), "x".into(), format!("t={t},v1={}", "zz".repeat(32)), t),
+            ("timestamp not a number", "whsec_test".into(), "x".into(), format!("t=soon,v1={wrong}"), t),
+            ("over 512 bytes", "whsec_test".into(), "x".into(), format!("t={t},v1={wrong},{}", "x".repeat(500)), t),
+            ("not a header", "whsec_test".into(), "x".into(), "garbage".into(), t),
+        ];
+        let vectors: Vec<Value> = cases
+            .iter()
+            .map(|(name, secret, body, header, now)| {
+                let outcome = match verify(secret.as_bytes(), header, body.as_bytes(), *now) {
+                    Ok(_) => "ok",
+                    Err(SignatureError::Malformed) => "malformed",
+                    Err(SignatureError::OutsideWindow) => "outside_window",
+                    Err(SignatureError::Mismatch) => "mismatch",
+                };
+                json!({"name": name, "secret": secret, "body": body, "header": header, "now": now, "expect": outcome})
+            })
+            .collect();
+        let doc = json!({
+            "about": "Jejak-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of \"<t>.<body>\">, checked within a window of \
+                      window_secs. Secrets and bodies are UTF-8 text. Made and checked by api/src/services/webhooks.rs \
+                      shared_signature_vectors; read by sdk/typescript/test/webhooks.test.js.",
+            "window_secs": REPLAY_WINDOW_SECS,
+            "signed": {"secret": "whsec_test", "t": t, "body": r#"{"events":[]}"#, "header": base},
+            "vectors": vectors,
+        });
+        let text = serde_json::to_string_pretty(&doc).unwrap() + "\n";
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../testdata/webhook-signatures.json");
+        if std::env::var_os("JEJAK_WRITE_TESTDATA").is_some() {
+            std::fs::write(path, &text).unwrap();
+        }
+        let committed = std::fs::read_to_string(path).unwrap_or_default();
+        assert_eq!(
+            committed, text,
+            "testdata/webhook-signatures.json is stale: run this test with JEJAK_WRITE_TESTDATA=1"
+        );
+        // Each kind of outcome is covered; seven headers are accepted.
+        let outcomes: Vec<&str> = vectors.iter().map(|v| v["expect"].as_str().unwrap()).collect();
+        assert_eq!(outcomes.iter().filter(|o| **o == "ok").count(), 7, "{outcomes:?}");
+        for kind in ["malformed", "outside_window", "mismatch"] {
+            assert!(outcomes.contains(&kind), "{kind} missing from {outcomes:?}");
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn any_timestamp_and_clock_verify_without_panicking(t in proptest::prelude::any::<i64>(), now in proptest::prelude::any::<i64>()) {

@@ -13,7 +13,7 @@ import {
   type Receipt,
   ReceiptFormatError,
   toHex,
-} from '../checker.js';
+} from '../../../sdk/typescript/src/checker.js';
 import { useI18n } from '../ui.js';
 
 /** The explorer's record of an anchored root: a batch for an attestation receipt, an evidence

@@ -5,7 +5,7 @@ import { useMemo, useState } from 'preact/hooks';
 
 import { ApiError, post, type ProofAnswer, type Session } from '../api.js';
 import type { Key } from '../i18n/index.js';
-import { parseProofRequest, type ProofRequest, ProofRequestError, proveBody } from '../proofreq.js';
+import { parseProofRequest, type ProofRequest, ProofRequestError, proveBody } from '../../../sdk/typescript/src/proofreq.js';
 import { Facts, useI18n } from '../ui.js';
 import { asApiError, DownloadJson, FormError, QrCode } from '../widgets.js';
 import { NeedsKey } from './wallet.js';

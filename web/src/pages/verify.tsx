@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 
 import { ApiError, post, type Session, type VerifyAnswer } from '../api.js';
 import type { Key } from '../i18n/index.js';
-import { type ProofRequest, proofRequestLink, randomChallenge } from '../proofreq.js';
+import { type ProofRequest, proofRequestLink, randomChallenge } from '../../../sdk/typescript/src/proofreq.js';
 import { Mono, useI18n } from '../ui.js';
 import { asApiError, FormError, parsePasted, QrCode, VerifyResult } from '../widgets.js';
 import { NeedsKey } from './wallet.js';

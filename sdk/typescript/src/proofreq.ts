@@ -1,6 +1,7 @@
 // A verifier's proof request, carried in a link `/prove?context=..&min=..&gigs=..&tier=..&challenge=..&platform=..`
-// (or its QR code). Parsed here with bounds before anything is shown or sent; the node checks
-// again when it proves.
+// (or its QR code): built by a verifier ([`buildProofRequest`], [`proofRequestLink`]) and read by
+// the worker's wallet ([`parseProofRequest`]), with the same bounds on both sides; the node
+// checks again when it proves. Shared by the SDK and the web app.
 
 /** What a verifier asks a worker to prove. */
 export interface ProofRequest {
@@ -99,4 +100,48 @@ export function proveBody(r: ProofRequest): Record<string, unknown> {
   if (r.challenge !== null) body.challenge = r.challenge;
   if (r.platform !== null) body.platform_id = r.platform;
   return body;
+}
+
+/** What a verifier fills in to build a proof request. */
+export interface ProofRequestInput {
+  /** The verifier's context label (1 to 256 bytes of UTF-8). */
+  context: string;
+  /** Minimum reputation, 0 to 1000. */
+  minScore: number;
+  /** Minimum completed gigs (default 0). */
+  minGigs?: number;
+  /** Minimum credit tier, 1 (E) to 5 (A); 0 (the default) asks nothing. */
+  minTier?: number;
+  /** The challenge: a decimal field element (string or bigint), `null` for none; by default a
+   * fresh random one, so that a proof made for this request cannot answer another. */
+  challenge?: string | bigint | null;
+  /** The registry id of the platform that will verify (default: none, the node's operator). */
+  platform?: number | null;
+}
+
+function asParam(field: string, v: number | undefined): string {
+  if (v === undefined) return '';
+  if (!Number.isSafeInteger(v)) throw new ProofRequestError(field, 'not_a_number');
+  if (v < 0) throw new ProofRequestError(field, 'out_of_range');
+  return String(v);
+}
+
+/** Builds a proof request, checked with exactly the bounds the wallet applies to the link.
+ * Throws [`ProofRequestError`] naming the field at fault. */
+export function buildProofRequest(input: ProofRequestInput): ProofRequest {
+  const q = new URLSearchParams();
+  q.set('context', typeof input.context === 'string' ? input.context : '');
+  q.set('min', asParam('min', input.minScore));
+  q.set('gigs', asParam('gigs', input.minGigs));
+  q.set('tier', asParam('tier', input.minTier));
+  const c = input.challenge === undefined ? randomChallenge() : input.challenge;
+  if (c !== null) {
+    if (typeof c === 'bigint' && c < 0n) throw new ProofRequestError('challenge', 'out_of_range');
+    q.set('challenge', String(c));
+  }
+  if (input.platform !== undefined && input.platform !== null) {
+    if (!Number.isSafeInteger(input.platform)) throw new ProofRequestError('platform', 'not_a_number');
+    q.set('platform', String(input.platform));
+  }
+  return parseProofRequest(q);
 }

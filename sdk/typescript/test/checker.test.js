@@ -1,5 +1,5 @@
-// Unit tests of the receipt checker (web/src/checker.ts, compiled by `tsc -p web/tsconfig.test.json`)
-// against the repository's RFC 6962 vectors. Run: `make test-web-unit`.
+// Unit tests of the receipt checker (src/checker.ts, shared with the web app)
+// against the repository's RFC 6962 vectors. Run: `make test-sdk`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -17,9 +17,9 @@ import {
   rootFromInclusion,
   sha256,
   toHex,
-} from '../.build-test/checker.js';
+} from '../dist/index.js';
 
-const vectors = JSON.parse(readFileSync(new URL('../../testdata/rfc6962.json', import.meta.url), 'utf8')).vectors;
+const vectors = JSON.parse(readFileSync(new URL('../../../testdata/rfc6962.json', import.meta.url), 'utf8')).vectors;
 const bytes = (h) => fromHex(h, h.length / 2);
 
 test('Merkle Tree Hash matches the RFC 6962 vectors', async () => {
