@@ -22,5 +22,6 @@ mod reorg;
 mod reputation;
 mod reputation_audit;
 mod reputation_crash;
+mod scale;
 mod shutdown;
 mod supervision;
