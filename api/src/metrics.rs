@@ -216,6 +216,20 @@ pub(crate) async fn render(st: &AppState) -> String {
         u8::from(i.finality_lagging),
     );
     gauge(&mut out, "jejak_indexer_head_stalled", "1 when the head has not moved.", "gauge", u8::from(i.head_stalled));
+    let leases = &st.services.instance.leases;
+    if !leases.is_empty() {
+        out.push_str("# HELP jejak_lease_held 1 while this instance holds the job's lease.\n# TYPE jejak_lease_held gauge\n");
+        for f in leases {
+            let _ = writeln!(out, "jejak_lease_held{{job=\"{}\"}} {}", f.job(), u8::from(f.held()));
+        }
+        out.push_str(
+            "# HELP jejak_fenced_writes_total Writes of a job refused because its lease was no longer held here.\n\
+             # TYPE jejak_fenced_writes_total counter\n",
+        );
+        for f in leases {
+            let _ = writeln!(out, "jejak_fenced_writes_total{{job=\"{}\"}} {}", f.job(), f.refused());
+        }
+    }
     if let Ok(mut c) = st.store.conn().await {
         out.push_str("# HELP jejak_ipfs_queue IPFS documents by fetch status.\n# TYPE jejak_ipfs_queue gauge\n");
         for (s, n) in jejak_store::ipfs::counts(&mut c).await.unwrap_or_default() {

@@ -325,18 +325,20 @@ where
         Self { lease, store, make, current: None, poll }
     }
 
-    /// Whether the term `token` is over: by this instance's view, or else by the database's.
-    async fn term_over(&self, token: i64) -> Result<bool, jejak_store::Error> {
-        if self.lease.ready_token() != Some(token) {
-            return Ok(true);
-        }
-        let row = leases::get(&self.store, self.lease.job()).await?;
-        let mine = row.is_some_and(|r| r.token == token && r.holder == self.lease.fence.holder());
-        if !mine {
-            self.lease.end_term();
-        }
-        Ok(!mine)
+}
+
+/// Whether the term `token` of `lease` is over: by this instance's view, or else by the
+/// database's (a write refused by fencing before the keeper noticed).
+async fn term_over(lease: &Lease, store: &Store, token: i64) -> Result<bool, jejak_store::Error> {
+    if lease.ready_token() != Some(token) {
+        return Ok(true);
     }
+    let row = leases::get(store, lease.job()).await?;
+    let mine = row.is_some_and(|r| r.token == token && r.holder == lease.fence.holder());
+    if !mine {
+        lease.end_term();
+    }
+    Ok(!mine)
 }
 
 impl<J, F> Job for Leased<J, F>
@@ -379,7 +381,7 @@ where
             }
             Some(Ok(pace)) => Ok(pace),
             Some(Err(e)) => {
-                if self.term_over(token).await? {
+                if term_over(&self.lease, &self.store, token).await? {
                     self.current = None;
                     tracing::error!(target: TARGET, job = self.lease.job(), token, error = %e,
                         "a write was refused by fencing: another instance holds the job now; this one stands by");

@@ -22,7 +22,7 @@ fn a_second_open_of_a_sqlite_file_is_refused_until_the_first_goes() {
     assert!(ProcessLock::for_url("sqlite::memory:").unwrap().is_none());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgresql_a_held_lease_is_refused_and_an_expired_one_taken_with_a_higher_token() {
     let db = TestDb::postgres().await;
     let s = &db.store;
@@ -44,7 +44,7 @@ async fn on_postgresql_a_held_lease_is_refused_and_an_expired_one_taken_with_a_h
     assert!(acquire(s, "anchor", "b", 4_700, 2_000).await.unwrap().is_some());
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_sqlite_the_lease_is_always_granted() {
     let db = TestDb::sqlite().await;
     let s = &db.store;
@@ -79,7 +79,7 @@ both_backends! {
     }
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgresql_a_takeover_waits_for_the_fenced_write_in_progress() {
     let db = TestDb::postgres().await;
     let s = db.store.clone();
