@@ -127,6 +127,23 @@ async fn the_standby_takes_over_within_the_lease_time_and_nothing_is_lost_or_anc
     let status: Value = b.http.get(format!("{}/v1/index/status", b.api)).send().await.unwrap().json().await.unwrap();
     assert_eq!(holder_of(&status, "indexer").unwrap()["holder"], "a", "{status}");
 
+    // An instance without the api role serves the operations routes only, and stands by.
+    let c = TestNode::start_with(&chain, TestDb::at(&url, PoolSettings::default()).await, |cfg| {
+        tune("c")(cfg);
+        cfg.node.roles = "indexer".parse().unwrap();
+    })
+    .await;
+    let (s, _) = c.post_events(&key, &events(100, 1), None).await;
+    assert_eq!(s, 404, "no public API without the api role");
+    let on_c = ready_body(&c).await;
+    assert_eq!(on_c["instance"]["roles"], json!(["indexer"]), "{on_c}");
+    assert_eq!(on_c["checks"]["indexer"]["here"], false, "{on_c}");
+    assert!(on_c["checks"]["indexer"]["cursor"].as_u64().unwrap() > 0, "the stored cursor stands in: {on_c}");
+    assert!(c.node.lease("anchor").is_none() && c.node.lease("indexer").unwrap().fence.token().is_none());
+    let TestNode { node: c_node, db: c_db, .. } = c;
+    c_node.stop().await.unwrap();
+    drop(c_db);
+
     // "a" dies with its leases: what it held in memory is what a paused "a" would write with.
     let a_token = a.node.lease("anchor").unwrap().fence.token().unwrap();
     let stale = Fence::new("anchor", "a");
