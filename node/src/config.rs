@@ -182,7 +182,8 @@ pub struct NodeSection {
     /// The roles this instance runs (default: all); `--roles` and `JEJAK_NODE_ROLES` override.
     pub roles: Roles,
     /// This instance's name in the leases it holds (default: host name, process id and a random
-    /// suffix, new at every start). Must differ between instances sharing a database.
+    /// suffix, new at every start). Must differ between instances sharing a database; set it so
+    /// that a restarted instance takes its jobs back at once instead of after the lease time.
     pub instance_id: Option<String>,
 }
 

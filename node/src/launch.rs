@@ -296,7 +296,8 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
         health: services.metrics.tasks.clone(),
         policy: jejak_runtime::Policy::default(),
     };
-    let poll = timing.renew.min(Duration::from_secs(1));
+    // Standbys look at their lease's state in memory (the keeper reads the database).
+    let poll = Duration::from_millis(100);
     if let Some(lease) = &indexer_lease {
         tasks.keeper("lease-indexer", LeaseKeeper::new(store.clone(), lease.clone(), timing));
         let (fenced, status, rpc) = (store.fenced(lease.fence.clone()), status.clone(), rpc);

@@ -144,8 +144,9 @@ pub struct LeaseRow {
     pub expires_at: i64,
 }
 
-/// Takes `job`'s lease for `holder` until `now + ttl_ms` when it is free or has run out (on
-/// SQLite, always); returns the new term's token, raised from the last one, or None when another
+/// Takes `job`'s lease for `holder` until `now + ttl_ms` when it is free, has run out, or names
+/// `holder` already (the same instance restarted: its earlier incarnation's term ends here), and
+/// on SQLite always; returns the new term's token, raised from the last one, or None when another
 /// instance holds it.
 pub async fn acquire(store: &Store, job: &str, holder: &str, now: i64, ttl_ms: i64) -> Result<Option<i64>> {
     let always = i64::from(store.backend() == Backend::Sqlite);
@@ -155,7 +156,7 @@ pub async fn acquire(store: &Store, job: &str, holder: &str, now: i64, ttl_ms: i
          ON CONFLICT (job) DO UPDATE SET holder = excluded.holder, token = leases.token + 1, \
              acquired_at = excluded.acquired_at, renewed_at = excluded.renewed_at, \
              expires_at = excluded.expires_at \
-         WHERE leases.expires_at <= excluded.acquired_at OR $5 = 1 \
+         WHERE leases.expires_at <= excluded.acquired_at OR leases.holder = excluded.holder OR $5 = 1 \
          RETURNING token",
     )
     .bind(job)

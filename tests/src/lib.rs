@@ -320,6 +320,9 @@ reputation_roots = "{roots}"
 evidence_log = "{evidence}"
 start_block = {start}
 
+[node]
+instance_id = "test-node"
+
 [leases]
 ttl_secs = 2
 renew_secs = 1

@@ -37,9 +37,13 @@ async fn on_postgresql_a_held_lease_is_refused_and_an_expired_one_taken_with_a_h
     release(s, "indexer", "b", t2).await.unwrap();
     let t3 = acquire(s, "indexer", "a", 4_700, 2_000).await.unwrap().expect("released: taken at once");
     assert!(t3 > t2);
+    // "a" restarted (same instance id): it takes its lease back at once, in a new term.
+    let t4 = acquire(s, "indexer", "a", 4_800, 2_000).await.unwrap().expect("its own lease");
+    assert!(t4 > t3);
+    let t3 = t4;
     let rows = list(s).await.unwrap();
     assert_eq!(rows.len(), 1);
-    assert_eq!((rows[0].holder.as_str(), rows[0].token, rows[0].expires_at), ("a", t3, 6_700));
+    assert_eq!((rows[0].holder.as_str(), rows[0].token, rows[0].expires_at), ("a", t3, 6_800));
     // Leases of other jobs are apart.
     assert!(acquire(s, "anchor", "b", 4_700, 2_000).await.unwrap().is_some());
 }
