@@ -218,7 +218,9 @@ pub(crate) async fn render(st: &AppState) -> String {
     gauge(&mut out, "jejak_indexer_head_stalled", "1 when the head has not moved.", "gauge", u8::from(i.head_stalled));
     let leases = &st.services.instance.leases;
     if !leases.is_empty() {
-        out.push_str("# HELP jejak_lease_held 1 while this instance holds the job's lease.\n# TYPE jejak_lease_held gauge\n");
+        out.push_str(
+            "# HELP jejak_lease_held 1 while this instance holds the job's lease.\n# TYPE jejak_lease_held gauge\n",
+        );
         for f in leases {
             let _ = writeln!(out, "jejak_lease_held{{job=\"{}\"}} {}", f.job(), u8::from(f.held()));
         }

@@ -836,7 +836,8 @@ impl Config {
             return Err("node.roles: at least one role".into());
         }
         let r = &self.node.roles;
-        if (r.has(Role::Evidence) || r.has(Role::Epoch)) && !r.has(Role::Anchor) && self.operator.private_key.is_some() {
+        if (r.has(Role::Evidence) || r.has(Role::Epoch)) && !r.has(Role::Anchor) && self.operator.private_key.is_some()
+        {
             return Err("node.roles: evidence and epoch send through the anchor role's transaction sender \
                         (one owner of the key's nonces): give anchor to the same instance"
                 .into());

@@ -220,14 +220,9 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
             // The anchor leader owns the key's nonces: every transaction is recorded through the
             // anchor lease's fence, whichever job asked for it.
             let sender = Arc::new(
-                Sender::new(
-                    provider,
-                    signer,
-                    store.fenced(anchor_lease.fence.clone()),
-                    cfg.operator.sender_config(),
-                )
-                .await
-                .context("connecting the operator key to the chain")?,
+                Sender::new(provider, signer, store.fenced(anchor_lease.fence.clone()), cfg.operator.sender_config())
+                    .await
+                    .context("connecting the operator key to the chain")?,
             );
             tracing::info!(target: "jejak::node", operator = %sender.address(), "anchoring enabled (while this instance holds the anchor lease)");
             operator_sender = Some(sender.clone());
@@ -360,7 +355,8 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
             );
         }
         if let Some(lease) = &epoch_lease {
-            tasks.keeper("lease-epoch", LeaseKeeper::new(store.clone(), lease.clone(), timing).requires(anchor.clone()));
+            tasks
+                .keeper("lease-epoch", LeaseKeeper::new(store.clone(), lease.clone(), timing).requires(anchor.clone()));
             let (fenced, blockstore_p, kubo_p, sender_p, epoch_cfg) = (
                 store.fenced(lease.fence.clone()),
                 blockstore.clone(),

@@ -172,9 +172,11 @@ impl LeaseKeeper {
         let started = Instant::now();
         let f = self.lease.fence.clone();
         let left = self.valid_until.saturating_duration_since(started);
-        let renewed =
-            tokio::time::timeout(left, leases::renew(&self.store, f.job(), f.holder(), token, leases::now_millis(), self.ttl_ms()))
-                .await;
+        let renewed = tokio::time::timeout(
+            left,
+            leases::renew(&self.store, f.job(), f.holder(), token, leases::now_millis(), self.ttl_ms()),
+        )
+        .await;
         match renewed {
             Ok(Ok(true)) => {
                 self.valid_until = started + self.timing.ttl;
@@ -324,7 +326,6 @@ where
     pub fn new(lease: Arc<Lease>, store: Store, poll: Duration, make: F) -> Self {
         Self { lease, store, make, current: None, poll }
     }
-
 }
 
 /// Whether the term `token` of `lease` is over: by this instance's view, or else by the

@@ -113,12 +113,7 @@ impl Fence {
         } else {
             "SELECT token FROM leases WHERE job = $1 AND holder = $2 AND token = $3"
         };
-        let found = sqlx::query(sql)
-            .bind(&self.job)
-            .bind(&self.holder)
-            .bind(token)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let found = sqlx::query(sql).bind(&self.job).bind(&self.holder).bind(token).fetch_optional(&mut *conn).await?;
         if found.is_none() {
             self.refused.fetch_add(1, Ordering::Relaxed);
             return Err(Error::Fenced { job: self.job.clone(), token });
@@ -172,16 +167,15 @@ pub async fn acquire(store: &Store, job: &str, holder: &str, now: i64, ttl_ms: i
 /// Extends `holder`'s term `token` of `job` to `now + ttl_ms`; false when the term is over (the
 /// token was superseded by another instance's [`acquire`]).
 pub async fn renew(store: &Store, job: &str, holder: &str, token: i64, now: i64, ttl_ms: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "UPDATE leases SET renewed_at = $4, expires_at = $5 WHERE job = $1 AND holder = $2 AND token = $3",
-    )
-    .bind(job)
-    .bind(holder)
-    .bind(token)
-    .bind(now)
-    .bind(now.saturating_add(ttl_ms))
-    .execute(store.pool())
-    .await?;
+    let done =
+        sqlx::query("UPDATE leases SET renewed_at = $4, expires_at = $5 WHERE job = $1 AND holder = $2 AND token = $3")
+            .bind(job)
+            .bind(holder)
+            .bind(token)
+            .bind(now)
+            .bind(now.saturating_add(ttl_ms))
+            .execute(store.pool())
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -198,11 +192,9 @@ pub async fn release(store: &Store, job: &str, holder: &str, token: i64) -> Resu
 
 /// Every lease, by job.
 pub async fn list(store: &Store) -> Result<Vec<LeaseRow>> {
-    let rows = sqlx::query(
-        "SELECT job, holder, token, acquired_at, renewed_at, expires_at FROM leases ORDER BY job",
-    )
-    .fetch_all(store.pool())
-    .await?;
+    let rows = sqlx::query("SELECT job, holder, token, acquired_at, renewed_at, expires_at FROM leases ORDER BY job")
+        .fetch_all(store.pool())
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(LeaseRow {
@@ -260,9 +252,7 @@ impl ProcessLock {
             .map_err(|source| Error::Lock { path: shown.clone(), source })?;
         match file.try_lock() {
             Ok(()) => Ok(Self { _file: file, path }),
-            Err(std::fs::TryLockError::WouldBlock) => {
-                Err(Error::InUse { path: db.display().to_string(), lock: shown })
-            }
+            Err(std::fs::TryLockError::WouldBlock) => Err(Error::InUse { path: db.display().to_string(), lock: shown }),
             Err(std::fs::TryLockError::Error(source)) => Err(Error::Lock { path: shown, source }),
         }
     }

@@ -171,14 +171,10 @@ async fn the_standby_takes_over_within_the_lease_time_and_nothing_is_lost_or_anc
     assert_eq!(s, 202, "{body}");
     let fenced = b.db.store.fenced(stale.clone());
     let signer = jejak_chain::signer_from_hex(DEV_KEYS[0]).unwrap();
-    let sender = Sender::new(
-        jejak_chain::connect(&chain.anvil.endpoint()).unwrap(),
-        signer,
-        fenced.clone(),
-        Default::default(),
-    )
-    .await
-    .unwrap();
+    let sender =
+        Sender::new(jejak_chain::connect(&chain.anvil.endpoint()).unwrap(), signer, fenced.clone(), Default::default())
+            .await
+            .unwrap();
     let stale_batcher = Batcher::new(
         BatcherConfig::new(31337, chain.deployment.attestations),
         fenced,

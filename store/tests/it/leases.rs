@@ -5,7 +5,6 @@ use jejak_store::leases::{Fence, ProcessLock, acquire, list, now_millis, release
 use jejak_store::test_utils::TestDb;
 use jejak_store::{Error, both_backends};
 
-
 #[test]
 fn a_second_open_of_a_sqlite_file_is_refused_until_the_first_goes() {
     let dir = tempfile::tempdir().unwrap();
