@@ -4,6 +4,11 @@
 //! task tied to one shutdown signal. Every background task runs under one supervision policy
 //! ([`jejak_runtime::supervise`]): transient failures are retried with capped backoff, a fatal
 //! one (or a panic) takes the node down with its error.
+//!
+//! An instance starts only the jobs of its roles (`[node] roles`); each singleton job among them
+//! runs under its lease ([`crate::leader`]) with a store fenced by it, so instances sharing a
+//! PostgreSQL database run each job once. On SQLite the node holds the database's lock file for
+//! its lifetime: one process per file.
 
 use std::sync::Arc;
 use std::time::Duration;
