@@ -419,8 +419,7 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
             }
         });
     }
-    // Leader-only without fencing of their writes (a seam: webhook deliveries claimed with
-    // SKIP LOCKED would let every instance deliver).
+    // Leader-only, without fencing of their writes.
     if let Some(lease) = &market_lease {
         tasks.keeper("lease-market", LeaseKeeper::new(store.clone(), lease.clone(), timing));
         let (st, market_store) = (state.clone(), state.store.clone());
@@ -436,15 +435,11 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
         );
     }
     if let Some(lease) = &webhooks_lease {
-        // Built once here: a client that cannot be made stops the node at start.
-        jejak_api::services::webhooks::WebhookWorker::new(state.clone())?;
+        // Every instance with the role delivers what it claims; the lease holder also produces.
         tasks.keeper("lease-webhooks", LeaseKeeper::new(store.clone(), lease.clone(), timing));
-        let st = state.clone();
         tasks.job(
             "webhooks",
-            Leased::new(lease.clone(), store.clone(), poll, move || {
-                jejak_api::services::webhooks::WebhookWorker::new(st.clone())
-            }),
+            jejak_api::services::webhooks::WebhookWorker::new(state.clone())?.producing_under(lease.fence.clone()),
         );
     }
     // Ends with the API: it answers the proofs still draining at shutdown.

@@ -9,3 +9,4 @@ mod keys;
 mod leases;
 mod links;
 mod scores;
+mod webhooks;
