@@ -218,9 +218,19 @@ impl EvidenceAnchorer {
         {
             tracing::warn!(target: "jejak::evidence", %cid, error = %e, "pinning to Kubo failed; the checkpoint stays in the blockstore");
         }
-        let mut c = self.store.conn().await?;
-        evidence::insert_checkpoint(&mut c, size as i64, &doc.root, previous_size as i64, &cid.to_string(), now_secs())
-            .await?;
+        // In a transaction: on the leased anchorer's fenced store, one whose term ended cannot
+        // add a checkpoint after its successor started.
+        let mut tx = self.store.begin().await?;
+        evidence::insert_checkpoint(
+            &mut tx,
+            size as i64,
+            &doc.root,
+            previous_size as i64,
+            &cid.to_string(),
+            now_secs(),
+        )
+        .await?;
+        jejak_store::commit(tx).await?;
         tracing::info!(target: "jejak::evidence", size, previous_size, %cid, "evidence checkpoint built");
         Ok(Some(size))
     }

@@ -187,6 +187,40 @@ pub struct Services {
     pub nullifiers: tokio::sync::OnceCell<nullifiers::NullifierWriter>,
     /// Where the marketplace reads the time (the wall clock; tests move their own).
     pub clock: Arc<dyn jejak_market::Clock>,
+    /// This instance among those sharing the database: roles and the leases it may hold.
+    pub instance: Arc<Instance>,
+}
+
+/// This instance, as readiness and status report it.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// Its id in the leases.
+    pub id: String,
+    /// The roles it runs.
+    pub roles: Vec<&'static str>,
+    /// The leases of the jobs it may run (held or not).
+    pub leases: Vec<Arc<jejak_store::leases::Fence>>,
+}
+
+impl Default for Instance {
+    /// A single instance with every role and no leases (tests, tools).
+    fn default() -> Self {
+        Self {
+            id: "single".into(),
+            roles: vec!["api", "indexer", "anchor", "epoch", "evidence", "webhooks"],
+            leases: Vec::new(),
+        }
+    }
+}
+
+impl Instance {
+    /// Whether this instance runs `job` now: it holds the job's lease, or runs without leases.
+    pub fn runs(&self, job: &str) -> bool {
+        match self.leases.iter().find(|f| f.job() == job) {
+            Some(f) => f.held(),
+            None => self.leases.is_empty(),
+        }
+    }
 }
 
 impl Services {
@@ -226,6 +260,7 @@ impl Services {
             sealing_key: None,
             nullifiers: tokio::sync::OnceCell::new(),
             clock: Arc::new(services::market::SystemClock),
+            instance: Arc::new(Instance::default()),
             settings,
         })
     }
@@ -240,6 +275,12 @@ impl Services {
 
     /// Seals webhook secrets with `key` (without it, with a key that lives as long as the
     /// process: secrets made then do not open after a restart).
+    /// Reports `instance` in readiness and status.
+    pub fn with_instance(mut self, instance: Instance) -> Self {
+        self.instance = Arc::new(instance);
+        self
+    }
+
     /// The marketplace reads the time from this clock.
     pub fn with_clock(mut self, clock: Arc<dyn jejak_market::Clock>) -> Self {
         self.clock = clock;
@@ -306,12 +347,33 @@ pub fn router(state: AppState) -> Router {
     router.with_state(state)
 }
 
+/// The operations routes alone (`/healthz`, `/readyz`, `/metrics`, `/v1/index/status`): what an
+/// instance without the `api` role serves, for its probes and scrapers.
+pub fn ops_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(routes::status::healthz))
+        .route("/readyz", get(routes::status::readyz))
+        .route("/metrics", get(routes::status::metrics))
+        .route("/v1/index/status", get(routes::status::index_status))
+        .fallback(routes::status::not_found)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            state.limits.request_timeout,
+        ))
+        .with_state(state)
+}
+
 /// Serves the API on `listener` until `shutdown` fires, then drains in-flight requests.
 pub async fn serve(listener: TcpListener, state: AppState, shutdown: CancellationToken) -> std::io::Result<()> {
+    serve_router(listener, router(state), shutdown).await
+}
+
+/// Serves `router` (the whole API or [`ops_router`]) on `listener` until `shutdown` fires.
+pub async fn serve_router(listener: TcpListener, router: Router, shutdown: CancellationToken) -> std::io::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(target: "jejak::api", %addr, "API listening");
     // The peer address reaches the handlers: limits per client address need it.
-    axum::serve(listener, router(state).into_make_service_with_connect_info::<std::net::SocketAddr>())
+    axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown.cancelled().await;
             tracing::info!(target: "jejak::api", "no longer accepting connections; draining requests in flight");

@@ -219,6 +219,22 @@ pub(crate) async fn render(st: &AppState) -> String {
     render_reorg_depths(&st.indexer.reorg_depths(), &mut out);
     // Read before the scrape takes a connection of its own.
     render_pool(&st.store.pool_status(), &mut out);
+    let leases = &st.services.instance.leases;
+    if !leases.is_empty() {
+        out.push_str(
+            "# HELP jejak_lease_held 1 while this instance holds the job's lease.\n# TYPE jejak_lease_held gauge\n",
+        );
+        for f in leases {
+            let _ = writeln!(out, "jejak_lease_held{{job=\"{}\"}} {}", f.job(), u8::from(f.held()));
+        }
+        out.push_str(
+            "# HELP jejak_fenced_writes_total Writes of a job refused because its lease was no longer held here.\n\
+             # TYPE jejak_fenced_writes_total counter\n",
+        );
+        for f in leases {
+            let _ = writeln!(out, "jejak_fenced_writes_total{{job=\"{}\"}} {}", f.job(), f.refused());
+        }
+    }
     if let Ok(mut c) = st.store.conn().await {
         out.push_str("# HELP jejak_ipfs_queue IPFS documents by fetch status.\n# TYPE jejak_ipfs_queue gauge\n");
         for (s, n) in jejak_store::ipfs::counts(&mut c).await.unwrap_or_default() {

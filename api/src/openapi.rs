@@ -153,6 +153,38 @@ pub struct Readiness {
     /// `ceremony-zkey`, `zkey_sha256`, `insecure`); null when none is configured.
     #[schema(value_type = Object)]
     pub verifying_key: Option<serde_json::Value>,
+    /// This instance: its id and roles.
+    pub instance: InstanceInfo,
+    /// Every singleton job's lease: who holds it and since when.
+    pub leases: Vec<LeaseInfo>,
+}
+
+/// One instance among those sharing the database.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InstanceInfo {
+    /// The instance's id (`[node] instance_id`, else host, process and a random suffix).
+    pub id: String,
+    /// The roles it runs: `api`, `indexer`, `anchor`, `epoch`, `evidence`, `webhooks`.
+    pub roles: Vec<String>,
+}
+
+/// A singleton job's lease.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeaseInfo {
+    /// The job: `indexer`, `anchor`, `evidence`, `epoch`, `webhooks`, `market`.
+    pub job: String,
+    /// The instance holding it.
+    pub holder: String,
+    /// Whether that is this instance.
+    pub held_here: bool,
+    /// The fencing token of the current term (raised at every change of holder).
+    pub token: i64,
+    /// Milliseconds since the holder took it.
+    pub age_ms: i64,
+    /// Milliseconds since it was last renewed.
+    pub renewed_ms_ago: i64,
+    /// Whether it ran out (its holder stopped renewing; a standby takes it over).
+    pub expired: bool,
 }
 
 /// Indexer status.
@@ -182,6 +214,10 @@ pub struct IndexStatus {
     /// IPFS documents by status.
     #[schema(value_type = Object)]
     pub ipfs: serde_json::Value,
+    /// This instance: its id and roles.
+    pub instance: InstanceInfo,
+    /// Every singleton job's lease: who holds it and since when.
+    pub leases: Vec<LeaseInfo>,
 }
 
 /// A work event.

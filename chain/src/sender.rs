@@ -134,6 +134,29 @@ impl Sender {
         Ok(Sent::Pending(hash))
     }
 
+    /// Reconciles every purpose with recorded, unconfirmed transactions from this key (what a
+    /// new anchor leader does before it sends anything): each is found mined, left pending
+    /// (rebroadcast or replaced under its nonce) or closed when its nonce went elsewhere.
+    /// Returns how many purposes are still pending.
+    pub async fn reconcile_open(&self) -> Result<usize> {
+        let _one_at_a_time = self.lock.lock().await;
+        let purposes = {
+            let mut c = self.store.conn().await?;
+            sends::open_purposes(&mut c, self.chain_id as i64, self.from.as_slice()).await?
+        };
+        let mut pending = 0;
+        for purpose in &purposes {
+            if let Sent::Pending(hash) = self.reconcile_locked(purpose).await? {
+                tracing::info!(target: TARGET, purpose, tx = %hash, "taken over: still pending");
+                pending += 1;
+            }
+        }
+        if !purposes.is_empty() {
+            tracing::info!(target: TARGET, reconciled = purposes.len(), pending, "transactions recorded before this term reconciled");
+        }
+        Ok(pending)
+    }
+
     /// Where `purpose` stands, after looking its transactions up by hash and nonce: rebroadcasts
     /// one the node lost and replaces one stuck past [`SenderConfig::replace_after`].
     pub async fn reconcile(&self, purpose: &str) -> Result<Sent> {
@@ -280,8 +303,11 @@ impl Sender {
             status: SendStatus::Open,
             created_at: jejak_store::now_secs(),
         };
-        let mut c = self.store.conn().await?;
-        sends::insert(&mut c, &row).await?;
+        // In a transaction of its own: on the anchor leader's fenced store it is refused once
+        // another instance took the key's nonces over, so nothing it signs can be broadcast.
+        let mut tx = self.store.begin().await?;
+        sends::insert(&mut tx, &row).await?;
+        jejak_store::commit(tx).await?;
         Ok(row)
     }
 

@@ -518,10 +518,13 @@ impl Indexer {
         if cursor.head_number == tip.head as i64 && cursor.finalized_number == finalized {
             return Ok(());
         }
-        let mut c = self.store.conn().await?;
         let updated =
             Cursor { head_number: tip.head as i64, finalized_number: finalized, updated_at: now_secs(), ..*cursor };
-        chain::save_cursor(&mut c, &updated).await?;
+        // In a transaction: on a leased indexer's fenced store, a cursor from a term that ended
+        // (the block and hash it remembers) never overwrites its successor's.
+        let mut tx = self.store.begin().await?;
+        chain::save_cursor(&mut tx, &updated).await?;
+        jejak_store::commit(tx).await?;
         Ok(())
     }
 }

@@ -115,6 +115,10 @@ pub struct NodeArgs {
     /// proofs the node accepts (`[proofs] allow_insecure_dev_keys`).
     #[arg(long)]
     allow_insecure_dev_keys: bool,
+    /// The roles this instance runs, comma-separated (default: `[node] roles`, else all):
+    /// api, indexer, anchor, epoch, evidence, webhooks.
+    #[arg(long, value_delimiter = ',')]
+    roles: Option<Vec<crate::config::Role>>,
 }
 
 /// `jejak config [reference]`.
@@ -277,6 +281,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Node(args) => {
             let mut cfg = load(&args.config)?;
             cfg.proofs.allow_insecure_dev_keys |= args.allow_insecure_dev_keys;
+            if let Some(roles) = args.roles {
+                cfg.node.roles = crate::config::Roles(roles.into_iter().collect());
+            }
             let shutdown = CancellationToken::new();
             // Listening before the launch: a SIGTERM while keys load still stops cleanly.
             let signals = crate::signals::stop_on_signal(shutdown.clone());

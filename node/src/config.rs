@@ -67,6 +67,141 @@ pub struct Config {
     pub webhooks: WebhooksSection,
     /// The marketplace.
     pub market: MarketSection,
+    /// This instance: its roles and its id among the instances sharing the database.
+    #[serde(default)]
+    pub node: NodeSection,
+    /// Leases of the singleton jobs (several instances on one PostgreSQL database).
+    #[serde(default)]
+    pub leases: LeasesSection,
+}
+
+/// What an instance does. Every instance may run any role; the singleton jobs among them
+/// (indexer, anchor, evidence, epoch, and the webhook worker and market timers) run on one
+/// instance at a time, the holder of the job's lease.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The HTTP API (behind the load balancer) with its nullifier writer.
+    Api,
+    /// Following the chain and fetching the IPFS documents it names.
+    Indexer,
+    /// Batching attestations and sending every transaction (the one owner of the key's nonces).
+    Anchor,
+    /// Reputation epochs (sends through the anchor role's sender: give both to an instance).
+    Epoch,
+    /// Anchoring the evidence log (sends through the anchor role's sender: give both).
+    Evidence,
+    /// Outgoing webhook deliveries and the marketplace's timers.
+    Webhooks,
+}
+
+impl Role {
+    /// Every role, in order.
+    pub const ALL: [Role; 6] = [Role::Api, Role::Indexer, Role::Anchor, Role::Epoch, Role::Evidence, Role::Webhooks];
+
+    /// The role's name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Api => "api",
+            Role::Indexer => "indexer",
+            Role::Anchor => "anchor",
+            Role::Epoch => "epoch",
+            Role::Evidence => "evidence",
+            Role::Webhooks => "webhooks",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s.trim()).ok_or_else(|| {
+            format!("unknown role `{}`: one of api, indexer, anchor, epoch, evidence, webhooks", s.trim())
+        })
+    }
+}
+
+/// A set of roles, written as a list (`["api", "indexer"]`) or a comma-separated string
+/// (`"api,indexer"`, as `--roles` and `JEJAK_NODE_ROLES` give it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Roles(pub std::collections::BTreeSet<Role>);
+
+impl Roles {
+    /// Every role.
+    pub fn all() -> Self {
+        Self(Role::ALL.into_iter().collect())
+    }
+
+    /// Whether `role` is among them.
+    pub fn has(&self, role: Role) -> bool {
+        self.0.contains(&role)
+    }
+
+    /// Their names, in order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|r| r.as_str()).collect()
+    }
+}
+
+impl Default for Roles {
+    fn default() -> Self {
+        Self::all()
+    }
+}
+
+impl std::str::FromStr for Roles {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let set = s.split(',').filter(|p| !p.trim().is_empty()).map(str::parse).collect::<Result<_, _>>()?;
+        Ok(Self(set))
+    }
+}
+
+impl<'de> Deserialize<'de> for Roles {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Form {
+            Text(String),
+            List(Vec<String>),
+        }
+        let parsed = match Form::deserialize(d)? {
+            Form::Text(t) => t.parse(),
+            Form::List(l) => l.iter().map(|r| r.parse()).collect::<Result<_, _>>().map(Roles),
+        };
+        parsed.map_err(serde::de::Error::custom)
+    }
+}
+
+/// `[node]`: this instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct NodeSection {
+    /// The roles this instance runs (default: all); `--roles` and `JEJAK_NODE_ROLES` override.
+    pub roles: Roles,
+    /// This instance's name in the leases it holds (default: host name, process id and a random
+    /// suffix, new at every start). Must differ between instances sharing a database; set it so
+    /// that a restarted instance takes its jobs back at once instead of after the lease time.
+    pub instance_id: Option<String>,
+}
+
+/// `[leases]`: how the singleton jobs are elected among instances sharing a database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LeasesSection {
+    /// How long a lease lasts unless renewed: a standby takes a job over within this (plus one
+    /// poll) after its holder died.
+    pub ttl_secs: u64,
+    /// How often the holder renews its leases and standbys look for a lapsed one.
+    pub renew_secs: u64,
+}
+
+impl Default for LeasesSection {
+    fn default() -> Self {
+        Self { ttl_secs: 15, renew_secs: 5 }
+    }
 }
 
 /// Verifiable credentials.
@@ -580,6 +715,8 @@ impl Config {
                 secrets_key: None,
             },
             market: MarketSection::default(),
+            node: NodeSection::default(),
+            leases: LeasesSection::default(),
         }
     }
 
@@ -599,7 +736,9 @@ impl Config {
             .merge(file())
             // JEJAK_CONFIG names the file (a command-line option) and JEJAK_ANVIL the anvil
             // binary: they are not configuration keys.
-            .merge(Env::prefixed("JEJAK_").ignore(&["config", "anvil"]).split("__"))
+            .merge(Env::prefixed("JEJAK_").ignore(&["config", "anvil", "node_roles"]).split("__"))
+            // `JEJAK_NODE_ROLES=api,indexer`, the documented spelling of `JEJAK_NODE__ROLES`.
+            .merge(Env::prefixed("JEJAK_NODE_").only(&["roles"]).map(|_| "node.roles".into()))
             .extract()
             .map_err(Box::new)
     }
@@ -695,6 +834,24 @@ impl Config {
 
     /// Checks values that would otherwise fail later and obscurely.
     pub fn validate(&self) -> Result<(), String> {
+        if self.leases.renew_secs == 0 || self.leases.ttl_secs <= self.leases.renew_secs {
+            return Err("leases: renew_secs must be at least 1 and below ttl_secs".into());
+        }
+        if self.node.roles.0.is_empty() {
+            return Err("node.roles: at least one role".into());
+        }
+        let r = &self.node.roles;
+        if (r.has(Role::Evidence) || r.has(Role::Epoch)) && !r.has(Role::Anchor) && self.operator.private_key.is_some()
+        {
+            return Err("node.roles: evidence and epoch send through the anchor role's transaction sender \
+                        (one owner of the key's nonces): give anchor to the same instance"
+                .into());
+        }
+        if let Some(id) = &self.node.instance_id
+            && (id.is_empty() || id.len() > 128 || id.chars().any(|c| c.is_control()))
+        {
+            return Err("node.instance_id: 1 to 128 printable characters".into());
+        }
         jejak_market::Policy {
             auto_accept_secs: self.market.auto_accept_secs,
             review_window_secs: self.market.review_window_secs,
@@ -829,6 +986,42 @@ mod tests {
             assert!(!format!("{cfg:?}").contains("0xabc"), "the key is redacted in debug output");
             Ok(())
         });
+    }
+
+    #[test]
+    fn roles_and_leases_from_the_file_and_the_environment() {
+        figment::Jail::expect_with(|jail| {
+            assert_eq!(Config::load(None).expect("loads").node.roles, Roles::all(), "all roles by default");
+            jail.create_file(
+                "jejak.toml",
+                r#"
+                [node]
+                roles = ["api", "indexer"]
+                instance_id = "api-1"
+                [leases]
+                ttl_secs = 6
+                renew_secs = 2
+                "#,
+            )?;
+            let cfg = Config::load(Some(Path::new("jejak.toml"))).expect("loads");
+            assert_eq!(cfg.node.roles.names(), ["api", "indexer"]);
+            assert_eq!(cfg.node.instance_id.as_deref(), Some("api-1"));
+            assert_eq!((cfg.leases.ttl_secs, cfg.leases.renew_secs), (6, 2));
+            cfg.validate().expect("valid");
+            jail.set_env("JEJAK_NODE_ROLES", "anchor, epoch,evidence");
+            let cfg = Config::load(Some(Path::new("jejak.toml"))).expect("loads");
+            assert_eq!(cfg.node.roles.names(), ["anchor", "epoch", "evidence"], "the environment wins");
+            jail.set_env("JEJAK_NODE_ROLES", "api,miner");
+            let e = Config::load(Some(Path::new("jejak.toml"))).unwrap_err().to_string();
+            assert!(e.contains("unknown role `miner`"), "{e}");
+            Ok(())
+        });
+        let mut cfg = Config::preset(Preset::Local);
+        cfg.leases = LeasesSection { ttl_secs: 5, renew_secs: 5 };
+        assert!(cfg.validate().unwrap_err().contains("leases"));
+        cfg.leases = LeasesSection::default();
+        cfg.node.roles = Roles(Default::default());
+        assert!(cfg.validate().unwrap_err().contains("node.roles"));
     }
 
     #[test]

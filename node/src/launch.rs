@@ -4,6 +4,11 @@
 //! task tied to one shutdown signal. Every background task runs under one supervision policy
 //! ([`jejak_runtime::supervise`]): transient failures are retried with capped backoff, a fatal
 //! one (or a panic) takes the node down with its error.
+//!
+//! An instance starts only the jobs of its roles (`[node] roles`); each singleton job among them
+//! runs under its lease ([`crate::leader`]) with a store fenced by it, so instances sharing a
+//! PostgreSQL database run each job once. On SQLite the node holds the database's lock file for
+//! its lifetime: one process per file.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,8 +25,9 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::Config;
+use crate::config::{Config, Role};
 use crate::keyfiles::secret_from_config_or_file;
+use crate::leader::{HookError, Lease, LeaseKeeper, LeaseTiming, Leased};
 
 /// How long the node's tasks have to finish once shutdown is requested: requests in flight
 /// (bounded by `api.request_timeout_secs`, 30 s by default) and the steps of the background
@@ -41,6 +47,14 @@ pub struct RunningNode {
     pub indexer_status: Arc<IndexerStatus>,
     /// The operator's transaction sender, shared by every job that sends (None without a key).
     pub sender: Option<Arc<Sender>>,
+    /// This instance's id in the leases.
+    pub instance_id: String,
+    /// The leases of the singleton jobs this instance may run.
+    pub leases: Vec<Arc<Lease>>,
+    /// Whether a clean stop gives the leases up (so standbys take over at once).
+    release_leases: bool,
+    /// SQLite: this process's hold on the database file, for the node's lifetime.
+    _process_lock: Option<jejak_store::leases::ProcessLock>,
     shutdown: CancellationToken,
     tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
 }
@@ -49,6 +63,17 @@ impl RunningNode {
     /// The token that stops the node.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shutdown.clone()
+    }
+
+    /// The lease of `job` as this instance sees it.
+    pub fn lease(&self, job: &str) -> Option<&Arc<Lease>> {
+        self.leases.iter().find(|l| l.job() == job)
+    }
+
+    /// Stops without giving the leases up, as a crashed instance would leave them: standbys
+    /// take over only once they run out (tests of failover).
+    pub fn keep_leases_at_stop(&mut self) {
+        self.release_leases = false;
     }
 
     /// Waits until every task ends. The first task to fail cancels the others and its error is
@@ -99,8 +124,12 @@ impl RunningNode {
                 }
             }
         }
-        // Every task has ended: the pool's connections are closed (SQLite checkpoints its
-        // write-ahead log), nothing is left half-written.
+        // Every task has ended: the leases go to the standbys at once, then the pool's
+        // connections are closed (SQLite checkpoints its write-ahead log), nothing is left
+        // half-written.
+        if self.release_leases {
+            crate::leader::release_all(&self.store, &self.leases).await;
+        }
         self.store.close().await;
         match first_error {
             Some(e) => Err(e),
@@ -127,12 +156,37 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
     // Before anything starts: a wrong key stops the node at once.
     let (prover, verifying_key) = proof_keys(cfg).await?;
     check_proof_key_origins(cfg, prover.as_ref(), verifying_key.as_ref())?;
+    // SQLite serves one process: a second node on the same file stops here, before opening it.
+    let process_lock = match &store {
+        Some(_) => None,
+        None => jejak_store::leases::ProcessLock::for_url(&cfg.database_url())?,
+    };
     let store = match store {
         Some(s) => s,
         None => Store::connect_with(&cfg.database_url(), cfg.pool_settings())
             .await
             .with_context(|| format!("opening {}", jejak_store::redact(&cfg.database_url())))?,
     };
+    let roles = &cfg.node.roles;
+    let instance_id = crate::leader::instance_id(cfg.node.instance_id.as_deref());
+    let timing = LeaseTiming {
+        ttl: Duration::from_secs(cfg.leases.ttl_secs),
+        renew: Duration::from_secs(cfg.leases.renew_secs),
+    };
+    tracing::info!(target: "jejak::node", instance = %instance_id, roles = ?roles.names(), "instance starting");
+    let mut leases: Vec<Arc<Lease>> = Vec::new();
+    let mut lease_for = |job: &str| {
+        let lease = Lease::new(job, &instance_id);
+        leases.push(lease.clone());
+        lease
+    };
+    let indexer_lease = roles.has(Role::Indexer).then(|| lease_for("indexer"));
+    let sends = cfg.operator.private_key.is_some();
+    let anchor_lease = (sends && roles.has(Role::Anchor)).then(|| lease_for("anchor"));
+    let evidence_lease = (sends && roles.has(Role::Evidence)).then(|| lease_for("evidence"));
+    let epoch_lease = (sends && cfg.epochs.enabled && roles.has(Role::Epoch)).then(|| lease_for("epoch"));
+    let webhooks_lease = (cfg.webhooks.enabled && roles.has(Role::Webhooks)).then(|| lease_for("webhooks"));
+    let market_lease = (cfg.market.enabled && roles.has(Role::Webhooks)).then(|| lease_for("market"));
     let blockstore = Blockstore::open(cfg.blockstore_dir())?;
     let evidence_dir = cfg.evidence_blob_dir();
     let blobs = jejak_api::BlobStore::open(&evidence_dir)
@@ -155,51 +209,45 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
         TcpListener::bind(cfg.api.listen).await.with_context(|| format!("binding the API to {}", cfg.api.listen))?;
     let api_addr = listener.local_addr()?;
 
-    let indexer = Indexer::new(cfg.indexer_config(&contracts), store.clone(), rpc, status.clone());
+    let indexer_cfg = cfg.indexer_config(&contracts);
 
     let mut doc_cfg = DocumentConfig::new(cfg.chain.chain_id);
     doc_cfg.max_attempts = cfg.ipfs.max_attempts;
     doc_cfg.backoff_base = Duration::from_secs(cfg.ipfs.backoff_base_secs);
     doc_cfg.backoff_cap = Duration::from_secs(cfg.ipfs.backoff_cap_secs);
-    let documents = DocumentFetcher::new(doc_cfg, store.clone(), fetcher, blockstore.clone());
 
     let mut operator_sender = None;
     let mut anchoring = None;
-    if let Some(key) = &cfg.operator.private_key {
-        let signer = jejak_chain::signer_from_hex(key)?;
-        let provider = jejak_chain::connect(&cfg.chain.rpc_urls[0])?;
-        let sender = Arc::new(
-            Sender::new(provider, signer, store.clone(), cfg.operator.sender_config())
-                .await
-                .context("connecting the operator key to the chain")?,
-        );
-        tracing::info!(target: "jejak::node", operator = %sender.address(), "anchoring enabled");
-        operator_sender = Some(sender.clone());
-        let mut bcfg = BatcherConfig::new(cfg.chain.chain_id, contracts.attestations);
-        bcfg.interval = Duration::from_secs(cfg.batcher.interval_secs.max(1));
-        bcfg.max_batch = cfg.batcher.max_batch;
-        let batcher = Batcher::new(bcfg, store.clone(), blockstore.clone(), kubo.clone(), sender.clone());
-
-        // The same sender, so the jobs' transactions take nonces in order.
-        let mut ecfg = EvidenceAnchorConfig::new(cfg.chain.chain_id, contracts.evidence_log);
-        ecfg.interval = Duration::from_secs(cfg.evidence.anchor_interval_secs.max(1));
-        let anchorer = EvidenceAnchorer::new(ecfg, store.clone(), blockstore.clone(), kubo.clone(), sender.clone());
-
-        let epochs = if cfg.epochs.enabled {
-            Some(EpochJob::new(
-                cfg.epoch_config(&contracts),
-                store.clone(),
-                blockstore.clone(),
-                kubo,
-                sender,
-                jejak_scoring::Params::v1(),
-            )?)
-        } else {
-            None
-        };
-        anchoring = Some((batcher, anchorer, epochs));
-    } else {
-        tracing::info!(target: "jejak::node", "no operator key: indexing and serving only, not anchoring");
+    match (&cfg.operator.private_key, &anchor_lease) {
+        (Some(key), Some(anchor_lease)) => {
+            let signer = jejak_chain::signer_from_hex(key)?;
+            let provider = jejak_chain::connect(&cfg.chain.rpc_urls[0])?;
+            // The anchor leader owns the key's nonces: every transaction is recorded through the
+            // anchor lease's fence, whichever job asked for it.
+            let sender = Arc::new(
+                Sender::new(provider, signer, store.fenced(anchor_lease.fence.clone()), cfg.operator.sender_config())
+                    .await
+                    .context("connecting the operator key to the chain")?,
+            );
+            tracing::info!(target: "jejak::node", operator = %sender.address(), "anchoring enabled (while this instance holds the anchor lease)");
+            operator_sender = Some(sender.clone());
+            // Checked once here: a configuration that cannot work stops the node at start.
+            if epoch_lease.is_some() {
+                EpochJob::new(
+                    cfg.epoch_config(&contracts),
+                    store.clone(),
+                    blockstore.clone(),
+                    kubo.clone(),
+                    sender.clone(),
+                    jejak_scoring::Params::v1(),
+                )?;
+            }
+            anchoring = Some(sender);
+        }
+        (Some(_), None) => {
+            tracing::info!(target: "jejak::node", "the anchor role is not given to this instance: it sends no transactions")
+        }
+        (None, _) => tracing::info!(target: "jejak::node", "no operator key: indexing and serving only, not anchoring"),
     }
 
     let public_url = match &cfg.api.public_url {
@@ -232,6 +280,11 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
     if let Some(prover) = prover {
         services = services.with_prover(prover, cfg.proofs.prove_queue)?;
     }
+    services = services.with_instance(jejak_api::Instance {
+        id: instance_id.clone(),
+        roles: roles.names(),
+        leases: leases.iter().map(|l| l.fence.clone()).collect(),
+    });
     let (nullifier_writer, nullifier_job) =
         jejak_api::services::nullifiers::NullifierWriter::new(store.clone(), services.settings.proof_batch_max);
     services.nullifiers.set(nullifier_writer).map_err(|_| anyhow::anyhow!("the nullifier writer was already set"))?;
@@ -243,13 +296,92 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
         health: services.metrics.tasks.clone(),
         policy: jejak_runtime::Policy::default(),
     };
-    tasks.job("indexer", indexer);
-    tasks.job("documents", documents);
-    if let Some((batcher, anchorer, epochs)) = anchoring {
-        tasks.job("batcher", batcher);
-        tasks.job("evidence-anchorer", anchorer);
-        if let Some(epochs) = epochs {
-            tasks.job("epochs", epochs);
+    // Standbys look at their lease's state in memory (the keeper reads the database).
+    let poll = Duration::from_millis(100);
+    if let Some(lease) = &indexer_lease {
+        tasks.keeper("lease-indexer", LeaseKeeper::new(store.clone(), lease.clone(), timing));
+        let (fenced, status, rpc) = (store.fenced(lease.fence.clone()), status.clone(), rpc);
+        tasks.job(
+            "indexer",
+            Leased::new(lease.clone(), store.clone(), poll, move || {
+                Ok(Indexer::new(indexer_cfg.clone(), fenced.clone(), rpc.clone(), status.clone()))
+            }),
+        );
+        // The IPFS queue follows the indexer (a seam: a SKIP LOCKED claim would let every
+        // instance fetch).
+        let (fenced, blockstore) = (store.fenced(lease.fence.clone()), blockstore.clone());
+        tasks.job(
+            "documents",
+            Leased::new(lease.clone(), store.clone(), poll, move || {
+                Ok(DocumentFetcher::new(doc_cfg.clone(), fenced.clone(), fetcher.clone(), blockstore.clone()))
+            }),
+        );
+    }
+    if let (Some(sender), Some(anchor)) = (anchoring, &anchor_lease) {
+        // A new anchor leader first settles every transaction an earlier one recorded.
+        let reconciling = sender.clone();
+        let on_term: crate::leader::TermStart = Box::new(move || {
+            let sender = reconciling.clone();
+            Box::pin(async move { sender.reconcile_open().await.map(|_| ()).map_err(HookError::from) })
+        });
+        tasks.keeper("lease-anchor", LeaseKeeper::new(store.clone(), anchor.clone(), timing).on_term(on_term));
+        let mut bcfg = BatcherConfig::new(cfg.chain.chain_id, contracts.attestations);
+        bcfg.interval = Duration::from_secs(cfg.batcher.interval_secs.max(1));
+        bcfg.max_batch = cfg.batcher.max_batch;
+        let (fenced, blockstore_b, kubo_b, sender_b) =
+            (store.fenced(anchor.fence.clone()), blockstore.clone(), kubo.clone(), sender.clone());
+        tasks.job(
+            "batcher",
+            Leased::new(anchor.clone(), store.clone(), poll, move || {
+                Ok(Batcher::new(bcfg.clone(), fenced.clone(), blockstore_b.clone(), kubo_b.clone(), sender_b.clone()))
+            }),
+        );
+        if let Some(lease) = &evidence_lease {
+            tasks.keeper(
+                "lease-evidence",
+                LeaseKeeper::new(store.clone(), lease.clone(), timing).requires(anchor.clone()),
+            );
+            // The same sender, so the jobs' transactions take nonces in order.
+            let mut ecfg = EvidenceAnchorConfig::new(cfg.chain.chain_id, contracts.evidence_log);
+            ecfg.interval = Duration::from_secs(cfg.evidence.anchor_interval_secs.max(1));
+            let (fenced, blockstore_e, kubo_e, sender_e) =
+                (store.fenced(lease.fence.clone()), blockstore.clone(), kubo.clone(), sender.clone());
+            tasks.job(
+                "evidence-anchorer",
+                Leased::new(lease.clone(), store.clone(), poll, move || {
+                    Ok(EvidenceAnchorer::new(
+                        ecfg.clone(),
+                        fenced.clone(),
+                        blockstore_e.clone(),
+                        kubo_e.clone(),
+                        sender_e.clone(),
+                    ))
+                }),
+            );
+        }
+        if let Some(lease) = &epoch_lease {
+            tasks
+                .keeper("lease-epoch", LeaseKeeper::new(store.clone(), lease.clone(), timing).requires(anchor.clone()));
+            let (fenced, blockstore_p, kubo_p, sender_p, epoch_cfg) = (
+                store.fenced(lease.fence.clone()),
+                blockstore.clone(),
+                kubo.clone(),
+                sender.clone(),
+                cfg.epoch_config(&contracts),
+            );
+            tasks.job(
+                "epochs",
+                Leased::new(lease.clone(), store.clone(), poll, move || {
+                    EpochJob::new(
+                        epoch_cfg.clone(),
+                        fenced.clone(),
+                        blockstore_p.clone(),
+                        kubo_p.clone(),
+                        sender_p.clone(),
+                        jejak_scoring::Params::v1(),
+                    )
+                }),
+            );
         }
     }
     let state = jejak_api::AppState {
@@ -287,24 +419,49 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
             }
         });
     }
-    if cfg.market.enabled {
-        let market = jejak_api::services::market::Market::new(
-            state.store.clone(),
-            state.services.clock.clone(),
-            state.services.settings.market.clone(),
+    // Leader-only, without fencing of their writes.
+    if let Some(lease) = &market_lease {
+        tasks.keeper("lease-market", LeaseKeeper::new(store.clone(), lease.clone(), timing));
+        let (st, market_store) = (state.clone(), state.store.clone());
+        tasks.job(
+            "market-timers",
+            Leased::new(lease.clone(), store.clone(), poll, move || {
+                Ok(jejak_api::services::market::MarketTimers::new(jejak_api::services::market::Market::new(
+                    market_store.clone(),
+                    st.services.clock.clone(),
+                    st.services.settings.market.clone(),
+                )))
+            }),
         );
-        tasks.job("market-timers", jejak_api::services::market::MarketTimers::new(market));
     }
-    if cfg.webhooks.enabled {
-        tasks.job("webhooks", jejak_api::services::webhooks::WebhookWorker::new(state.clone())?);
+    if let Some(lease) = &webhooks_lease {
+        // Every instance with the role delivers what it claims; the lease holder also produces.
+        tasks.keeper("lease-webhooks", LeaseKeeper::new(store.clone(), lease.clone(), timing));
+        tasks.job(
+            "webhooks",
+            jejak_api::services::webhooks::WebhookWorker::new(state.clone())?.producing_under(lease.fence.clone()),
+        );
     }
     // Ends with the API: it answers the proofs still draining at shutdown.
     tasks.job("nullifiers", nullifier_job);
     let token = shutdown.clone();
-    tasks.set.spawn(async move { ("api", jejak_api::serve(listener, state, token).await.map_err(Into::into)) });
+    let router = if roles.has(Role::Api) { jejak_api::router(state) } else { jejak_api::ops_router(state) };
+    tasks.set.spawn(async move { ("api", jejak_api::serve_router(listener, router, token).await.map_err(Into::into)) });
     let tasks = tasks.set;
 
-    Ok(RunningNode { api_addr, store, blockstore, indexer_status: status, sender: operator_sender, shutdown, tasks })
+    Ok(RunningNode {
+        api_addr,
+        store,
+        blockstore,
+        indexer_status: status,
+        sender: operator_sender,
+        instance_id,
+        leases,
+        release_leases: true,
+        _process_lock: process_lock,
+        shutdown,
+        tasks,
+    })
 }
 
 /// The node's tasks as they are spawned, each under the supervision policy.
@@ -316,6 +473,19 @@ struct Tasks {
 }
 
 impl Tasks {
+    /// Spawns a lease keeper as task `name`: its retries stay within the lease's renewal pace.
+    fn keeper(&mut self, name: &'static str, keeper: LeaseKeeper) {
+        let policy = jejak_runtime::Policy {
+            backoff_base: Duration::from_millis(200),
+            backoff_cap: Duration::from_secs(1),
+            ..self.policy
+        };
+        let (health, token) = (self.health.clone(), self.shutdown.clone());
+        self.set.spawn(async move {
+            (name, jejak_runtime::supervise(name, keeper, policy, &health, token).await.map_err(anyhow::Error::from))
+        });
+    }
+
     /// Spawns `job` as task `name`; a fatal error ends it with that error.
     fn job<J>(&mut self, name: &'static str, job: J)
     where
@@ -432,6 +602,38 @@ mod tests {
         assert!(e.contains("is not the proving key's"), "{e}");
         cfg.proofs.proving_key = Some(dir.path().join("missing.key"));
         assert!(proof_keys(&cfg).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_second_node_on_the_same_sqlite_file_refuses_to_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut cfg = Config::preset(crate::config::Preset::Local);
+        cfg.data_dir = dir.path().join("data");
+        cfg.api.listen = "127.0.0.1:0".parse().unwrap();
+        // Nothing listens there: the indexer retries in the background, which is all it needs.
+        cfg.chain.rpc_urls = vec!["http://127.0.0.1:9".into()];
+        cfg.contracts = Some(
+            jejak_chain::Deployment {
+                chain_id: jejak_chain::LOCAL_CHAIN_ID,
+                registry: [1; 20].into(),
+                attestations: [2; 20].into(),
+                reputation_roots: [3; 20].into(),
+                evidence_log: [4; 20].into(),
+                proof_verifier: [5; 20].into(),
+                start_block: 1,
+            }
+            .into(),
+        );
+        let first = launch(&cfg, None, CancellationToken::new()).await.expect("the first node starts");
+        let e = match launch(&cfg, None, CancellationToken::new()).await {
+            Ok(_) => panic!("a second node started on the same SQLite file"),
+            Err(e) => format!("{e:#}"),
+        };
+        assert!(e.contains("in use by another jejak process") && e.contains("jejak.db.lock"), "{e}");
+        assert!(e.contains("PostgreSQL"), "the error says how to run several: {e}");
+        first.stop().await.unwrap();
+        let again = launch(&cfg, None, CancellationToken::new()).await.expect("starts once the first is gone");
+        again.stop().await.unwrap();
     }
 
     #[tokio::test]

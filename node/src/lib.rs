@@ -22,6 +22,7 @@ pub mod credential;
 pub mod dev;
 pub mod keyfiles;
 pub mod launch;
+pub mod leader;
 pub mod logging;
 pub mod ops;
 mod output;

@@ -17,9 +17,42 @@ pub enum Error {
     /// A stored value does not have the shape the schema promises.
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// A leased job wrote without holding its lease: its fencing token is no longer the lease's
+    /// (another instance took the job over) or it never held one. The write did not happen.
+    #[error("write refused by fencing: this instance does not hold the `{job}` lease (token {token})")]
+    Fenced {
+        /// The job whose lease the write needed.
+        job: String,
+        /// The token the write carried (0: none held).
+        token: i64,
+    },
+    /// Another process already uses this SQLite database: SQLite serves one process.
+    #[error(
+        "the SQLite database {path} is in use by another jejak process (lock {lock} held); \
+         SQLite serves one process: stop the other one, or use PostgreSQL to run several instances"
+    )]
+    InUse {
+        /// The database file.
+        path: String,
+        /// The lock file beside it.
+        lock: String,
+    },
+    /// The lock file beside a SQLite database could not be made or locked.
+    #[error("locking the SQLite database {path}: {source}")]
+    Lock {
+        /// The lock file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 impl Error {
+    /// Whether a write was refused because the job's lease is no longer held.
+    pub fn is_fenced(&self) -> bool {
+        matches!(self, Error::Fenced { .. })
+    }
+
     /// Whether the error is a unique-constraint violation (a concurrent duplicate).
     pub fn is_unique_violation(&self) -> bool {
         match self {
@@ -36,7 +69,14 @@ impl jejak_runtime::Classify for Error {
     /// between writers) is transient.
     fn severity(&self) -> Severity {
         match self {
-            Error::UnsupportedUrl(_) | Error::Migrate(_) | Error::Corrupt(_) => Severity::Fatal,
+            Error::UnsupportedUrl(_)
+            | Error::Migrate(_)
+            | Error::Corrupt(_)
+            | Error::InUse { .. }
+            | Error::Lock { .. } => Severity::Fatal,
+            // Fatal for the term only: the job's lease supervisor sees the token superseded and
+            // steps down (loudly); the node goes on as a standby.
+            Error::Fenced { .. } => Severity::Transient,
             Error::Database(e) => sqlx_severity(e),
         }
     }

@@ -15,7 +15,8 @@
 //! (incoming secrets, outgoing subscriptions and deliveries), [`explorer`] (public chain facts
 //! counted and paged for the explorer), [`identities`] (node-held identity
 //! secrets, sealed), [`links`] (link tokens used), [`sends`] (transactions the node signed, reconciled before any re-send),
-//! [`market`] (the marketplace's gigs, their append-only history, search, idempotent answers).
+//! [`market`] (the marketplace's gigs, their append-only history, search, idempotent answers),
+//! [`leases`] (which instance runs each singleton job, fencing tokens, SQLite's one-process lock).
 //! Query
 //! functions take a connection (`&mut AnyConnection`), so callers choose whether they run inside
 //! a transaction.
@@ -30,6 +31,7 @@ pub mod explorer;
 pub mod identities;
 pub mod ipfs;
 pub mod keys;
+pub mod leases;
 pub mod links;
 pub mod market;
 pub mod proofs;
@@ -82,6 +84,8 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// A leased job's store: every transaction and connection checks the job's lease first.
+    fence: Option<std::sync::Arc<leases::Fence>>,
 }
 
 /// Pool settings.
@@ -155,7 +159,7 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        let store = Self { pool, backend };
+        let store = Self { pool, backend, fence: None };
         evidence::fill_log_nodes(&store).await?;
         tracing::debug!(target: "jejak::store", ?backend, "store ready");
         Ok(store)
@@ -177,18 +181,41 @@ impl Store {
         PoolStatus { in_use: open.saturating_sub(idle), idle, max: self.pool.options().get_max_connections() }
     }
 
-    /// Acquires a connection for a sequence of queries outside a transaction.
+    /// This store for a leased job: [`Store::begin`] checks the job's lease (holder and token)
+    /// inside each transaction before the job writes anything in it, and [`Store::conn`] checks it
+    /// when the connection is handed out; either fails with [`Error::Fenced`] once the term
+    /// `fence` names is over. See [`leases`].
+    pub fn fenced(&self, fence: std::sync::Arc<leases::Fence>) -> Self {
+        Self { pool: self.pool.clone(), backend: self.backend, fence: Some(fence) }
+    }
+
+    /// The lease this store's writes are fenced by, if any.
+    pub fn fence(&self) -> Option<&std::sync::Arc<leases::Fence>> {
+        self.fence.as_ref()
+    }
+
+    /// Acquires a connection for a sequence of queries outside a transaction. On a fenced store
+    /// the lease is checked first (not atomically with what follows: writes that must be fenced
+    /// go through [`Store::begin`]).
     pub async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-        Ok(self.pool.acquire().await?)
+        let mut conn = self.pool.acquire().await?;
+        if let Some(fence) = &self.fence {
+            fence.check(&mut conn, self.backend, false).await?;
+        }
+        Ok(conn)
     }
 
     /// Begins a write transaction. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so two writers wait for each other instead of failing on upgrade.
+    /// (`BEGIN IMMEDIATE`), so two writers wait for each other instead of failing on upgrade. On
+    /// a fenced store the transaction first checks the job's lease (see [`leases`]).
     pub async fn begin(&self) -> Result<Tx> {
-        let tx = match self.backend {
+        let mut tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
+        if let Some(fence) = &self.fence {
+            fence.check(&mut tx, self.backend, true).await?;
+        }
         Ok(tx)
     }
 

@@ -131,6 +131,19 @@ pub async fn open_for(conn: &mut Conn, chain_id: i64, sender: &[u8], purpose: &s
         .collect()
 }
 
+/// The purposes with open transactions from `sender`, in the order they were first signed.
+pub async fn open_purposes(conn: &mut Conn, chain_id: i64, sender: &[u8]) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT purpose, MIN(created_at) AS first FROM chain_sends \
+         WHERE chain_id = $1 AND sender = $2 AND status = 'open' GROUP BY purpose ORDER BY first, purpose",
+    )
+    .bind(chain_id)
+    .bind(sender.to_vec())
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|r| Ok(r.try_get::<String, _>(0)?)).collect()
+}
+
 /// Every transaction of a purpose, oldest first (tests and audits).
 pub async fn all_for(conn: &mut Conn, chain_id: i64, purpose: &str) -> Result<Vec<SendRow>> {
     let sql = format!(

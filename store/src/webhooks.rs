@@ -338,6 +338,24 @@ pub async fn due_fair(conn: &mut Conn, now_ms: i64, per_platform: i64, limit: i6
         .collect()
 }
 
+/// Claims a pending delivery read as due at `seen_at` for one attempt, until `until_ms`: true for
+/// the one caller whose update finds it unchanged (compare and set on its row, so instances
+/// sharing a database never attempt it two at a time); false when another claimed, attempted or
+/// removed it since. A claim whose holder died runs out at `until_ms`, and the delivery is due
+/// again (at least once).
+pub async fn claim(conn: &mut Conn, id: &str, seen_at: i64, until_ms: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE webhook_deliveries SET next_attempt_at = $3 \
+         WHERE id = $1 AND status = 'pending' AND next_attempt_at = $2",
+    )
+    .bind(id)
+    .bind(seen_at)
+    .bind(until_ms)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The delivery with this id.
 pub async fn delivery(conn: &mut Conn, id: &str) -> Result<Option<DeliveryRow>> {
     let sql = format!("SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE id = $1");

@@ -23,6 +23,7 @@ mod reputation;
 mod reputation_audit;
 mod reputation_crash;
 mod sdk;
+mod scale;
 mod shutdown;
 mod supervision;
 mod web;

@@ -126,6 +126,10 @@ impl TestNode {
         // The tests' webhook receivers listen on loopback, as under `jejak dev`.
         cfg.webhooks.allow_http = true;
         cfg.webhooks.allow_loopback = true;
+        // A node a test crashes on PostgreSQL leaves its leases behind: its successor waits
+        // seconds for them, not the production quarter minute.
+        cfg.leases.ttl_secs = 3;
+        cfg.leases.renew_secs = 1;
         tune(&mut cfg);
         let node =
             jejak_node::launch(&cfg, Some(db.store.clone()), CancellationToken::new()).await.expect("node starts");
@@ -315,6 +319,13 @@ attestations = "{attestations}"
 reputation_roots = "{roots}"
 evidence_log = "{evidence}"
 start_block = {start}
+
+[node]
+instance_id = "test-node"
+
+[leases]
+ttl_secs = 2
+renew_secs = 1
 
 [indexer]
 poll_interval_ms = 50

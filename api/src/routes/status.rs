@@ -30,7 +30,19 @@ pub(crate) async fn readyz(State(st): State<AppState>) -> Response {
             json!({"ok": false, "error": "the database does not answer"})
         }
     };
-    let live = st.indexer.snapshot();
+    let mut live = st.indexer.snapshot();
+    let leases = lease_info(&st).await;
+    if !st.services.instance.runs("indexer") {
+        // Another instance indexes: what it recorded stands for the chain and the indexer here.
+        if let Ok(mut c) = st.store.conn().await
+            && let Ok(Some(stored)) = jejak_store::chain::cursor(&mut c, st.chain_id as i64).await
+        {
+            live.head = stored.head_number.max(0) as u64;
+            live.finalized = stored.finalized_number.max(0) as u64;
+            live.cursor = stored.block_number.max(0) as u64;
+            live.lag = live.head.saturating_sub(live.cursor);
+        }
+    }
     let chain_ok = live.head > 0 && !live.head_stalled;
     let chain = json!({
         "ok": chain_ok,
@@ -41,7 +53,8 @@ pub(crate) async fn readyz(State(st): State<AppState>) -> Response {
     });
     let max_lag = st.services.settings.ready_max_lag_blocks;
     let lag_ok = live.head > 0 && live.lag <= max_lag;
-    let indexer = json!({"ok": lag_ok, "lag": live.lag, "max_lag": max_lag, "cursor": live.cursor});
+    let indexer = json!({"ok": lag_ok, "lag": live.lag, "max_lag": max_lag, "cursor": live.cursor,
+        "here": st.services.instance.runs("indexer")});
     let ready = database["ok"] == true && chain_ok && lag_ok;
     let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     // Which key proofs are checked with, and where it came from: informative, not a readiness
@@ -51,6 +64,8 @@ pub(crate) async fn readyz(State(st): State<AppState>) -> Response {
         "status": if ready { "ready" } else { "not_ready" },
         "checks": {"database": database, "chain": chain, "indexer": indexer},
         "verifying_key": proofs,
+        "instance": instance_info(&st),
+        "leases": leases,
     });
     (status, Json(body)).into_response()
 }
@@ -103,5 +118,39 @@ pub(crate) async fn index_status(State(st): State<AppState>) -> ApiResult<Json<V
         },
         "last_error": live.last_error.as_deref().map(served_error),
         "ipfs": ipfs,
+        "instance": instance_info(&st),
+        "leases": lease_info(&st).await,
     })))
+}
+
+/// This instance's id and roles.
+fn instance_info(st: &AppState) -> Value {
+    let i = &st.services.instance;
+    json!({"id": i.id, "roles": i.roles})
+}
+
+/// Every lease in the database, with its holder and age (empty when the database cannot say:
+/// the database check reports that).
+async fn lease_info(st: &AppState) -> Vec<Value> {
+    let now = jejak_store::leases::now_millis();
+    let rows = match jejak_store::leases::list(&st.store).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::debug!(target: "jejak::api", error = %jejak_core::redact::urls_in_text(&e.to_string()), "reading the leases failed");
+            return Vec::new();
+        }
+    };
+    rows.into_iter()
+        .map(|l| {
+            json!({
+                "job": l.job,
+                "held_here": l.holder == st.services.instance.id,
+                "holder": l.holder,
+                "token": l.token,
+                "age_ms": now.saturating_sub(l.acquired_at).max(0),
+                "renewed_ms_ago": now.saturating_sub(l.renewed_at).max(0),
+                "expired": l.expires_at <= now,
+            })
+        })
+        .collect()
 }

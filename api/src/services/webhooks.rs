@@ -587,6 +587,9 @@ pub async fn run(st: AppState, shutdown: CancellationToken) -> jejak_store::Resu
 pub struct WebhookWorker {
     st: AppState,
     http: reqwest::Client,
+    /// Production (events to deliveries, with the sources' cursors) runs on the holder of this
+    /// lease only; deliveries are claimed one by one by every worker. None: one instance, always.
+    producer: Option<std::sync::Arc<jejak_store::leases::Fence>>,
 }
 
 impl WebhookWorker {
@@ -596,7 +599,14 @@ impl WebhookWorker {
         let http = egress::client(&settings.egress, settings.lookup.clone())
             .map_err(|e| jejak_store::Error::Corrupt(format!("webhook HTTP client: {e}")))?;
         tracing::info!(target: "jejak::webhooks", "webhook dispatcher started");
-        Ok(Self { st, http })
+        Ok(Self { st, http, producer: None })
+    }
+
+    /// Produces new deliveries only while this instance holds `lease` (several instances share
+    /// the database); delivers whatever it claims either way.
+    pub fn producing_under(mut self, lease: std::sync::Arc<jejak_store::leases::Fence>) -> Self {
+        self.producer = Some(lease);
+        self
     }
 }
 
@@ -606,10 +616,20 @@ impl jejak_runtime::Job for WebhookWorker {
     async fn step(&mut self) -> jejak_store::Result<jejak_runtime::Pace> {
         let (st, http) = (&self.st, &self.http);
         let settings = &st.services.settings.webhooks;
-        let queued = produce(st).await?;
+        let queued = if self.producer.as_ref().is_none_or(|f| f.held()) { produce(st).await? } else { 0 };
         let due = {
             let mut c = st.store.conn().await?;
-            db::due_fair(&mut c, now_ms(), settings.per_platform_concurrency.max(1) as i64, 64).await?
+            let due = db::due_fair(&mut c, now_ms(), settings.per_platform_concurrency.max(1) as i64, 64).await?;
+            // Each attempt is claimed first, for longer than it can take: another instance's
+            // worker skips it, and it is due again only if this one dies before recording it.
+            let until = now_ms().saturating_add(2 * settings.timeout.as_millis() as i64 + 5_000);
+            let mut claimed = Vec::with_capacity(due.len());
+            for d in due {
+                if db::claim(&mut c, &d.id, d.next_attempt_at, until).await? {
+                    claimed.push(d);
+                }
+            }
+            claimed
         };
         let busy = queued > 0 || !due.is_empty();
         let results = futures::future::join_all(due.into_iter().map(|d| deliver(st, http, d))).await;

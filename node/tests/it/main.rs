@@ -1,3 +1,4 @@
-//! The `jejak` binary's command line.
+//! The `jejak` binary's command line, and the leadership of singleton jobs.
 
 mod cli;
+mod leader;

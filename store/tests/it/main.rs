@@ -6,5 +6,7 @@ mod evidence;
 mod identities;
 mod ipfs;
 mod keys;
+mod leases;
 mod links;
 mod scores;
+mod webhooks;
