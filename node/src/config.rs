@@ -78,7 +78,20 @@ pub struct Config {
 /// What an instance does. Every instance may run any role; the singleton jobs among them
 /// (indexer, anchor, evidence, epoch, and the webhook worker and market timers) run on one
 /// instance at a time, the holder of the job's lease.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// The HTTP API (behind the load balancer) with its nullifier writer.
@@ -124,7 +137,7 @@ impl std::str::FromStr for Role {
 
 /// A set of roles, written as a list (`["api", "indexer"]`) or a comma-separated string
 /// (`"api,indexer"`, as `--roles` and `JEJAK_NODE_ROLES` give it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Roles(pub std::collections::BTreeSet<Role>);
 
 impl Roles {
@@ -176,7 +189,7 @@ impl<'de> Deserialize<'de> for Roles {
 }
 
 /// `[node]`: this instance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct NodeSection {
     /// The roles this instance runs (default: all); `--roles` and `JEJAK_NODE_ROLES` override.
@@ -188,7 +201,7 @@ pub struct NodeSection {
 }
 
 /// `[leases]`: how the singleton jobs are elected among instances sharing a database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LeasesSection {
     /// How long a lease lasts unless renewed: a standby takes a job over within this (plus one

@@ -91,6 +91,11 @@ pub(crate) async fn openapi_json() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], crate::openapi::document_json()).into_response()
 }
 
+/// Any route that does not exist (the operations router's fallback; the full API's is the web app).
+pub(crate) async fn not_found() -> crate::error::ApiError {
+    crate::error::ApiError::not_found("not_found", "no such route")
+}
+
 /// `GET /v1/index/status`: head, finalized, cursor, lag, reorgs, alarms, IPFS queue by status.
 #[utoipa::path(get, path = "/v1/index/status", tag = "operations",
     responses((status = 200, body = crate::openapi::IndexStatus), (status = "5XX", body = crate::openapi::ErrorBody)))]

@@ -1665,6 +1665,10 @@ export interface components {
             last_error?: string | null;
             /** @description IPFS documents by status. */
             ipfs: Record<string, never>;
+            /** @description This instance: its id and roles. */
+            instance: components["schemas"]["InstanceInfo"];
+            /** @description Every singleton job's lease: who holds it and since when. */
+            leases: components["schemas"]["LeaseInfo"][];
         };
         /** @description Where the indexer is. */
         IndexerState: {
@@ -1688,6 +1692,13 @@ export interface components {
              * @description Blocks between the head and the cursor.
              */
             lag: number;
+        };
+        /** @description One instance among those sharing the database. */
+        InstanceInfo: {
+            /** @description The instance's id (`[node] instance_id`, else host, process and a random suffix). */
+            id: string;
+            /** @description The roles it runs: `api`, `indexer`, `anchor`, `epoch`, `evidence`, `webhooks`. */
+            roles: string[];
         };
         /** @description A credential to issue (VC-API `IssueCredentialRequest`). */
         IssueCredentialRequest: {
@@ -1754,6 +1765,32 @@ export interface components {
             data: components["schemas"]["KeyInfo"][];
             /** @description Cursor of the next page, null on the last. */
             next_cursor?: string | null;
+        };
+        /** @description A singleton job's lease. */
+        LeaseInfo: {
+            /** @description The job: `indexer`, `anchor`, `evidence`, `epoch`, `webhooks`, `market`. */
+            job: string;
+            /** @description The instance holding it. */
+            holder: string;
+            /** @description Whether that is this instance. */
+            held_here: boolean;
+            /**
+             * Format: int64
+             * @description The fencing token of the current term (raised at every change of holder).
+             */
+            token: number;
+            /**
+             * Format: int64
+             * @description Milliseconds since the holder took it.
+             */
+            age_ms: number;
+            /**
+             * Format: int64
+             * @description Milliseconds since it was last renewed.
+             */
+            renewed_ms_ago: number;
+            /** @description Whether it ran out (its holder stopped renewing; a standby takes it over). */
+            expired: boolean;
         };
         /** @description A link token for a platform. */
         LinkTokenAnswer: {
@@ -1953,6 +1990,10 @@ export interface components {
              *     `ceremony-zkey`, `zkey_sha256`, `insecure`); null when none is configured.
              */
             verifying_key: Record<string, never>;
+            /** @description This instance: its id and roles. */
+            instance: components["schemas"]["InstanceInfo"];
+            /** @description Every singleton job's lease: who holds it and since when. */
+            leases: components["schemas"]["LeaseInfo"][];
         };
         /** @description A witness key to register. */
         RegisterWitness: {
