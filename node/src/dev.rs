@@ -470,3 +470,43 @@ async fn send_events(
     }
     anyhow::bail!("the node did not accept the demo events within 60 s")
 }
+
+#[cfg(test)]
+mod tests {
+    use jejak_evidence::testkit::PhotoSpec;
+    use jejak_evidence::{
+        GeoPoint, NoHistory, Outcome, ParseLimits, SizeLimits, Submission, TaskContext, analyze, evaluate, public_key,
+    };
+    use time::macros::datetime;
+
+    use super::*;
+
+    /// An honest phone photo with no nonce, witness or track: the demo task type passes it, the
+    /// default rules do not (they want a witness and the capture nonce).
+    #[test]
+    fn an_honest_phone_photo_passes_the_demo_task_type_only() {
+        let place = GeoPoint { lat: -6.2001, lon: 106.8167 };
+        let start = datetime!(2026-03-01 03:00 UTC);
+        let photo = PhotoSpec::honest(7, start + time::Duration::minutes(20), place, None).jpeg();
+        let analyzed = analyze(&photo, &SizeLimits::default(), &ParseLimits::default()).unwrap();
+        let submission = Submission {
+            task: TaskContext {
+                task_id: "demo-1".into(),
+                task_type: DEMO_TASK_TYPE.into(),
+                window_start: start,
+                window_end: start + time::Duration::hours(1),
+                location: place,
+                radius_m: None,
+            },
+            worker_key: public_key(&[1; 32]),
+            nonce: None,
+            items: vec![analyzed.item()],
+            witnesses: vec![],
+            registered_witnesses: vec![],
+        };
+        let demo = evaluate(&demo_task_rules(), &submission, &NoHistory);
+        assert_eq!(demo.outcome, Outcome::Pass, "{:#?}", demo.results);
+        let default = evaluate(&jejak_evidence::RuleConfig::default(), &submission, &NoHistory);
+        assert_eq!(default.outcome, Outcome::Fail, "{:#?}", default.results);
+    }
+}
