@@ -264,6 +264,9 @@ export interface RuleResult {
   subject?: string;
 }
 
+/** An entry of `GET /v1/tasks`: a task without its files. */
+export type TaskSummary = Omit<Task, 'evidence'> & { created_at: string };
+
 /** `GET /v1/tasks/{id}`. */
 export interface Task {
   id: string;

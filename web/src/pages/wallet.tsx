@@ -7,7 +7,7 @@ import { ApiError, type CredentialInfo, type IssuedCredential, type Page, post, 
 import { chartGeometry } from '../chart.js';
 import type { Key } from '../i18n/index.js';
 import { Facts, Mono, Show, useApi, useI18n } from '../ui.js';
-import { asApiError, DownloadJson, FormError, QrCode, TaskLookup } from '../widgets.js';
+import { asApiError, DownloadJson, FormError, QrCode, TaskList, TaskLookup } from '../widgets.js';
 
 /** The page asks for a key of `role` first. */
 export function NeedsKey({ session, role }: { session: Session | null; role: 'worker' | 'platform' }) {
@@ -57,6 +57,7 @@ export function WalletPage({ session }: { session: Session | null }) {
           <section aria-labelledby="tasks">
             <h2 id="tasks">{t('wallet.tasks')}</h2>
             <p>{t('wallet.tasks_intro')}</p>
+            <TaskList />
             <TaskLookup />
           </section>
         </>
