@@ -187,6 +187,8 @@ pub struct Services {
     pub nullifiers: tokio::sync::OnceCell<nullifiers::NullifierWriter>,
     /// Where the marketplace reads the time (the wall clock; tests move their own).
     pub clock: Arc<dyn jejak_market::Clock>,
+    /// Bounds on portable bundle downloads: per key, and at once on this instance.
+    pub bundles: limits::BundleGate,
 }
 
 impl Services {
@@ -226,6 +228,7 @@ impl Services {
             sealing_key: None,
             nullifiers: tokio::sync::OnceCell::new(),
             clock: Arc::new(services::market::SystemClock),
+            bundles: limits::BundleGate::default(),
             settings,
         })
     }
@@ -277,6 +280,7 @@ pub fn router(state: AppState) -> Router {
             get(routes::workers::get_reputation)
                 .layer(axum::middleware::from_fn_with_state(state.clone(), cache::reputation)),
         )
+        .route("/v1/workers/{id}/bundle", get(routes::workers::get_bundle))
         .route("/ipfs/{cid}", get(routes::gateway::get_block).head(routes::gateway::head_block))
         .merge(routes::tasks::routes())
         .merge(routes::evidence::routes())

@@ -558,7 +558,7 @@ impl Modify for Security {
         status::healthz, status::readyz, status::metrics, status::openapi_json, status::index_status,
         events::post_events, webhooks::post_signed_events,
         attestations::list_attestations, attestations::get_attestation,
-        workers::get_reputation,
+        workers::get_reputation, workers::get_bundle,
         custody::create_identity, custody::prove, custody::link_token,
         gateway::get_block, gateway::head_block,
         tasks::register_witness, tasks::list_witnesses, tasks::create_task, tasks::list_tasks, tasks::get_task, tasks::issue_nonce,

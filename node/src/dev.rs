@@ -433,6 +433,22 @@ impl Demo {
             "Demo: the proof verified (POST /v1/verify/proof as Kurir Demo: valid, nullifier consumed: {})",
             verified["nullifier_consumed"]
         ));
+        // The wallet's download: the worker's portable bundle from the published epoch.
+        let url = format!("{api}/v1/workers/{}/bundle", self.held);
+        let bundle: Value = http
+            .get(&url)
+            .bearer_auth(&self.worker_key)
+            .send()
+            .await?
+            .error_for_status()
+            .context("downloading the demo worker's bundle")?
+            .json()
+            .await?;
+        let attestations = bundle["attestations"].as_array().map_or(0, Vec::len);
+        anyhow::ensure!(attestations > 0, "the demo worker's bundle holds no attestation: {bundle}");
+        line(format!(
+            "Demo: the worker's portable bundle holds {attestations} attestations (GET /v1/workers/{{id}}/bundle; check it with `jejak bundle verify`)"
+        ));
         Ok(())
     }
 }

@@ -203,8 +203,12 @@ pub enum TaskOwner<'a> {
 pub async fn tasks_page(conn: &mut Conn, owner: TaskOwner<'_>, before: &str, limit: i64) -> Result<Vec<TaskRow>> {
     let sql = match owner {
         TaskOwner::Any => select_task!("WHERE ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2"),
-        TaskOwner::Platform(_) => select_task!("WHERE platform_id = $3 AND ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2"),
-        TaskOwner::Worker(_) => select_task!("WHERE worker_ref = $3 AND ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2"),
+        TaskOwner::Platform(_) => {
+            select_task!("WHERE platform_id = $3 AND ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2")
+        }
+        TaskOwner::Worker(_) => {
+            select_task!("WHERE worker_ref = $3 AND ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2")
+        }
     };
     let q = sqlx::query(sql).bind(before).bind(limit);
     let q = match owner {

@@ -140,6 +140,8 @@ on_both_databases! {
             row("POST", "/v1/tasks", "/v1/tasks", Some(task_body.clone()), [401, ok, ok, 403, 403]),
             row("GET", "/v1/tasks/{id}", format!("/v1/tasks/{task}"), None, [401, ok, ok, ok, ok]),
             row("GET", "/v1/tasks", "/v1/tasks", None, [401, ok, ok, ok, ok]),
+            // Someone's bundle: a worker's own (or an admin's); this worker has no published score.
+            row("GET", "/v1/workers/{id}/bundle", format!("/v1/workers/{}/bundle", commitment(9)), None, [401, 404, 403, 404, 403]),
             row("POST", "/v1/tasks/{id}/nonce", format!("/v1/tasks/{task}/nonce"), None, [401, 201, ok, ok, 403]),
             row("POST", "/v1/tasks/{id}/witnesses", format!("/v1/tasks/{task}/witnesses"), Some(json!({"witnesses": []})), [401, ok, ok, ok, 403]),
             row("POST", "/v1/tasks/{id}/evidence", format!("/v1/tasks/{task}/evidence"), Some(json!({})), [401, 400, 400, 400, 403]),

@@ -334,6 +334,7 @@ fn dev_demo_publishes_an_epoch_and_a_proof_verifies() {
         "the first attestation is anchored and final",
         "is published; the node proved for demo worker",
         "the proof verified (POST /v1/verify/proof as Kurir Demo: valid, nullifier consumed: true)",
+        "the worker's portable bundle holds",
     ] {
         assert!(stdout.contains(expected), "`{expected}` missing from:\n{stdout}");
     }
