@@ -417,17 +417,29 @@ impl Demo {
             "Demo: epoch {} is published; the node proved for demo worker Dewi (at least 10 gigs)",
             made["epoch"]
         ));
-        let verified: Value = http
-            .post(format!("{api}/v1/verify/proof"))
-            .bearer_auth(k2)
-            .json(&json!({"proof": made["proof"], "context": DEMO_CONTEXT, "challenge": "42",
-                "require": {"min_gigs": 10}}))
-            .send()
-            .await?
-            .error_for_status()
-            .context("verifying the demo proof")?
-            .json()
-            .await?;
+        // The epoch's root is published a block or two before it is final: until then the
+        // check `root_finalized` fails (and nothing is consumed), so ask again.
+        let mut verified = Value::Null;
+        for _ in 0..60 {
+            verified = http
+                .post(format!("{api}/v1/verify/proof"))
+                .bearer_auth(k2)
+                .json(&json!({"proof": made["proof"], "context": DEMO_CONTEXT, "challenge": "42",
+                    "require": {"min_gigs": 10}}))
+                .send()
+                .await?
+                .error_for_status()
+                .context("verifying the demo proof")?
+                .json()
+                .await?;
+            let not_final = verified["checks"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["check"] == "root_finalized" && c["outcome"] == "fail"));
+            if !not_final || stop.is_cancelled() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
         anyhow::ensure!(verified["valid"] == true, "the demo proof does not verify: {verified}");
         line(format!(
             "Demo: the proof verified (POST /v1/verify/proof as Kurir Demo: valid, nullifier consumed: {})",
