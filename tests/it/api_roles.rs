@@ -231,7 +231,9 @@ on_both_databases! {
         }
         let (s, b) = node.get(tokens[3].as_ref().unwrap(), "/v1/tasks?limit=1").await;
         assert_eq!((s, listed(&b)), (200, vec![task.clone()]), "the task's worker sees it: {b}");
-        assert_eq!(b["data"][0]["verdict"], Value::Null, "{b}");
+        let (_, one) = node.get(&admin, &format!("/v1/tasks/{task}")).await;
+        assert_eq!(b["data"][0]["verdict"], one["verdict"], "the list shows the latest verdict: {b}");
+        assert!(b["data"][0].get("evidence").is_none(), "{b}");
         assert_eq!(node.get(&platform, "/v1/tasks?cursor=*").await.0, 422);
         // Key lists: a platform's own keys, never a secret.
         let (s, b) = node.get(&other, "/v1/keys").await;
