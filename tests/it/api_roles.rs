@@ -235,6 +235,17 @@ on_both_databases! {
         assert_eq!(b["data"][0]["verdict"], one["verdict"], "the list shows the latest verdict: {b}");
         assert!(b["data"][0].get("evidence").is_none(), "{b}");
         assert_eq!(node.get(&platform, "/v1/tasks?cursor=*").await.0, 422);
+        // Newest first, by cursor.
+        let second = json!({"platform_id": p1, "task_id": "matrix-2", "type": "delivery", "worker": worker_id,
+            "worker_key": "11".repeat(32), "window": task_body["window"].clone(), "location": {"lat": -6.2, "lon": 106.8}});
+        let (s, b) = node.call("POST", "/v1/tasks", Some(&platform), Some(&second)).await;
+        assert_eq!(s, 201, "{b}");
+        let newest = b["id"].as_str().unwrap().to_owned();
+        let (_, first_page) = node.get(&platform, "/v1/tasks?limit=1").await;
+        assert_eq!(listed(&first_page), vec![newest], "{first_page}");
+        let next = first_page["next_cursor"].as_str().unwrap();
+        let (_, last_page) = node.get(&platform, &format!("/v1/tasks?limit=1&cursor={next}")).await;
+        assert_eq!((listed(&last_page), &last_page["next_cursor"]), (vec![task.clone()], &Value::Null), "{last_page}");
         // Key lists: a platform's own keys, never a secret.
         let (s, b) = node.get(&other, "/v1/keys").await;
         assert_eq!(s, 200, "{b}");
