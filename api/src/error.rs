@@ -220,6 +220,8 @@ pub const ERROR_CODES: &[(&str, u16, &str)] = &[
     ("proofs_unavailable", 503, "no verifying key is configured for proof verification"),
     ("proving_unavailable", 503, "no proving key is configured for proving"),
     ("prover_busy", 503, "the proving queue is full; see Retry-After"),
+    ("bundle_busy", 503, "other portable bundles are being built on this instance; see Retry-After"),
+    ("bundle_unavailable", 503, "the bundle cannot be built yet (e.g. the epoch's root is not indexed); retry"),
     ("identities_unavailable", 503, "no sealing key is configured for node-held identities"),
     ("service_unavailable", 503, "a dependency (database, chain) is unavailable"),
 ];

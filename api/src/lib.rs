@@ -189,6 +189,8 @@ pub struct Services {
     pub clock: Arc<dyn jejak_market::Clock>,
     /// This instance among those sharing the database: roles and the leases it may hold.
     pub instance: Arc<Instance>,
+    /// Bounds on portable bundle downloads: per key, and at once on this instance.
+    pub bundles: limits::BundleGate,
 }
 
 /// This instance, as readiness and status report it.
@@ -261,6 +263,7 @@ impl Services {
             nullifiers: tokio::sync::OnceCell::new(),
             clock: Arc::new(services::market::SystemClock),
             instance: Arc::new(Instance::default()),
+            bundles: limits::BundleGate::default(),
             settings,
         })
     }
@@ -318,6 +321,7 @@ pub fn router(state: AppState) -> Router {
             get(routes::workers::get_reputation)
                 .layer(axum::middleware::from_fn_with_state(state.clone(), cache::reputation)),
         )
+        .route("/v1/workers/{id}/bundle", get(routes::workers::get_bundle))
         .route("/ipfs/{cid}", get(routes::gateway::get_block).head(routes::gateway::head_block))
         .merge(routes::tasks::routes())
         .merge(routes::evidence::routes())

@@ -102,6 +102,31 @@ impl RateLimiter {
     }
 }
 
+/// Bundle builds running at once on one instance.
+pub const BUNDLES_AT_ONCE: usize = 2;
+/// Bundle downloads a key may make at once after being idle.
+pub const BUNDLE_BURST: f64 = 3.0;
+/// Seconds until a key may download one more bundle.
+pub const BUNDLE_REFILL_SECS: f64 = 20.0;
+
+/// The bounds on bundle downloads.
+#[derive(Debug)]
+pub struct BundleGate {
+    /// Downloads per key.
+    pub per_key: RateLimiter,
+    /// Builds running on this instance.
+    pub running: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+impl Default for BundleGate {
+    fn default() -> Self {
+        Self {
+            per_key: RateLimiter::new(RateLimit { per_second: 1.0 / BUNDLE_REFILL_SECS, burst: BUNDLE_BURST }),
+            running: std::sync::Arc::new(tokio::sync::Semaphore::new(BUNDLES_AT_ONCE)),
+        }
+    }
+}
+
 /// The caller's network address: the TCP peer, or, when the peer is one of the configured
 /// trusted proxies (a load balancer), the nearest address in `X-Forwarded-For` that is not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -433,6 +433,15 @@ pub struct Task {
     pub verdict: Option<serde_json::Value>,
 }
 
+/// A page of tasks, newest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaskPage {
+    /// Tasks as `GET /v1/tasks/{id}` shows them, without `evidence` and `witnesses`.
+    pub data: Vec<Task>,
+    /// Cursor of the next page; null on the last.
+    pub next_cursor: Option<String>,
+}
+
 /// A capture nonce.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Nonce {
@@ -585,10 +594,10 @@ impl Modify for Security {
         status::healthz, status::readyz, status::metrics, status::openapi_json, status::index_status,
         events::post_events, webhooks::post_signed_events,
         attestations::list_attestations, attestations::get_attestation,
-        workers::get_reputation,
+        workers::get_reputation, workers::get_bundle,
         custody::create_identity, custody::prove, custody::link_token,
         gateway::get_block, gateway::head_block,
-        tasks::register_witness, tasks::list_witnesses, tasks::create_task, tasks::get_task, tasks::issue_nonce,
+        tasks::register_witness, tasks::list_witnesses, tasks::create_task, tasks::list_tasks, tasks::get_task, tasks::issue_nonce,
         tasks::add_witnesses, evidence::upload, evidence::receipt, evidence::consistency, evidence::checkpoints,
         keys::create_key, keys::list_keys, keys::revoke_key,
         verify::proof_consumed, verify::verify_proof, verify::verify_credential, verify::verify_receipt,

@@ -187,6 +187,38 @@ pub async fn task(conn: &mut Conn, id: &str) -> Result<Option<TaskRow>> {
     sqlx::query(select_task!("WHERE id = $1")).bind(id).fetch_optional(conn).await?.map(task_from_row).transpose()
 }
 
+/// Whose tasks a page lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskOwner<'a> {
+    /// Every task (admins, auditors).
+    Any,
+    /// The tasks a platform created.
+    Platform(i64),
+    /// The tasks of a worker (`worker_ref`).
+    Worker(&'a str),
+}
+
+/// Up to `limit` tasks of `owner` with ids before `before` (all when empty), newest first (task
+/// ids are UUIDv7, so id order is creation order).
+pub async fn tasks_page(conn: &mut Conn, owner: TaskOwner<'_>, before: &str, limit: i64) -> Result<Vec<TaskRow>> {
+    let sql = match owner {
+        TaskOwner::Any => select_task!("WHERE ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2"),
+        TaskOwner::Platform(_) => {
+            select_task!("WHERE platform_id = $3 AND ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2")
+        }
+        TaskOwner::Worker(_) => {
+            select_task!("WHERE worker_ref = $3 AND ($1 = '' OR id < $1) ORDER BY id DESC LIMIT $2")
+        }
+    };
+    let q = sqlx::query(sql).bind(before).bind(limit);
+    let q = match owner {
+        TaskOwner::Any => q,
+        TaskOwner::Platform(p) => q.bind(p),
+        TaskOwner::Worker(w) => q.bind(w),
+    };
+    q.fetch_all(conn).await?.into_iter().map(task_from_row).collect()
+}
+
 /// The task a platform created under its own id.
 pub async fn task_by_external_id(conn: &mut Conn, platform_id: i64, external_id: &str) -> Result<Option<TaskRow>> {
     sqlx::query(select_task!("WHERE platform_id = $1 AND external_id = $2"))

@@ -88,6 +88,19 @@ pub async fn revoke(conn: &mut Conn, id: &str, at: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Up to `limit` keys of platform `platform_id` with ids after `after`, in id order.
+pub async fn page_for_platform(conn: &mut Conn, platform_id: i64, after: &str, limit: i64) -> Result<Vec<ApiKeyRow>> {
+    sqlx::query(select!("WHERE platform_id = $3 AND id > $1 ORDER BY id LIMIT $2"))
+        .bind(after)
+        .bind(limit)
+        .bind(platform_id)
+        .fetch_all(conn)
+        .await?
+        .into_iter()
+        .map(from_row)
+        .collect()
+}
+
 /// Up to `limit` keys with ids after `after`, in id order.
 pub async fn page(conn: &mut Conn, after: &str, limit: i64) -> Result<Vec<ApiKeyRow>> {
     sqlx::query(select!("WHERE id > $1 ORDER BY id LIMIT $2"))

@@ -139,13 +139,16 @@ on_both_databases! {
             row("GET", "/v1/witnesses", "/v1/witnesses", None, [401, 403, ok, 403, 403]),
             row("POST", "/v1/tasks", "/v1/tasks", Some(task_body.clone()), [401, ok, ok, 403, 403]),
             row("GET", "/v1/tasks/{id}", format!("/v1/tasks/{task}"), None, [401, ok, ok, ok, ok]),
+            row("GET", "/v1/tasks", "/v1/tasks", None, [401, ok, ok, ok, ok]),
+            // Someone's bundle: a worker's own (or an admin's); this worker has no published score.
+            row("GET", "/v1/workers/{id}/bundle", format!("/v1/workers/{}/bundle", commitment(9)), None, [401, 404, 403, 404, 403]),
             row("POST", "/v1/tasks/{id}/nonce", format!("/v1/tasks/{task}/nonce"), None, [401, 201, ok, ok, 403]),
             row("POST", "/v1/tasks/{id}/witnesses", format!("/v1/tasks/{task}/witnesses"), Some(json!({"witnesses": []})), [401, ok, ok, ok, 403]),
             row("POST", "/v1/tasks/{id}/evidence", format!("/v1/tasks/{task}/evidence"), Some(json!({})), [401, 400, 400, 400, 403]),
             row("GET", "/v1/evidence/{sha256}/receipt", format!("/v1/evidence/{}/receipt", "ab".repeat(32)), None, [401, 404, 404, 404, 404]),
             // Keys.
             row("POST", "/v1/keys", "/v1/keys", Some(json!({"role": "auditor"})), [401, 201, 403, 403, 403]),
-            row("GET", "/v1/keys", "/v1/keys", None, [401, ok, 403, 403, 403]),
+            row("GET", "/v1/keys", "/v1/keys", None, [401, ok, ok, 403, 403]),
             row("POST", "/v1/keys/{id}/revoke", format!("/v1/keys/{doomed}/revoke"), None, [401, ok, 403, 403, 403]),
             // Verification.
             row("POST", "/v1/verify/proof", "/v1/verify/proof", Some(json!({"proof": {}, "context": "matrix"})), [401, 503, 503, 403, 403]),
@@ -218,6 +221,39 @@ on_both_databases! {
         let stranger = node.worker_key(&commitment(8)).await;
         assert_eq!(node.get(&stranger, &format!("/v1/workers/{worker_id}/reputation")).await.0, 404);
         assert_eq!(node.get(&stranger, &format!("/v1/tasks/{task}")).await.0, 404);
+        // Task lists: a platform's own, a worker's own, every task for an admin.
+        let listed = |b: &Value| -> Vec<String> {
+            b["data"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_owned()).collect()
+        };
+        for (key, sees) in [(&platform, true), (&other, false), (&stranger, false), (&admin, true)] {
+            let (s, b) = node.get(key, "/v1/tasks").await;
+            assert_eq!((s, listed(&b).contains(&task)), (200, sees), "{b}");
+        }
+        let (s, b) = node.get(tokens[3].as_ref().unwrap(), "/v1/tasks?limit=1").await;
+        assert_eq!((s, listed(&b)), (200, vec![task.clone()]), "the task's worker sees it: {b}");
+        let (_, one) = node.get(&admin, &format!("/v1/tasks/{task}")).await;
+        assert_eq!(b["data"][0]["verdict"], one["verdict"], "the list shows the latest verdict: {b}");
+        assert!(b["data"][0].get("evidence").is_none(), "{b}");
+        assert_eq!(node.get(&platform, "/v1/tasks?cursor=*").await.0, 422);
+        // Newest first, by cursor.
+        let second = json!({"platform_id": p1, "task_id": "matrix-2", "type": "delivery", "worker": worker_id,
+            "worker_key": "11".repeat(32), "window": task_body["window"].clone(), "location": {"lat": -6.2, "lon": 106.8}});
+        let (s, b) = node.call("POST", "/v1/tasks", Some(&platform), Some(&second)).await;
+        assert_eq!(s, 201, "{b}");
+        let newest = b["id"].as_str().unwrap().to_owned();
+        let (_, first_page) = node.get(&platform, "/v1/tasks?limit=1").await;
+        assert_eq!(listed(&first_page), vec![newest], "{first_page}");
+        let next = first_page["next_cursor"].as_str().unwrap();
+        let (_, last_page) = node.get(&platform, &format!("/v1/tasks?limit=1&cursor={next}")).await;
+        assert_eq!((listed(&last_page), &last_page["next_cursor"]), (vec![task.clone()], &Value::Null), "{last_page}");
+        // Key lists: a platform's own keys, never a secret.
+        let (s, b) = node.get(&other, "/v1/keys").await;
+        assert_eq!(s, 200, "{b}");
+        let keys = b["data"].as_array().unwrap();
+        assert!(!keys.is_empty() && keys.iter().all(|k| k["platform_id"] == json!(p2)), "{b}");
+        assert!(!b.to_string().contains("secret") && !b.to_string().contains("jk_"), "{b}");
+        let (_, b) = node.get(&admin, "/v1/keys?limit=100").await;
+        assert!(b["data"].as_array().unwrap().iter().any(|k| k["platform_id"] == json!(p1)), "{b}");
         let (s, b) = node.call("DELETE", &format!("/v1/webhooks/subscriptions/{}", subs[1]), Some(&other), None).await;
         assert_eq!(s, 404, "{b}");
         // A revoked key stops working at once.

@@ -15,6 +15,17 @@ export class ApiError extends Error {
 }
 
 export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const text = await apiText(path, init);
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    // A success without JSON (204).
+    return null as T;
+  }
+}
+
+/** The answer's exact text (a file whose bytes matter, e.g. a canonical bundle). */
+export async function apiText(path: string, init: RequestInit = {}): Promise<string> {
   const headers = new Headers(init.headers);
   headers.set('Accept', 'application/json');
   const key = currentKey();
@@ -25,17 +36,23 @@ export async function api<T>(path: string, init: RequestInit = {}): Promise<T> {
   } catch {
     throw new ApiError(0, 'network', 'network');
   }
-  let body: unknown = null;
+  let text = '';
   try {
-    body = await res.json();
+    text = await res.text();
   } catch {
-    // An answer without JSON is reported by its status below.
+    throw new ApiError(0, 'network', 'network');
   }
   if (!res.ok) {
+    let body: unknown = null;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      // An answer without JSON is reported by its status below.
+    }
     const e = (body as { error?: { code?: string; message?: string } } | null)?.error;
     throw new ApiError(res.status, e?.code ?? `http_${res.status}`, e?.message ?? res.statusText);
   }
-  return body as T;
+  return text;
 }
 
 /** A page of a list: `{"data": [...], "next_cursor"}`. */
@@ -263,6 +280,9 @@ export interface RuleResult {
   message: string;
   subject?: string;
 }
+
+/** An entry of `GET /v1/tasks`: a task without its files. */
+export type TaskSummary = Omit<Task, 'evidence'> & { created_at: string };
 
 /** `GET /v1/tasks/{id}`. */
 export interface Task {

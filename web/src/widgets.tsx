@@ -2,10 +2,10 @@
 // checks of a verification, an evidence task's verdict rule by rule, a form's error.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 
-import { api, ApiError, type Task, type VerifyAnswer } from './api.js';
+import { api, ApiError, type Page, type Task, type TaskSummary, type VerifyAnswer } from './api.js';
 import type { Key } from './i18n/index.js';
 import { qrPath } from './qr.js';
-import { ErrorMessage, Facts, Mono, useI18n } from './ui.js';
+import { ErrorMessage, Facts, Mono, Show, useApi, useI18n } from './ui.js';
 
 /** A QR code of `text`, or a note that it is too long for one. */
 export function QrCode({ text, label }: { text: string; label: string }) {
@@ -162,6 +162,67 @@ export function TaskView({ task }: { task: Task }) {
         </>
       )}
     </section>
+  );
+}
+
+/** The caller's latest evidence tasks (`GET /v1/tasks`: a platform's own, a worker's own), each
+ * with its verdict; "Show" opens one rule by rule. */
+export function TaskList() {
+  const { t, date } = useI18n();
+  const tasks = useApi<Page<TaskSummary>>('/v1/tasks?limit=20');
+  const [open, setOpen] = useState<Task | null>(null);
+  const [error, setError] = useState<ApiError | string | null>(null);
+  const show = async (id: string) => {
+    setError(null);
+    try {
+      setOpen(await api<Task>(`/v1/tasks/${encodeURIComponent(id)}`));
+    } catch (err) {
+      setError(asApiError(err));
+    }
+  };
+  return (
+    <>
+      <Show it={tasks}>
+        {(p) =>
+          p.data.length === 0 ? (
+            <p class="muted" data-testid="task-list-empty">{t('task.none')}</p>
+          ) : (
+            <div class="table-wrap">
+              <table data-testid="task-list">
+                <caption class="small muted">{t('task.recent')}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">{t('task.lookup')}</th>
+                    <th scope="col">{t('task.type')}</th>
+                    <th scope="col">{t('task.window')}</th>
+                    <th scope="col">{t('task.verdict')}</th>
+                    <th scope="col"><span class="visually-hidden">{t('task.show')}</span></th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {p.data.map((x) => (
+                    <tr key={x.id} data-task={x.id}>
+                      <td>{x.task_id}</td>
+                      <td>{x.type}</td>
+                      <td>{date(new Date(x.window.start))}</td>
+                      <td>{x.verdict ? <span class={`badge badge-${x.verdict.outcome}`}>{t(`outcome.${x.verdict.outcome}` as Key)}</span> : t('task.no_files')}</td>
+                      <td>
+                        <button type="button" class="button button-secondary" onClick={() => show(x.id)}
+                          aria-label={t('task.show_one', { id: x.task_id })}>
+                          {t('task.show')}
+                        </button>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )
+        }
+      </Show>
+      <FormError error={error} />
+      {open && <TaskView task={open} />}
+    </>
   );
 }
 

@@ -178,6 +178,10 @@ async function taskVerdict(page, who, key) {
     await page.locator('#task-id').fill(id);
     await page.getByRole('button', { name: 'Show', exact: true }).click();
   };
+  // The caller's own tasks are listed (`GET /v1/tasks`).
+  const listed = page.locator(`[data-testid="task-list"] [data-task="${taskId}"]`);
+  await listed.waitFor({ timeout: 10_000 }).catch(() => {});
+  expect((await listed.count()) === 1, `${who}: the task list shows the task`);
   await lookup(taskId);
   await page.getByTestId('task').waitFor();
   const rules = page.locator('[data-testid="task"] [data-rule]');
@@ -224,6 +228,11 @@ let credential = null;
   expect((await page.locator('[data-testid="score-chart"] circle').count()) >= 1, 'the chart shows the epoch');
   expect((await page.locator('main table tbody tr').first().count()) === 1, 'the per-platform breakdown is shown');
   await page.screenshot({ path: join(out, 'wallet-360.png'), fullPage: true });
+  // The portable bundle, byte for byte as the node built it.
+  await page.getByTestId('bundle-fetch').click();
+  const bundleLink = page.getByTestId('bundle-download');
+  await bundleLink.waitFor({ timeout: 30_000 }).catch(() => {});
+  expect((await bundleLink.count()) === 1 && (await bundleLink.getAttribute('href')).startsWith('blob:'), 'the wallet offers the portable bundle');
 
   await page.getByRole('button', { name: 'Issue a credential' }).click();
   await page.getByTestId('credential-issued').waitFor({ timeout: 20_000 });

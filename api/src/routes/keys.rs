@@ -135,7 +135,7 @@ pub(crate) async fn create_key(
     Ok((StatusCode::CREATED, Json(CreatedKey { token: k.token, key: KeyInfo::from(&k.row) })))
 }
 
-/// Lists API keys, never their secrets.
+/// Lists API keys, never their secrets: every key for admins, a platform's own keys for it.
 #[utoipa::path(get, path = "/v1/keys", tag = "keys", security(("api_key" = [])), params(PageQuery),
     responses((status = 200, body = KeyPage), (status = "4XX", body = crate::openapi::ErrorBody)))]
 pub(crate) async fn list_keys(
@@ -143,10 +143,14 @@ pub(crate) async fn list_keys(
     who: Principal,
     q: Result<Query<PageQuery>, QueryRejection>,
 ) -> ApiResult<Json<KeyPage>> {
-    require(&who, &[Role::Admin], "listing keys")?;
+    require(&who, &[Role::Admin, Role::Platform], "listing keys")?;
     let page = PageRequest::from_query(q)?;
     let mut c = st.store.conn().await?;
-    let rows = keys::page(&mut c, &page.after, page.fetch).await?;
+    let rows = match (who.role, who.platform_id) {
+        (Role::Platform, Some(p)) => keys::page_for_platform(&mut c, p, &page.after, page.fetch).await?,
+        (Role::Platform, None) => return Err(ApiError::internal("a platform key without a platform")),
+        _ => keys::page(&mut c, &page.after, page.fetch).await?,
+    };
     let (rows, next_cursor) = page.finish(rows, |k| k.id.clone());
     Ok(Json(KeyPage { data: rows.iter().map(KeyInfo::from).collect(), next_cursor }))
 }

@@ -10,10 +10,13 @@
 //!   nonce every time.
 //! - `POST /v1/tasks/{id}/witnesses`: witness statements signed after the files were uploaded.
 //! - `GET /v1/tasks/{id}`: the task, its files, witness statements and latest verdict.
+//! - `GET /v1/tasks`: a page of the tasks the caller may read, newest first, each with its latest
+//!   verdict: a platform's own, a worker's own, every task for admins and auditors.
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -27,6 +30,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::auth::{Principal, Role};
+use crate::pagination::{PageQuery, PageRequest};
 use crate::routes::events::{check_platform, platform_of};
 use crate::services::evidence::evaluate_task;
 use crate::{ApiError, ApiResult, AppState};
@@ -44,7 +48,7 @@ pub(crate) const MAX_STATEMENTS: usize = 64;
 pub(crate) fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/v1/witnesses", post(register_witness).get(list_witnesses))
-        .route("/v1/tasks", post(create_task))
+        .route("/v1/tasks", post(create_task).get(list_tasks))
         .route("/v1/tasks/{id}", get(get_task))
         .route("/v1/tasks/{id}/nonce", post(issue_nonce))
         .route("/v1/tasks/{id}/witnesses", post(add_witnesses))
@@ -353,6 +357,49 @@ pub(crate) async fn get_task(
 ) -> ApiResult<Json<Value>> {
     readable_task(&st, &who, &id).await?;
     Ok(Json(full_task_json(&st, &id).await?))
+}
+
+/// A page of tasks.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct TaskPage {
+    /// Newest first; each without its files and witness statements (`GET /v1/tasks/{id}`).
+    data: Vec<Value>,
+    /// Cursor of the next page; null on the last.
+    next_cursor: Option<String>,
+}
+
+/// The tasks the caller may read, newest first, each with its latest verdict.
+#[utoipa::path(get, path = "/v1/tasks", tag = "evidence", security(("api_key" = [])), params(PageQuery),
+    responses((status = 200, body = crate::openapi::TaskPage), (status = "4XX", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn list_tasks(
+    State(st): State<AppState>,
+    who: Principal,
+    q: Result<Query<PageQuery>, QueryRejection>,
+) -> ApiResult<Json<TaskPage>> {
+    let page = PageRequest::from_query(q)?;
+    let owner = match who.role {
+        Role::Admin | Role::Auditor => db::TaskOwner::Any,
+        Role::Platform => db::TaskOwner::Platform(
+            who.platform_id.ok_or_else(|| ApiError::internal("a platform key without a platform"))?,
+        ),
+        Role::Worker => db::TaskOwner::Worker(
+            who.worker_id.as_deref().ok_or_else(|| ApiError::internal("a worker key without a worker"))?,
+        ),
+    };
+    let mut c = st.store.conn().await?;
+    let rows = db::tasks_page(&mut c, owner, &page.after, page.fetch).await?;
+    let (rows, next_cursor) = page.finish(rows, |t| t.task.id.clone());
+    let mut data = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let verdict = db::latest_verdict(&mut c, &row.task.id).await?;
+        let mut v = task_json(row, verdict.as_ref(), &[], &[]);
+        if let Some(o) = v.as_object_mut() {
+            o.remove("evidence");
+            o.remove("witnesses");
+        }
+        data.push(v);
+    }
+    Ok(Json(TaskPage { data, next_cursor }))
 }
 
 /// The task's capture nonce (the same every time).

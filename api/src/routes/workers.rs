@@ -5,14 +5,80 @@
 //! linked to it, and only its own entry of the per-platform breakdown: showing it the worker's
 //! other platforms would let platforms link one worker across them. Anyone else gets the answer
 //! a missing worker gets.
+//!
+//! `GET /v1/workers/{id}/bundle`: the worker's portable bundle (`jejak bundle export`), built from
+//! the latest published epoch's stored data, for the worker's own key or an admin. Its cost (the
+//! epoch's Poseidon tree and the worker's batch trees rebuilt from stored leaves) is bounded: at
+//! most [`crate::limits::BUNDLES_AT_ONCE`] builds at once on an instance (more answer 503 `bundle_busy`), and per
+//! key a bucket of [`crate::limits::BUNDLE_BURST`] downloads refilled one per [`crate::limits::BUNDLE_REFILL_SECS`] s (429).
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use jejak_store::scores::{self, EpochStatus};
 use serde_json::{Value, json};
 
 use crate::auth::{Principal, Role};
 use crate::{ApiError, ApiResult, AppState};
+
+/// The worker's portable bundle (format `jejak-bundle/v1`, RFC 8785 canonical JSON).
+#[utoipa::path(get, path = "/v1/workers/{id}/bundle", tag = "reputation", security(("api_key" = [])),
+    params(("id" = String, Path, description = "Identity commitment (decimal)")),
+    responses(
+        (status = 200, description = "The bundle (`jejak bundle verify` checks it against the chain and IPFS); the worker's own key or an admin", content_type = "application/json", body = Object),
+        (status = 404, description = "`worker_not_found`: no published epoch scores the worker (or not yours)", body = crate::openapi::ErrorBody),
+        (status = 429, description = "`rate_limited`: this key's bundle allowance is spent; see `Retry-After`", body = crate::openapi::ErrorBody),
+        (status = 503, description = "`bundle_busy`: other bundles are being built; retry", body = crate::openapi::ErrorBody),
+        (status = "4XX", body = crate::openapi::ErrorBody)))]
+pub(crate) async fn get_bundle(
+    State(st): State<AppState>,
+    who: Principal,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    crate::body::require(&who, &[Role::Admin, Role::Worker], "downloading a worker's bundle")?;
+    let commitment = jejak_core::event::parse_field_element(&id).map_err(|e| {
+        ApiError::unprocessable("invalid_request", format!("worker id must be an identity commitment: {e}"))
+    })?;
+    let not_found = || ApiError::not_found("worker_not_found", format!("no published score for worker `{id}`"));
+    if who.role == Role::Worker && who.worker_id.as_deref() != Some(id.as_str()) {
+        return Err(not_found());
+    }
+    let gate = &st.services.bundles;
+    gate.per_key.check(&who.key_id)?;
+    let _running = gate.running.clone().try_acquire_owned().map_err(|_| {
+        let mut e = ApiError::unavailable("bundle_busy", "other bundles are being built; retry in a few seconds");
+        e.retry_after = Some(5);
+        e
+    })?;
+    let chain_id = st.chain_id as i64;
+    let published = {
+        let mut c = st.store.conn().await?;
+        scores::worker_history(&mut c, chain_id, &commitment.to_be_bytes::<32>(), HISTORY).await?
+    };
+    if !published.iter().any(|(_, s)| *s == EpochStatus::Published) {
+        return Err(not_found());
+    }
+    let d = jejak_verify::bundle::Deployment {
+        chain_id: st.chain_id,
+        attestations: st.attestations_contract,
+        reputation_roots: st.services.settings.reputation_roots,
+    };
+    let bytes = jejak_verify::bundle::export(&st.store, d, &id, None).await.map_err(|e| match e {
+        jejak_verify::Error::Export(m) if m.starts_with("no published score") => not_found(),
+        jejak_verify::Error::Export(m) => ApiError::unavailable("bundle_unavailable", m),
+        other => ApiError::internal(other),
+    })?;
+    tracing::info!(target: "jejak::api", key = %who.key_id, worker = %id, bytes = bytes.len(), "bundle exported");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::CONTENT_DISPOSITION, "attachment; filename=\"jejak-bundle.json\"".to_owned()),
+        ],
+        bytes,
+    )
+        .into_response())
+}
 
 /// Epochs listed in `history`.
 const HISTORY: i64 = 100;

@@ -4,6 +4,7 @@
 //!
 //! - [`stack`]: the stack's own answers (body limits, timeouts, unknown routes and methods, rate
 //!   limits, CORS, readiness, the reputation cache);
+//! - [`bundles`]: portable bundle downloads: who, and the bounds on their cost;
 //! - [`custody`]: node-held identities, proving and verifying;
 //! - [`links`]: linking an account needs the worker's link token;
 //! - [`hardening`]: hostile callers: signed webhooks (bounds, rate before MAC, replays),
@@ -13,6 +14,7 @@
 //!   `deploy/` naming only metrics the node exports;
 //! - [`vcapi`]: the W3C VC-API endpoints, against credentials of independent implementations.
 
+mod bundles;
 mod custody;
 mod explorer;
 mod hardening;

@@ -302,3 +302,40 @@ fn dev_outside_a_checkout_finds_anvil_on_path() {
     };
     assert!(status.success(), "exit {status}: {}", errors.join().unwrap());
 }
+
+/// `jejak dev --exit-after-demo`: the demo's workload is anchored, a one-minute epoch that
+/// scores it is published, and a proof the node makes for the demo worker verifies through
+/// `POST /v1/verify/proof`; the printout names the wallet, explorer and console with keys.
+#[test]
+fn dev_demo_publishes_an_epoch_and_a_proof_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_jejak"))
+        .args(["dev", "--exit-after-demo", "--data-dir", "dev"])
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{}", free_port()))
+        .arg("--anvil-port")
+        .arg(free_port().to_string())
+        .current_dir(dir.path())
+        .env("JEJAK_ANVIL", pinned_anvil())
+        .env("RUST_LOG", "warn")
+        .env_remove("JEJAK_CONFIG")
+        .env_remove("JEJAK_PRESET")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "exit {}: {stdout}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+    for expected in [
+        "/wallet",
+        "/console",
+        "worker key     jk_",
+        "platform key   jk_",
+        "INSECURE development key",
+        "demo_photo",
+        "the first attestation is anchored and final",
+        "is published; the node proved for demo worker",
+        "the proof verified (POST /v1/verify/proof as Kurir Demo: valid, nullifier consumed: true)",
+        "the worker's portable bundle holds",
+    ] {
+        assert!(stdout.contains(expected), "`{expected}` missing from:\n{stdout}");
+    }
+}

@@ -6,7 +6,7 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, type Delivery, type HistoryItem, type KeyInfo, type Page, post, type Session, type Subscription } from '../api.js';
 import type { Key } from '../i18n/index.js';
 import { Facts, Mono, Show, short, useApi, useI18n } from '../ui.js';
-import { asApiError, DownloadJson, FormError, TaskLookup } from '../widgets.js';
+import { asApiError, DownloadJson, FormError, TaskList, TaskLookup } from '../widgets.js';
 import { NeedsKey } from './wallet.js';
 
 const EVENT_TYPES = ['batch.finalized', 'evidence.verdict', 'score.changed'];
@@ -32,6 +32,7 @@ export function ConsolePage({ session }: { session: Session | null }) {
           <section aria-labelledby="tasks">
             <h2 id="tasks">{t('console.tasks')}</h2>
             <p>{t('console.tasks_intro')}</p>
+            <TaskList />
             <TaskLookup />
           </section>
         </>
@@ -42,7 +43,7 @@ export function ConsolePage({ session }: { session: Session | null }) {
 
 function Keys({ session }: { session: Session }) {
   const { t, num } = useI18n();
-  const keys = useApi<Page<KeyInfo>>(session.role === 'admin' ? '/v1/keys?limit=50' : null);
+  const keys = useApi<Page<KeyInfo>>(session.role === 'admin' || session.role === 'platform' ? '/v1/keys?limit=50' : null);
   return (
     <section aria-labelledby="keys">
       <h2 id="keys">{t('console.keys')}</h2>
@@ -53,7 +54,7 @@ function Keys({ session }: { session: Session }) {
           [t('console.platform'), session.platform_id === null ? '—' : <a href={`/platforms/${session.platform_id}`}>{num(session.platform_id)}</a>],
         ]}
       />
-      {session.role === 'admin' ? (
+      {session.role === 'admin' || session.role === 'platform' ? (
         <Show it={keys}>
           {(p) => (
             <div class="table-wrap">

@@ -1,13 +1,13 @@
 // The worker's wallet (a worker key): scores with their reasons in plain words, the breakdown per
 // platform, both scores over epochs, credentials (issue, download, QR), the way to answer a
 // proof request, the portable bundle, and evidence tasks with their verdicts rule by rule.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 
-import { ApiError, type CredentialInfo, type IssuedCredential, type Page, post, type Reason, type Reputation, type Session } from '../api.js';
+import { ApiError, apiText, type CredentialInfo, type IssuedCredential, type Page, post, type Reason, type Reputation, type Session } from '../api.js';
 import { chartGeometry } from '../chart.js';
 import type { Key } from '../i18n/index.js';
 import { Facts, Mono, Show, useApi, useI18n } from '../ui.js';
-import { asApiError, DownloadJson, FormError, QrCode, TaskLookup } from '../widgets.js';
+import { asApiError, DownloadJson, FormError, QrCode, TaskList, TaskLookup } from '../widgets.js';
 
 /** The page asks for a key of `role` first. */
 export function NeedsKey({ session, role }: { session: Session | null; role: 'worker' | 'platform' }) {
@@ -19,6 +19,47 @@ export function NeedsKey({ session, role }: { session: Session | null; role: 'wo
         <a href={`/signin?next=${encodeURIComponent(window.location.pathname + window.location.search)}`}>{t('nav.signin')}</a>
       </p>
     </div>
+  );
+}
+
+/** Fetches the worker's portable bundle (`GET /v1/workers/{id}/bundle`), then offers it as a file. */
+function BundleDownload({ worker }: { worker: string }) {
+  const { t } = useI18n();
+  const [bundle, setBundle] = useState<string | null>(null);
+  const [url, setUrl] = useState<string | null>(null);
+  // The bytes as the node gave them: `jejak bundle verify` wants the canonical form.
+  useEffect(() => {
+    if (bundle === null) return undefined;
+    const u = URL.createObjectURL(new Blob([bundle], { type: 'application/json' }));
+    setUrl(u);
+    return () => URL.revokeObjectURL(u);
+  }, [bundle]);
+  const [error, setError] = useState<ApiError | string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const fetchIt = async () => {
+    setError(null);
+    setBusy(true);
+    try {
+      setBundle(await apiText(`/v1/workers/${encodeURIComponent(worker)}/bundle`));
+    } catch (err) {
+      setError(asApiError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <>
+      {url === null ? (
+        <button type="button" class="button" onClick={fetchIt} disabled={busy} data-testid="bundle-fetch">
+          {t('wallet.bundle_fetch')}
+        </button>
+      ) : (
+        <a class="button button-secondary" href={url} download="jejak-bundle.json" data-testid="bundle-download">
+          {t('wallet.bundle_download')}
+        </a>
+      )}
+      <FormError error={error} />
+    </>
   );
 }
 
@@ -50,13 +91,15 @@ export function WalletPage({ session }: { session: Session | null }) {
           <section aria-labelledby="bundle">
             <h2 id="bundle">{t('wallet.bundle')}</h2>
             <p>{t('wallet.bundle_intro')}</p>
-            <p>
-              <code class="mono">jejak bundle export --config jejak.toml --worker {worker} --out bundle.json</code>
+            <BundleDownload worker={worker} />
+            <p class="small muted">
+              {t('wallet.bundle_verify')} <code class="mono">jejak bundle verify jejak-bundle.json --rpc URL</code>
             </p>
           </section>
           <section aria-labelledby="tasks">
             <h2 id="tasks">{t('wallet.tasks')}</h2>
             <p>{t('wallet.tasks_intro')}</p>
+            <TaskList />
             <TaskLookup />
           </section>
         </>
