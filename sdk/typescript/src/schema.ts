@@ -512,7 +512,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Lists API keys, never their secrets. */
+        /** Lists API keys, never their secrets: every key for admins, a platform's own keys for it. */
         get: operations["list_keys"];
         put?: never;
         /** Creates an API key. */
@@ -673,7 +673,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The tasks the caller may read, newest first, each with its latest verdict. */
+        get: operations["list_tasks"];
         put?: never;
         /** Creates a task that needs proof of reality (retry-safe). */
         post: operations["create_task"];
@@ -903,6 +904,23 @@ export interface paths {
         put?: never;
         /** Registers a witness key of the platform. */
         post: operations["register_witness"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/workers/{id}/bundle": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The worker's portable bundle (format `jejak-bundle/v1`, RFC 8785 canonical JSON). */
+        get: operations["get_bundle"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2192,6 +2210,13 @@ export interface components {
             witnesses: Record<string, never>[];
             /** @description Latest verdict. */
             verdict: Record<string, never>;
+        };
+        /** @description A page of tasks, newest first. */
+        TaskPage: {
+            /** @description Tasks as `GET /v1/tasks/{id}` shows them, without `evidence` and `witnesses`. */
+            data: components["schemas"]["Task"][];
+            /** @description Cursor of the next page; null on the last. */
+            next_cursor?: string | null;
         };
         /** @description An accepted upload. */
         UploadAnswer: {
@@ -3841,6 +3866,38 @@ export interface operations {
             };
         };
     };
+    list_tasks: {
+        parameters: {
+            query?: {
+                /** @description Items per page, 1 to 100 (default 50). */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskPage"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     create_task: {
         parameters: {
             query?: never;
@@ -4397,6 +4454,64 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Witness"];
+                };
+            };
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_bundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Identity commitment (decimal) */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bundle (`jejak bundle verify` checks it against the chain and IPFS); the worker's own key or an admin */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
+            /** @description `worker_not_found`: no published epoch scores the worker (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited`: this key's bundle allowance is spent; see `Retry-After` */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `bundle_busy`: other bundles are being built; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             "4XX": {
