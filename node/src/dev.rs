@@ -417,8 +417,9 @@ impl Demo {
             "Demo: epoch {} is published; the node proved for demo worker Dewi (at least 10 gigs)",
             made["epoch"]
         ));
-        // The epoch's root is published a block or two before it is final: until then the
-        // check `root_finalized` fails (and nothing is consumed), so ask again.
+        // The epoch's root is published before the indexer has seen it (`root_anchored`: no root
+        // indexed) and a block or two before it is final (`root_finalized`); until then the
+        // proof does not verify (and nothing is consumed), so ask again.
         let mut verified = Value::Null;
         for _ in 0..60 {
             verified = http
@@ -432,9 +433,14 @@ impl Demo {
                 .context("verifying the demo proof")?
                 .json()
                 .await?;
-            let not_final = verified["checks"]
-                .as_array()
-                .is_some_and(|c| c.iter().any(|c| c["check"] == "root_finalized" && c["outcome"] == "fail"));
+            let not_final = verified["checks"].as_array().is_some_and(|c| {
+                c.iter().any(|c| {
+                    c["outcome"] == "fail"
+                        && (c["check"] == "root_finalized"
+                            || (c["check"] == "root_anchored"
+                                && c["detail"].as_str().is_some_and(|d| d.starts_with("no root indexed"))))
+                })
+            });
             if !not_final || stop.is_cancelled() {
                 break;
             }
