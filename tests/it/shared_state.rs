@@ -1,10 +1,20 @@
 //! What API replicas on one PostgreSQL database share: a key revoked through one replica (or the
 //! CLI) is refused by every replica within a second, a lost key-change listener clears the
-//! cache, and a key's rate limit holds across replicas rather than per replica.
+//! cache, a key's rate limit holds across replicas rather than per replica, and a proof's
+//! nullifier is consumed once when two replicas verify it at the same moment.
 
 use std::time::{Duration, Instant};
 
+use alloy::primitives::FixedBytes;
 use jejak_api::auth::Role;
+use jejak_chain::bindings::JejakReputationRoots;
+use jejak_prover::bundle::ProofBundle;
+use jejak_prover::keys::Reduction;
+use jejak_zk_circuits::{
+    Fr, PoseidonTree, Requirement, WorkerRecord, build_statement, context_from_label, fr_to_be_bytes,
+    platform_consumer, scope,
+};
+use serde_json::{Value, json};
 use jejak_node::config::Config;
 use jejak_store::PoolSettings;
 use jejak_store::test_utils::TestDb;
@@ -168,4 +178,84 @@ async fn a_keys_rate_limit_holds_across_replicas() {
         2.0 * one_limit
     );
     assert!(admitted >= one_limit * 0.8, "{admitted} admitted: the shared limit still admits about {one_limit}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_replicas_verifying_one_proof_at_once_consume_its_nullifier_once() {
+    const DEPTH: usize = 4;
+    const CONTEXT: &str = "acme-lending/loan-v1";
+    init_logs();
+    let chain = TestChain::start(1).await;
+    let p = chain.register_platform(chain.operator()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let pk = jejak_prover::setup::dev_setup(DEPTH, "shared-state-test", Reduction::Libsnark).unwrap();
+    let vk_path = dir.path().join("verifying.key");
+    let vk = pk.verifying_key();
+    vk.write(&vk_path).unwrap();
+    let prover = jejak_prover::Prover::new(pk).unwrap();
+    let db = TestDb::postgres().await;
+    let url = db.url.clone();
+    let with_vk = |id: &'static str| {
+        let vk_path = vk_path.clone();
+        replica(id, move |c| c.proofs.verifying_key = Some(vk_path))
+    };
+    let a = TestNode::start_with(&chain, db, with_vk("a")).await;
+    let b = TestNode::start_with(&chain, TestDb::at(&url, PoolSettings::default()).await, with_vk("b")).await;
+    a.wait_for_platform(p).await;
+    let key = a.key(Role::Platform, Some(p)).await;
+
+    let records: Vec<WorkerRecord> = (0..4)
+        .map(|i| WorkerRecord { secret: Fr::from(1000 + i), score: 700, gigs: 60, tier: 2, epoch: 1, salt: Fr::from(7 + i) })
+        .collect();
+    let tree = PoseidonTree::from_leaves(DEPTH, records.iter().map(|r| r.leaf()).collect()).unwrap();
+    JejakReputationRoots::new(chain.deployment.reputation_roots, &chain.provider)
+        .publishRoot(1, FixedBytes(fr_to_be_bytes(&tree.root())), "bafkreiroot".into(), 1)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    a.wait_root_indexed(&chain, 1).await;
+    let roots_addr: [u8; 20] = chain.deployment.reputation_roots.into();
+    let requirement = Requirement {
+        min_score: 650,
+        min_gigs: 50,
+        min_tier: 1,
+        scope: scope(31337, roots_addr, platform_consumer(Some(p)), context_from_label(CONTEXT)),
+        challenge: Fr::from(42u64),
+    };
+    let (statement, witness) = build_statement(&records[0], &tree.path(0).unwrap(), &requirement).unwrap();
+    let proof = prover.prove(&statement.public_inputs().unwrap(), &witness, &mut rand::rngs::OsRng).unwrap();
+    let bundle = serde_json::to_value(ProofBundle::new(DEPTH, vk.key_hash().unwrap(), &statement, &proof).unwrap())
+        .unwrap();
+
+    // The root is final for both replicas (a dry run consumes nothing).
+    for node in [&a, &b] {
+        TestNode::eventually(60, "the root to be final", || {
+            let (chain, body) = (&chain, json!({"proof": bundle, "context": CONTEXT, "consume": false}));
+            let key = key.clone();
+            async move {
+                let (s, v) = node.call("POST", "/v1/verify/proof", Some(&key), Some(&body)).await;
+                assert_eq!(s, 200, "{v}");
+                if v["valid"] == true {
+                    return Some(());
+                }
+                chain.mine(1).await;
+                None
+            }
+        })
+        .await;
+    }
+    let request = json!({"proof": bundle, "context": CONTEXT, "challenge": "42",
+                         "require": {"min_score": 600, "min_gigs": 50, "min_tier": 1}});
+    let (on_a, on_b) = tokio::join!(
+        a.call("POST", "/v1/verify/proof", Some(&key), Some(&request)),
+        b.call("POST", "/v1/verify/proof", Some(&key), Some(&request)),
+    );
+    let answers: Vec<&(u16, Value)> = vec![&on_a, &on_b];
+    let ok: Vec<_> = answers.iter().filter(|(s, _)| *s == 200).collect();
+    let used: Vec<_> = answers.iter().filter(|(s, b)| *s == 409 && b["error"]["code"] == "nullifier_used").collect();
+    assert_eq!((ok.len(), used.len()), (1, 1), "one consumes, the other is refused: {answers:?}");
+    assert_eq!(ok[0].1["nullifier_consumed"], true, "{answers:?}");
 }
