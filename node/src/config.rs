@@ -436,7 +436,8 @@ pub struct ApiConfig {
     /// Base URL the API is reached at, for links in credentials (default: `http://<listen>`).
     pub public_url: Option<String>,
     /// How long an API key is trusted from memory, milliseconds (revocations through the API
-    /// apply at once; from the CLI or another instance within this time).
+    /// apply at once, and on PostgreSQL those from the CLI or another instance too; on SQLite
+    /// the CLI's within this time).
     pub key_cache_ttl_ms: u64,
     /// Requests per second per API key (0: unlimited).
     pub rate_limit_per_sec: f64,
