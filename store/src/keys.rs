@@ -71,16 +71,16 @@ pub async fn insert(conn: &mut Conn, key: &ApiKeyRow) -> Result<()> {
         "SELECT pg_notify('jejak_keys', id) FROM k"
     );
     sqlx::query(if on_postgres(conn) { announced } else { INSERT })
-    .bind(&key.id)
-    .bind(key.secret_hash.to_vec())
-    .bind(&key.role)
-    .bind(key.platform_id)
-    .bind(&key.worker_id)
-    .bind(&key.label)
-    .bind(key.created_at)
-    .bind(key.revoked_at)
-    .execute(conn)
-    .await?;
+        .bind(&key.id)
+        .bind(key.secret_hash.to_vec())
+        .bind(&key.role)
+        .bind(key.platform_id)
+        .bind(&key.worker_id)
+        .bind(&key.label)
+        .bind(key.created_at)
+        .bind(key.revoked_at)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

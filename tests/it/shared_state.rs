@@ -8,17 +8,17 @@ use std::time::{Duration, Instant};
 use alloy::primitives::FixedBytes;
 use jejak_api::auth::Role;
 use jejak_chain::bindings::JejakReputationRoots;
+use jejak_node::config::Config;
 use jejak_prover::bundle::ProofBundle;
 use jejak_prover::keys::Reduction;
+use jejak_store::PoolSettings;
+use jejak_store::test_utils::TestDb;
+use jejak_tests::{TestChain, TestNode, init_logs};
 use jejak_zk_circuits::{
     Fr, PoseidonTree, Requirement, WorkerRecord, build_statement, context_from_label, fr_to_be_bytes,
     platform_consumer, scope,
 };
 use serde_json::{Value, json};
-use jejak_node::config::Config;
-use jejak_store::PoolSettings;
-use jejak_store::test_utils::TestDb;
-use jejak_tests::{TestChain, TestNode, init_logs};
 
 /// Cached keys are trusted for a minute: only a notification makes a replica forget one sooner.
 fn replica(id: &'static str, tune: impl FnOnce(&mut Config)) -> impl FnOnce(&mut Config) {
@@ -205,7 +205,14 @@ async fn two_replicas_verifying_one_proof_at_once_consume_its_nullifier_once() {
     let key = a.key(Role::Platform, Some(p)).await;
 
     let records: Vec<WorkerRecord> = (0..4)
-        .map(|i| WorkerRecord { secret: Fr::from(1000 + i), score: 700, gigs: 60, tier: 2, epoch: 1, salt: Fr::from(7 + i) })
+        .map(|i| WorkerRecord {
+            secret: Fr::from(1000 + i),
+            score: 700,
+            gigs: 60,
+            tier: 2,
+            epoch: 1,
+            salt: Fr::from(7 + i),
+        })
         .collect();
     let tree = PoseidonTree::from_leaves(DEPTH, records.iter().map(|r| r.leaf()).collect()).unwrap();
     JejakReputationRoots::new(chain.deployment.reputation_roots, &chain.provider)
@@ -227,8 +234,8 @@ async fn two_replicas_verifying_one_proof_at_once_consume_its_nullifier_once() {
     };
     let (statement, witness) = build_statement(&records[0], &tree.path(0).unwrap(), &requirement).unwrap();
     let proof = prover.prove(&statement.public_inputs().unwrap(), &witness, &mut rand::rngs::OsRng).unwrap();
-    let bundle = serde_json::to_value(ProofBundle::new(DEPTH, vk.key_hash().unwrap(), &statement, &proof).unwrap())
-        .unwrap();
+    let bundle =
+        serde_json::to_value(ProofBundle::new(DEPTH, vk.key_hash().unwrap(), &statement, &proof).unwrap()).unwrap();
 
     // The root is final for both replicas (a dry run consumes nothing).
     for node in [&a, &b] {

@@ -15,8 +15,8 @@ use jejak_runtime::{Job, Pace};
 use jejak_store::Store;
 use jejak_store::keys::{KeyChange, KeyChanges};
 
-use crate::auth::KeyCache;
 use crate::Services;
+use crate::auth::KeyCache;
 
 const TARGET: &str = "jejak::api";
 /// How long one step waits for a notification (shutdown is seen between steps).

@@ -60,7 +60,7 @@ jejak_store::both_backends! {
         keys::insert(&mut c, &key("k2")).await.unwrap();
         assert_eq!(next(&mut changes).await.unwrap().unwrap(), keys::KeyChange::Key("k2".into()));
         let mut tx = db.store.pool().begin().await.unwrap();
-        assert!(keys::revoke(&mut *tx, "k2", 400).await.unwrap());
+        assert!(keys::revoke(&mut tx, "k2", 400).await.unwrap());
         tx.rollback().await.unwrap();
         assert!(next(&mut changes).await.is_err(), "nothing announced for a revocation that did not commit");
         assert_eq!(keys::get(&mut c, "k2").await.unwrap().unwrap().revoked_at, None);
