@@ -1,4 +1,4 @@
-//! What API replicas on one PostgreSQL database share: a key revoked through one replica (or the
+//! What API replicas on one PostgreSQL database share: a key revoked through one of three replicas (or the
 //! CLI) is refused by every replica within a second, a lost key-change listener clears the
 //! cache, a key's rate limit holds across replicas rather than per replica, and a proof's
 //! nullifier is consumed once when two replicas verify it at the same moment.
@@ -29,13 +29,18 @@ fn replica(id: &'static str, tune: impl FnOnce(&mut Config)) -> impl FnOnce(&mut
     }
 }
 
-async fn two_replicas(tune: fn(&mut Config)) -> (TestChain, TestNode, TestNode) {
+/// `n` (at most three) instances with every role on one fresh PostgreSQL database.
+async fn replicas(n: usize, tune: fn(&mut Config)) -> (TestChain, Vec<TestNode>) {
     let chain = TestChain::start(1).await;
     let db = TestDb::postgres().await;
     let url = db.url.clone();
-    let a = TestNode::start_with(&chain, db, replica("a", tune)).await;
-    let b = TestNode::start_with(&chain, TestDb::at(&url, PoolSettings::default()).await, replica("b", tune)).await;
-    (chain, a, b)
+    let mut nodes = vec![TestNode::start_with(&chain, db, replica("a", tune)).await];
+    for id in ["b", "c"].into_iter().take(n - 1) {
+        nodes.push(
+            TestNode::start_with(&chain, TestDb::at(&url, PoolSettings::default()).await, replica(id, tune)).await,
+        );
+    }
+    (chain, nodes)
 }
 
 fn key_id(token: &str) -> &str {
@@ -60,11 +65,12 @@ async fn refused_within_a_second(node: &TestNode, token: &str, what: &str) -> Du
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_key_revoked_anywhere_is_refused_by_every_replica_within_a_second() {
     init_logs();
-    let (_chain, a, b) = two_replicas(|_| {}).await;
+    let (_chain, nodes) = replicas(3, |_| {}).await;
+    let a = &nodes[0];
     let admin = a.key(Role::Admin, None).await;
     let (victim, by_cli) = (a.key(Role::Admin, None).await, a.key(Role::Admin, None).await);
-    // Both replicas hold both keys in their caches.
-    for node in [&a, &b] {
+    // Every replica holds every key in its cache.
+    for node in &nodes {
         for token in [&admin, &victim, &by_cli] {
             assert_eq!(node.get(token, "/v1/keys").await.0, 200);
         }
@@ -74,21 +80,25 @@ async fn a_key_revoked_anywhere_is_refused_by_every_replica_within_a_second() {
     let url = format!("{}/v1/keys/{}/revoke", a.api, key_id(&victim));
     let resp = a.http.post(url).bearer_auth(&admin).send().await.unwrap();
     assert_eq!(resp.status(), 200);
-    refused_within_a_second(&b, &victim, "the key revoked through a, on b").await;
     assert_eq!(a.get(&victim, "/v1/keys").await.0, 401, "a refuses it at once");
+    for (node, what) in nodes[1..].iter().zip(["the key revoked through a, on b", "the key revoked through a, on c"]) {
+        refused_within_a_second(node, &victim, what).await;
+    }
 
     // Revoked in the database as the CLI does, through neither replica.
     let mut c = a.db.store.conn().await.unwrap();
     assert!(jejak_store::keys::revoke(&mut c, key_id(&by_cli), 1).await.unwrap());
-    refused_within_a_second(&a, &by_cli, "the key revoked by the CLI, on a").await;
-    refused_within_a_second(&b, &by_cli, "the key revoked by the CLI, on b").await;
-    assert_eq!(b.get(&admin, "/v1/keys").await.0, 200, "other keys still work");
+    for (node, what) in nodes.iter().zip(["the CLI's revocation, on a", "on b", "on c"]) {
+        refused_within_a_second(node, &by_cli, what).await;
+    }
+    assert_eq!(nodes[2].get(&admin, "/v1/keys").await.0, 200, "other keys still work");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_key_listener_clears_the_cache_and_listens_again() {
     init_logs();
-    let (_chain, a, b) = two_replicas(|_| {}).await;
+    let (_chain, nodes) = replicas(2, |_| {}).await;
+    let (a, b) = (&nodes[0], &nodes[1]);
     let key = a.key(Role::Admin, None).await;
     assert_eq!(b.get(&key, "/v1/keys").await.0, 200, "b caches the key");
     // Revoked without a notification (a change the listener could not hear while it was
@@ -137,14 +147,14 @@ const SECS: f64 = 3.0;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keys_rate_limit_holds_across_replicas() {
     init_logs();
-    let (_chain, a, b) = two_replicas(|cfg| {
+    let (_chain, nodes) = replicas(3, |cfg| {
         cfg.api.rate_limit_per_sec = RATE;
         cfg.api.rate_limit_burst = RATE;
     })
     .await;
-    let key = a.key(Role::Admin, None).await;
+    let key = nodes[0].key(Role::Admin, None).await;
     // One client per replica, each asking as fast as it is answered for SECS seconds: each
-    // replica's own bucket alone would admit burst + RATE * SECS, the two 2 * (RATE + RATE * SECS).
+    // replica's own bucket alone would admit burst + RATE * SECS, the three 3 * (RATE + RATE * SECS).
     let hammer = |node: &TestNode| {
         let (http, url, key) = (node.http.clone(), format!("{}/v1/keys", node.api), key.clone());
         tokio::spawn(async move {
@@ -165,17 +175,22 @@ async fn a_keys_rate_limit_holds_across_replicas() {
             (ok, limited)
         })
     };
-    let (on_a, on_b) = (hammer(&a), hammer(&b));
-    let ((ok_a, limited_a), (ok_b, limited_b)) = (on_a.await.unwrap(), on_b.await.unwrap());
-    let admitted = f64::from(ok_a + ok_b);
+    let clients: Vec<_> = nodes.iter().map(hammer).collect();
+    let mut counts = Vec::new();
+    for c in clients {
+        counts.push(c.await.unwrap());
+    }
+    let admitted = f64::from(counts.iter().map(|(ok, _)| ok).sum::<u32>());
     let one_limit = RATE + RATE * SECS;
-    tracing::info!(ok_a, ok_b, limited_a, limited_b, "admitted across two replicas");
-    assert!(limited_a + limited_b > 0, "the clients asked faster than the limit");
-    assert!(ok_a > 0 && ok_b > 0, "both replicas admit some");
+    tracing::info!(?counts, "admitted and limited per replica");
+    assert!(
+        counts.iter().all(|(ok, limited)| *ok > 0 && *limited > 0),
+        "every replica admits some, refuses some: {counts:?}"
+    );
     assert!(
         admitted <= one_limit * 1.2 + 2.0,
-        "{admitted} admitted across two replicas: about {one_limit} expected, per-replica limits would admit {}",
-        2.0 * one_limit
+        "{admitted} admitted across three replicas: about {one_limit} expected, per-replica limits would admit {}",
+        3.0 * one_limit
     );
     assert!(admitted >= one_limit * 0.8, "{admitted} admitted: the shared limit still admits about {one_limit}");
 }
