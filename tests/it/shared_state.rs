@@ -117,7 +117,7 @@ async fn a_lost_key_listener_clears_the_cache_and_listens_again() {
     .await
     .unwrap();
     assert!(!killed.is_empty(), "the replicas' listeners were found");
-    refused_within_a_second(&b, &key, "the key after the listener was lost, on b").await;
+    refused_within_a_second(b, &key, "the key after the listener was lost, on b").await;
 
     // Listening again: the next revocation is heard.
     let other = a.key(Role::Admin, None).await;
@@ -138,7 +138,7 @@ async fn a_lost_key_listener_clears_the_cache_and_listens_again() {
     assert_eq!(b.get(&other, "/v1/keys").await.0, 200);
     let mut c = a.db.store.conn().await.unwrap();
     assert!(jejak_store::keys::revoke(&mut c, key_id(&other), 1).await.unwrap());
-    refused_within_a_second(&b, &other, "a key revoked after the listener came back, on b").await;
+    refused_within_a_second(b, &other, "a key revoked after the listener came back, on b").await;
 }
 
 const RATE: f64 = 10.0;
