@@ -281,3 +281,23 @@ async fn two_replicas_verifying_one_proof_at_once_consume_its_nullifier_once() {
     assert_eq!((ok.len(), used.len()), (1, 1), "one consumes, the other is refused: {answers:?}");
     assert_eq!(ok[0].1["nullifier_consumed"], true, "{answers:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_shared_limit_admits_on_the_local_one() {
+    init_logs();
+    let (_chain, nodes) = replicas(1, |cfg| {
+        cfg.api.rate_limit_per_sec = 0.001;
+        cfg.api.rate_limit_burst = 2.0;
+    })
+    .await;
+    let a = &nodes[0];
+    let key = a.key(Role::Admin, None).await;
+    // The shared buckets' table is gone: charging it fails on every request.
+    sqlx::query("DROP TABLE rate_buckets").execute(a.db.store.pool()).await.unwrap();
+    for _ in 0..2 {
+        let (s, body) = a.get(&key, "/v1/keys").await;
+        assert_eq!(s, 200, "a database failure is not a refusal: {body}");
+    }
+    let (s, body) = a.get(&key, "/v1/keys").await;
+    assert_eq!((s, body["error"]["code"].as_str()), (429, Some("rate_limited")), "the local bucket still holds");
+}
