@@ -21,6 +21,8 @@ use crate::auth::KeyCache;
 const TARGET: &str = "jejak::api";
 /// How long one step waits for a notification (shutdown is seen between steps).
 const WAIT: Duration = Duration::from_millis(500);
+/// How long connecting the listener may take.
+const CONNECT: Duration = Duration::from_secs(5);
 
 /// The job that applies key changes to the cache (see the module docs).
 #[derive(Debug)]
@@ -46,7 +48,13 @@ impl Job for KeyEvents {
 
     async fn step(&mut self) -> Result<Pace, Self::Error> {
         if self.changes.is_none() {
-            let Some(c) = KeyChanges::listen(&self.store).await? else {
+            let Ok(listening) = tokio::time::timeout(CONNECT, KeyChanges::listen(&self.store)).await else {
+                // Nothing is cached meanwhile that a missed change could leave stale for long.
+                self.cache().clear();
+                tracing::warn!(target: TARGET, "the key-change listener did not connect in time; trying again");
+                return Ok(Pace::Idle(Duration::from_secs(1)));
+            };
+            let Some(c) = listening? else {
                 // SQLite: nothing to hear (the node does not start this job there).
                 return Ok(Pace::Idle(Duration::from_secs(3600)));
             };
