@@ -67,18 +67,18 @@ impl Job for KeyEvents {
         match tokio::time::timeout(WAIT, changes.next()).await {
             Err(_) => Ok(Pace::Busy),
             Ok(Ok(KeyChange::Key(id))) => {
-                self.services.keys.invalidate(&id);
+                self.cache().invalidate(&id);
                 tracing::debug!(target: TARGET, key = %id, "key changed elsewhere: dropped from the cache");
                 Ok(Pace::Busy)
             }
             Ok(Ok(KeyChange::Lost)) => {
-                self.services.keys.clear();
+                self.cache().clear();
                 tracing::warn!(target: TARGET, "lost the key-change listener: cache cleared, listening again");
                 self.changes = None;
                 Ok(Pace::Busy)
             }
             Ok(Err(e)) => {
-                self.services.keys.clear();
+                self.cache().clear();
                 self.changes = None;
                 Err(e)
             }
