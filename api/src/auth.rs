@@ -5,7 +5,9 @@
 //!
 //! Rows are cached in memory ([`KeyCache`]) for a short time-to-live, so a request does not read
 //! the database to authenticate; a key revoked through the API is dropped from the cache at
-//! once, one revoked elsewhere (the CLI, another instance) stops working within the TTL.
+//! once. On PostgreSQL one revoked elsewhere (the CLI, another instance) is dropped when its
+//! notification arrives ([`crate::services::key_events`]), within milliseconds; on SQLite (one
+//! process) one revoked by the CLI stops working within the TTL.
 //! Each authenticated request takes a token from its key's bucket ([`crate::limits`]).
 
 use std::collections::HashMap;
@@ -188,6 +190,12 @@ impl KeyCache {
         }
     }
 
+    /// Forgets every key (the changes made elsewhere may not all have been heard).
+    pub fn clear(&self) {
+        self.entries.write().unwrap_or_else(|e| e.into_inner()).clear();
+        self.unknown.write().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     /// Forgets a key (after it was revoked or created here).
     pub fn invalidate(&self, id: &str) {
         self.entries.write().unwrap_or_else(|e| e.into_inner()).remove(id);
@@ -246,7 +254,7 @@ impl FromRequestParts<AppState> for Principal {
             .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <API key>"))?;
         let token = bearer(header).ok_or_else(|| ApiError::unauthorized(BEARER_FORMAT))?;
         let who = authenticate(state, token).await?;
-        state.services.limiter.check(&who.key_id)?;
+        crate::limits::charge_key(state, &who.key_id).await?;
         Ok(who)
     }
 }

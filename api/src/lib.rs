@@ -115,6 +115,8 @@ pub struct ApiSettings {
     pub key_cache_ttl: Duration,
     /// Per-key rate limit.
     pub rate_limit: limits::RateLimit,
+    /// On PostgreSQL, also charge each key to a bucket every replica shares ([`limits::charge_key`]).
+    pub shared_rate_limits: bool,
     /// Per client address rate of requests without a valid key.
     pub anonymous_rate_limit: limits::RateLimit,
     /// Per client address allowance of failed authentications (bad keys, bad signatures).
@@ -144,6 +146,7 @@ impl Default for ApiSettings {
             reputation_roots: Address::ZERO,
             key_cache_ttl: Duration::from_secs(2),
             rate_limit: limits::RateLimit::default(),
+            shared_rate_limits: true,
             anonymous_rate_limit: limits::RateLimit::default(),
             failed_auth_limit: limits::RateLimit { per_second: 1.0, burst: 50.0 },
             trusted_proxies: Vec::new(),

@@ -17,6 +17,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse as _, Response};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use jejak_store::Backend;
+
 use crate::auth::{self, Principal};
 use crate::{ApiError, AppState};
 
@@ -98,6 +100,47 @@ impl RateLimiter {
             let wait = ((1.0 - b.tokens) / per_second).ceil().max(1.0) as u64;
             tracing::debug!(target: "jejak::api", key, wait, "rate limited");
             Err(ApiError::too_many_requests(wait))
+        }
+    }
+}
+
+/// How long a request waits for the shared bucket before it is admitted on the local one.
+pub const SHARED_LIMIT_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Charges a key's request: to this instance's bucket first (cheap: a flood is refused without a
+/// database round trip), then, on PostgreSQL with shared limits on, to the bucket every replica
+/// shares, so N replicas admit the key's rate once, not N times. A database failure there, or no
+/// answer within [`SHARED_LIMIT_WAIT`] (a pool with no free connection), admits the request
+/// (logged): the local bucket still bounds it, and the limiter must not turn a database hiccup
+/// into refusals, or stalls, of every key.
+pub(crate) async fn charge_key(st: &AppState, key: &str) -> Result<(), ApiError> {
+    let services = &st.services;
+    services.limiter.check(key)?;
+    let RateLimit { per_second, burst } = services.settings.rate_limit;
+    if !services.settings.shared_rate_limits || st.store.backend() != Backend::Postgres || per_second <= 0.0 {
+        return Ok(());
+    }
+    let charged = async {
+        let mut c = st.store.conn().await?;
+        jejak_store::ratelimits::charge(&mut c, key, per_second, burst).await
+    };
+    let warn = |why: &dyn std::fmt::Display| {
+        tracing::warn!(target: "jejak::api", error = %why, "the shared rate limit could not be charged; admitted on the local limit");
+    };
+    match tokio::time::timeout(SHARED_LIMIT_WAIT, charged).await {
+        Ok(Ok(c)) if c.admitted => Ok(()),
+        Ok(Ok(c)) => {
+            let wait = ((1.0 - c.tokens) / per_second).ceil().max(1.0) as u64;
+            tracing::debug!(target: "jejak::api", key, wait, "rate limited across replicas");
+            Err(ApiError::too_many_requests(wait))
+        }
+        Ok(Err(e)) => {
+            warn(&e);
+            Ok(())
+        }
+        Err(_) => {
+            warn(&"no answer in time");
+            Ok(())
         }
     }
 }
@@ -238,7 +281,7 @@ pub(crate) async fn admission(State(st): State<AppState>, mut req: Request, next
                 None => Err(ApiError::unauthorized(auth::BEARER_FORMAT)),
             };
             match authenticated {
-                Ok(who) => match services.limiter.check(&who.key_id) {
+                Ok(who) => match charge_key(&st, &who.key_id).await {
                     Ok(()) => Some(Admitted::Key(who)),
                     Err(e) => return e.into_response(),
                 },

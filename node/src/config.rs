@@ -436,12 +436,17 @@ pub struct ApiConfig {
     /// Base URL the API is reached at, for links in credentials (default: `http://<listen>`).
     pub public_url: Option<String>,
     /// How long an API key is trusted from memory, milliseconds (revocations through the API
-    /// apply at once; from the CLI or another instance within this time).
+    /// apply at once, and on PostgreSQL those from the CLI or another instance too; on SQLite
+    /// the CLI's within this time).
     pub key_cache_ttl_ms: u64,
     /// Requests per second per API key (0: unlimited).
     pub rate_limit_per_sec: f64,
     /// Requests an idle key may send at once.
     pub rate_limit_burst: f64,
+    /// On PostgreSQL, charge each key's requests also to one bucket shared by every instance
+    /// (a row in the database), so the limit holds across replicas rather than per replica.
+    /// Ignored on SQLite (one process).
+    pub shared_rate_limits: bool,
     /// Origins allowed by CORS (`["*"]` for any); empty: no CORS headers.
     pub cors_origins: Vec<String>,
     /// `/readyz` fails when the indexer lags the head by more blocks than this.
@@ -666,6 +671,7 @@ impl Config {
                 key_cache_ttl_ms: 2000,
                 rate_limit_per_sec: 100.0,
                 rate_limit_burst: 200.0,
+                shared_rate_limits: true,
                 cors_origins: Vec::new(),
                 ready_max_lag_blocks: if preset == Preset::Local { 64 } else { 512 },
                 reputation_cache_ms: 1000,
@@ -798,6 +804,7 @@ impl Config {
                 per_second: self.api.rate_limit_per_sec,
                 burst: self.api.rate_limit_burst.max(1.0),
             },
+            shared_rate_limits: self.api.shared_rate_limits,
             anonymous_rate_limit: jejak_api::limits::RateLimit {
                 per_second: self.api.anonymous_rate_limit_per_sec,
                 burst: self.api.anonymous_rate_limit_burst.max(1.0),

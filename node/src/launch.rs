@@ -442,6 +442,12 @@ pub async fn launch(cfg: &Config, store: Option<Store>, shutdown: CancellationTo
             jejak_api::services::webhooks::WebhookWorker::new(state.clone())?.producing_under(lease.fence.clone()),
         );
     }
+    if roles.has(Role::Api) && store.backend() == jejak_store::Backend::Postgres {
+        // Keys changed by any instance leave this one's cache at once; a lost listener is
+        // retried quickly (the cache is cleared meanwhile, so nothing stale is trusted).
+        let job = jejak_api::services::key_events::KeyEvents::new(store.clone(), state.services.clone());
+        tasks.job_with("key-events", job, Duration::from_millis(200), Duration::from_secs(2));
+    }
     // Ends with the API: it answers the proofs still draining at shutdown.
     tasks.job("nullifiers", nullifier_job);
     let token = shutdown.clone();
@@ -492,7 +498,26 @@ impl Tasks {
         J: jejak_runtime::Job + 'static,
         J::Error: std::error::Error + Send + Sync + 'static,
     {
-        let (health, policy, token) = (self.health.clone(), self.policy, self.shutdown.clone());
+        let policy = self.policy;
+        self.spawn(name, job, policy);
+    }
+
+    /// [`Tasks::job`] with retries between `base` and `cap`.
+    fn job_with<J>(&mut self, name: &'static str, job: J, base: Duration, cap: Duration)
+    where
+        J: jejak_runtime::Job + 'static,
+        J::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let policy = jejak_runtime::Policy { backoff_base: base, backoff_cap: cap, ..self.policy };
+        self.spawn(name, job, policy);
+    }
+
+    fn spawn<J>(&mut self, name: &'static str, job: J, policy: jejak_runtime::Policy)
+    where
+        J: jejak_runtime::Job + 'static,
+        J::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let (health, token) = (self.health.clone(), self.shutdown.clone());
         self.set.spawn(async move {
             (name, jejak_runtime::supervise(name, job, policy, &health, token).await.map_err(anyhow::Error::from))
         });

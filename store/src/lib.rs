@@ -16,7 +16,9 @@
 //! counted and paged for the explorer), [`identities`] (node-held identity
 //! secrets, sealed), [`links`] (link tokens used), [`sends`] (transactions the node signed, reconciled before any re-send),
 //! [`market`] (the marketplace's gigs, their append-only history, search, idempotent answers),
-//! [`leases`] (which instance runs each singleton job, fencing tokens, SQLite's one-process lock).
+//! [`leases`] (which instance runs each singleton job, fencing tokens, SQLite's one-process lock),
+//! [`ratelimits`] (per-key token buckets shared by API replicas, PostgreSQL). [`keys::KeyChanges`]
+//! hears key changes made by any instance (PostgreSQL `LISTEN jejak_keys`).
 //! Query
 //! functions take a connection (`&mut AnyConnection`), so callers choose whether they run inside
 //! a transaction.
@@ -35,6 +37,7 @@ pub mod leases;
 pub mod links;
 pub mod market;
 pub mod proofs;
+pub mod ratelimits;
 pub mod scores;
 pub mod sends;
 #[cfg(any(test, feature = "test-utils"))]
@@ -86,6 +89,18 @@ pub struct Store {
     backend: Backend,
     /// A leased job's store: every transaction and connection checks the job's lease first.
     fence: Option<std::sync::Arc<leases::Fence>>,
+    /// Where a listener connects (PostgreSQL only).
+    listen_url: Option<Secret>,
+}
+
+/// A database URL, which may carry a password: never printed.
+#[derive(Clone)]
+struct Secret(std::sync::Arc<str>);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<database url>")
+    }
 }
 
 /// Pool settings.
@@ -159,7 +174,8 @@ impl Store {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        let store = Self { pool, backend, fence: None };
+        let listen_url = (backend == Backend::Postgres).then(|| Secret(url.into()));
+        let store = Self { pool, backend, fence: None, listen_url };
         evidence::fill_log_nodes(&store).await?;
         tracing::debug!(target: "jejak::store", ?backend, "store ready");
         Ok(store)
@@ -186,7 +202,12 @@ impl Store {
     /// when the connection is handed out; either fails with [`Error::Fenced`] once the term
     /// `fence` names is over. See [`leases`].
     pub fn fenced(&self, fence: std::sync::Arc<leases::Fence>) -> Self {
-        Self { pool: self.pool.clone(), backend: self.backend, fence: Some(fence) }
+        Self { pool: self.pool.clone(), backend: self.backend, fence: Some(fence), listen_url: self.listen_url.clone() }
+    }
+
+    /// The URL a dedicated listening connection opens (PostgreSQL; None on SQLite).
+    pub(crate) fn listen_url(&self) -> Option<&str> {
+        self.listen_url.as_ref().map(|s| &*s.0)
     }
 
     /// The lease this store's writes are fenced by, if any.

@@ -24,6 +24,7 @@ mod reputation_audit;
 mod reputation_crash;
 mod scale;
 mod sdk;
+mod shared_state;
 mod shutdown;
 mod supervision;
 mod web;

@@ -11,12 +11,14 @@
 //! - [`identities`]: sealing node-held identity secrets;
 //! - [`links`]: link tokens, a worker's consent to an account link (issue and check);
 //! - [`credentials`]: the node as a W3C credential issuer;
-//! - [`market`]: the marketplace's transitions, their work events, and its timer job.
+//! - [`market`]: the marketplace's transitions, their work events, and its timer job;
+//! - [`key_events`]: drops keys from the cache when any instance changes them (PostgreSQL).
 
 pub mod credentials;
 pub mod egress;
 pub mod evidence;
 pub mod identities;
+pub mod key_events;
 pub mod links;
 pub mod market;
 pub mod nullifiers;

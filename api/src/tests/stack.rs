@@ -68,6 +68,26 @@ jejak_store::both_backends! {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shared_limit_refuses_what_another_replica_spent() {
+    let db = TestDb::postgres().await;
+    let api = app(db, |_, s| s.rate_limit = RateLimit { per_second: 0.001, burst: 2.0 }).await;
+    let (st, token) = (&api.st, api.admin.clone());
+    // Another replica spent the key's shared bucket: this instance's own bucket is full, yet it refuses.
+    let key_id = &token[3..19];
+    let mut c = st.store.conn().await.unwrap();
+    for _ in 0..2 {
+        assert!(jejak_store::ratelimits::charge(&mut c, key_id, 0.001, 2.0).await.unwrap().admitted);
+    }
+    let get = Request::get("/v1/attestations")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let (s, h, b) = send(st, get).await;
+    assert_eq!((s, code(&b)), (StatusCode::TOO_MANY_REQUESTS, "rate_limited"), "{b}");
+    assert!(h.contains_key(header::RETRY_AFTER));
+}
+
 jejak_store::both_backends! {
     async fn cors_is_configurable_and_readyz_says_what_is_missing(db: TestDb) {
         let api = app(db, |_, s| s.cors_origins = vec!["https://dash.example".into()]).await;

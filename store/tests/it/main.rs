@@ -8,5 +8,6 @@ mod ipfs;
 mod keys;
 mod leases;
 mod links;
+mod ratelimits;
 mod scores;
 mod webhooks;
