@@ -19,6 +19,9 @@ use jejak_tests::reputation::{commitment, completed, link, review};
 use jejak_tests::{Backend, TestChain, TestNode, init_logs};
 use serde_json::json;
 
+/// The test node's credential issuer key (a fixed seed, so the test can sign as the node).
+const ISSUER_SEED: [u8; 32] = [0x5a; 32];
+
 /// Depth of the epoch's tree and of the dev proving key (16 workers at most; setup stays fast).
 const DEPTH: usize = 4;
 
@@ -50,6 +53,7 @@ async fn explorer_wallet_and_console_in_chromium() {
         c.webhooks.max_attempts = 1;
         c.webhooks.backoff_base_ms = 100;
         c.webhooks.poll_interval_ms = 50;
+        c.credentials.signing_key = Some(hex::encode(ISSUER_SEED));
     })
     .await;
     node.wait_for_platform(p1).await;
@@ -198,6 +202,24 @@ async fn explorer_wallet_and_console_in_chromium() {
         "/signin",
         "/no-such-page/../platforms/999999",
     ]);
+    // A credential that expired, signed by the node's own issuer key: the verify page must name
+    // the failing check, not only accept fresh credentials and refuse tampered ones.
+    let (s, issued) = node.call("POST", "/v1/credentials", Some(&worker_key), Some(&json!({"worker": held}))).await;
+    assert_eq!(s, 201, "{issued}");
+    let mut doc = issued["credential"].clone();
+    let proof = doc.as_object_mut().unwrap().remove("proof").expect("an issued credential has a proof");
+    doc["validFrom"] = json!("2024-01-01T00:00:00Z");
+    doc["validUntil"] = json!("2024-01-31T00:00:00Z");
+    let options = jejak_credential::proof::ProofOptions {
+        verification_method: proof["verificationMethod"].as_str().unwrap().to_owned(),
+        created: "2024-01-01T00:00:00Z".to_owned(),
+        proof_purpose: proof["proofPurpose"].as_str().unwrap().to_owned(),
+    };
+    let expired =
+        jejak_credential::proof::sign(&doc, &options, &ed25519_dalek::SigningKey::from_bytes(&ISSUER_SEED)).unwrap();
+    let expired_file = out.join("expired-credential.json");
+    std::fs::write(&expired_file, serde_json::to_vec(&expired).unwrap()).unwrap();
+
     let status = tokio::process::Command::new("node")
         .arg(root.join("web/test/e2e.js"))
         .current_dir(&root)
@@ -210,6 +232,7 @@ async fn explorer_wallet_and_console_in_chromium() {
         .env("JEJAK_PLATFORM_KEY", &k1)
         .env("JEJAK_PLATFORM_ID", p1.to_string())
         .env("JEJAK_TASK", &task_id)
+        .env("JEJAK_EXPIRED_CREDENTIAL", &expired_file)
         .status()
         .await
         .expect("node runs");

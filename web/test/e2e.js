@@ -16,6 +16,7 @@
 //   JEJAK_WORKER_KEY    a worker key of an identity the node holds, with a published score
 //   JEJAK_PLATFORM_KEY  a key of platform JEJAK_PLATFORM_ID, which has a dead-lettered delivery
 //   JEJAK_TASK          an evidence task of that worker on that platform, with a verdict
+//   JEJAK_EXPIRED_CREDENTIAL  a file holding a credential signed by the node that has expired
 import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -29,6 +30,7 @@ const workerKey = process.env.JEJAK_WORKER_KEY;
 const platformKey = process.env.JEJAK_PLATFORM_KEY;
 const platformId = process.env.JEJAK_PLATFORM_ID;
 const taskId = process.env.JEJAK_TASK;
+const expiredCredential = readFileSync(process.env.JEJAK_EXPIRED_CREDENTIAL, 'utf8');
 for (const [name, v] of Object.entries({ JEJAK_WORKER_KEY: workerKey, JEJAK_PLATFORM_KEY: platformKey, JEJAK_PLATFORM_ID: platformId, JEJAK_TASK: taskId })) {
   if (!v) throw new Error(`${name} is not set`);
 }
@@ -328,6 +330,8 @@ let credential = null;
   forged.credentialSubject = { ...forged.credentialSubject, reputation: 1000 };
   await verify('Credential', JSON.stringify(forged));
   expect(/Not valid: the check \w+ failed/.test(await summary()), `a tampered credential fails, named (${await summary()})`);
+  await verify('Credential', expiredCredential);
+  expect(/Not valid: the check valid_until failed/.test(await summary()), `an expired credential fails on valid_until (${await summary()})`);
   await verify('Receipt', receipt);
   expect((await summary()).includes('Valid: every check passed'), `the receipt verifies through the API (${await summary()})`);
   await verify('Receipt', '{"receipt": ');
