@@ -100,6 +100,9 @@ async fn a_lost_key_listener_clears_the_cache_and_listens_again() {
     let (_chain, nodes) = replicas(2, |_| {}).await;
     let (a, b) = (&nodes[0], &nodes[1]);
     let key = a.key(Role::Admin, None).await;
+    // Creating the key notifies too: once b has heard that (within the promised second), what b
+    // caches next stays until another notification or a lost listener.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(b.get(&key, "/v1/keys").await.0, 200, "b caches the key");
     // Revoked without a notification (a change the listener could not hear while it was
     // disconnected), then every listening connection dies.
