@@ -650,7 +650,7 @@ pub struct ChainBatch {
     pub cid: String,
 }
 
-fn batch_from_row(r: AnyRow) -> Result<ChainBatch> {
+pub(crate) fn batch_from_row(r: AnyRow) -> Result<ChainBatch> {
     Ok(ChainBatch {
         key: key_from_row(&r)?,
         batch_id: r.try_get("batch_id")?,
@@ -833,7 +833,7 @@ pub(crate) fn parse_u64(text: &str) -> Result<u64> {
     text.parse().map_err(|_| Error::Corrupt(format!("`{text}` is not a uint64")))
 }
 
-fn key_from_row(r: &AnyRow) -> Result<LogKey> {
+pub(crate) fn key_from_row(r: &AnyRow) -> Result<LogKey> {
     let contract: Vec<u8> = r.try_get("contract")?;
     Ok(LogKey {
         chain_id: r.try_get("chain_id")?,

@@ -6,8 +6,8 @@
 use sqlx::Row as _;
 use sqlx::any::AnyRow;
 
-use crate::chain::{ChainBatch, LogKey};
-use crate::{Conn, Error, Result, digest};
+use crate::chain::{ChainBatch, LogKey, batch_from_row, key_from_row};
+use crate::{Conn, Result, digest};
 
 /// Totals for the explorer's home page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -81,29 +81,6 @@ pub async fn platform_totals(conn: &mut Conn, chain_id: i64, platform_id: i64) -
 const BATCH_COLS: &str =
     "chain_id, block_number, block_hash, log_index, tx_hash, contract, batch_id, platform_id, root, count, cid";
 
-fn batch(r: AnyRow) -> Result<ChainBatch> {
-    Ok(ChainBatch {
-        key: key(&r)?,
-        batch_id: r.try_get("batch_id")?,
-        platform_id: r.try_get("platform_id")?,
-        root: digest(r.try_get("root")?)?,
-        count: r.try_get("count")?,
-        cid: r.try_get("cid")?,
-    })
-}
-
-fn key(r: &AnyRow) -> Result<LogKey> {
-    let contract: Vec<u8> = r.try_get("contract")?;
-    Ok(LogKey {
-        chain_id: r.try_get("chain_id")?,
-        block_number: r.try_get("block_number")?,
-        block_hash: digest(r.try_get("block_hash")?)?,
-        log_index: r.try_get("log_index")?,
-        tx_hash: digest(r.try_get("tx_hash")?)?,
-        contract: contract.try_into().map_err(|_| Error::Corrupt("contract is not 20 bytes".into()))?,
-    })
-}
-
 /// Anchored batches newest first, before `(block, log index)` (all when `None`), of one platform
 /// or all, at most `limit`.
 pub async fn batches_page(
@@ -124,7 +101,7 @@ pub async fn batches_page(
     if let Some(p) = platform_id {
         q = q.bind(p);
     }
-    q.fetch_all(conn).await?.into_iter().map(batch).collect()
+    q.fetch_all(conn).await?.into_iter().map(batch_from_row).collect()
 }
 
 /// The anchoring of on-chain batch `batch_id` (the earliest, should a reorganisation have left
@@ -139,7 +116,7 @@ pub async fn batch_by_id(conn: &mut Conn, chain_id: i64, batch_id: i64) -> Resul
         .bind(batch_id)
         .fetch_optional(conn)
         .await?
-        .map(batch)
+        .map(batch_from_row)
         .transpose()
 }
 
@@ -156,7 +133,7 @@ pub async fn batches_by_hash(conn: &mut Conn, chain_id: i64, hash: &[u8; 32], li
         .fetch_all(conn)
         .await?
         .into_iter()
-        .map(batch)
+        .map(batch_from_row)
         .collect()
 }
 
@@ -172,7 +149,7 @@ pub async fn batches_by_cid(conn: &mut Conn, chain_id: i64, cid: &str, limit: i6
         .fetch_all(conn)
         .await?
         .into_iter()
-        .map(batch)
+        .map(batch_from_row)
         .collect()
 }
 
@@ -212,7 +189,7 @@ fn root_row(r: AnyRow) -> Result<RootRow> {
         Err(_) => r.try_get::<i64, _>("replaced")? != 0,
     };
     Ok(RootRow {
-        key: key(&r)?,
+        key: key_from_row(&r)?,
         epoch: r.try_get("epoch")?,
         root: digest(r.try_get::<Option<Vec<u8>>, _>("root")?.unwrap_or_default())?,
         snapshot_cid: r.try_get::<Option<String>, _>("snapshot_cid")?.unwrap_or_default(),
@@ -300,7 +277,7 @@ const EVIDENCE_COLS: &str =
 
 fn evidence_row(r: AnyRow) -> Result<EvidenceRow> {
     Ok(EvidenceRow {
-        key: key(&r)?,
+        key: key_from_row(&r)?,
         checkpoint: r.try_get("checkpoint")?,
         root: digest(r.try_get("root")?)?,
         size: r.try_get("size")?,
